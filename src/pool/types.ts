@@ -1,0 +1,96 @@
+/**
+ * The contract between pools and everything built on them (patterns, the CLI).
+ * Patterns talk to pools only through these members.
+ */
+import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
+
+/** Why a call failed, for grouping in reports. */
+export type FailureKind =
+  | 'timeout'
+  | 'connect'
+  | 'http'
+  | 'agent-error'
+  | 'context-overflow'
+  | 'bad-response'
+  | 'aborted'
+  | 'invalid-index';
+
+/** Token counts reported by the agent. */
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+/** The outcome of one call to one agent. Failures are values, never exceptions. */
+export interface AgentResponse {
+  /** Whether the agent produced an answer. */
+  success: boolean;
+  /** The answer text; `''` on failure. */
+  text: string;
+  /** What went wrong, in words a person can act on (only when `success` is false). */
+  error?: string;
+  /** Category of the failure (only when `success` is false). */
+  failureKind?: FailureKind;
+  /** Index of the agent within the pool that answered (a sub-pool's own numbering). */
+  agentIndex: number;
+  /** Index of the agent in the hostfile, kept through any chain of sub-pools. */
+  globalIndex: number;
+  /** Wall time from sending to the full answer, in milliseconds. */
+  latencyMs?: number;
+  /** HTTP status of the agent's (or proxy's) answer, when one arrived. */
+  status?: number;
+  /** Token usage, when the agent reported it. */
+  usage?: TokenUsage;
+  /** `finish_reason` of the completion, e.g. `stop` or `length`. */
+  finishReason?: string;
+}
+
+/** Options of a single call. */
+export interface CallOptions {
+  /** Upper bound on generated tokens for this call. */
+  maxTokens?: number;
+  /** Timeout of this call in milliseconds (also sent to the proxy as `X-Timeout`). */
+  timeoutMs?: number;
+  /** Aborts the call; an aborted call resolves to a failed response with `failureKind: 'aborted'`. */
+  signal?: AbortSignal;
+  /** Extra JSON fields merged into the request body (sampling parameters, vLLM extras). */
+  extraBody?: Record<string, unknown>;
+}
+
+/** The members every pool offers; patterns depend on this and nothing else. */
+export interface SwarmPool {
+  /** Number of agents in this pool. */
+  readonly size: number;
+  /** The agents of this pool, in pool order. */
+  readonly endpoints: readonly AgentEndpoint[];
+  /** Maximum simultaneous requests, shared with every sub-pool of the same root pool. */
+  readonly concurrency: number;
+  /** Token budget for aggregation steps (reducers, supervisors), when the pool has one. */
+  readonly maxTokensAggregation?: number;
+  /** Send one prompt to the agent at `agentIndex` (pool numbering). Never rejects for agent failures. */
+  post(agentIndex: number, prompt: string, options?: CallOptions): Promise<AgentResponse>;
+  /** Prompt i goes to agent i % size; results in input order. */
+  sendAll(prompts: readonly string[], options?: CallOptions): Promise<AgentResponse[]>;
+  /** The same prompt to every agent; results in agent order. */
+  broadcastPrompt(prompt: string, options?: CallOptions): Promise<AgentResponse[]>;
+  /** Agents whose tag `key` equals `value`. */
+  byTag(key: string, value: string): SwarmPool;
+  /** `n` agents chosen at random (without replacement). */
+  sample(n: number): SwarmPool;
+  /** The agents at these pool indices, in the given order. */
+  select(indices: readonly number[]): SwarmPool;
+  /** Agents `start` (inclusive) to `end` (exclusive), like `Array.prototype.slice`. */
+  slice(start: number, end?: number): SwarmPool;
+}
+
+/** The result of one embedding call. */
+export interface EmbeddingResponse {
+  success: boolean;
+  embedding?: number[];
+  error?: string;
+  failureKind?: FailureKind;
+  agentIndex: number;
+  globalIndex: number;
+  latencyMs?: number;
+}
