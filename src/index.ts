@@ -23,17 +23,6 @@ export {
   parseHostfileText,
 } from './hostfile/parse-hostfile.js';
 export { parseHostfile } from './hostfile/read-hostfile.js';
-
-// Pool contract
-export type {
-  AgentResponse,
-  CallOptions,
-  EmbeddingResponse,
-  FailureKind,
-  SwarmPool,
-  TokenUsage,
-} from './pool/types.js';
-
 // Simulated agents
 export {
   MockAgent,
@@ -49,3 +38,12 @@ export {
   resolveMockBehavior,
 } from './mock/mock-behavior.js';
 export { type MockSwarm, type MockSwarmOptions, startMockSwarm } from './mock/mock-swarm.js';
+// Pool contract
+export type {
+  AgentResponse,
+  CallOptions,
+  EmbeddingResponse,
+  FailureKind,
+  SwarmPool,
+  TokenUsage,
+} from './pool/types.js';
