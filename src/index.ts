@@ -47,3 +47,30 @@ export type {
   SwarmPool,
   TokenUsage,
 } from './pool/types.js';
+
+// Proxy
+export { AgentStats } from './proxy/agent-stats.js';
+export {
+  formatLogLine,
+  LOG_LEVELS,
+  type LogLevel,
+  type LogSink,
+  PROXY_LOGGER_NAME,
+  ProxyLogger,
+  parseLogLevel,
+} from './proxy/proxy-logger.js';
+export {
+  DEFAULT_CONNECTOR_LIMIT,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_PROXY_HOST,
+  DEFAULT_PROXY_PORT,
+  DEFAULT_SHUTDOWN_GRACE_SECONDS,
+  DEFAULT_TIMEOUT_SECONDS,
+  HOSTFILE_ENV_VAR,
+  MAX_TIMEOUT_SECONDS,
+  PROXY_TOKEN_ENV_VAR,
+  type ProxyOptions,
+  type ResolvedProxyOptions,
+  resolveProxyOptions,
+} from './proxy/proxy-options.js';
+export { type RunningProxy, startProxy } from './proxy/proxy-server.js';
