@@ -91,6 +91,7 @@ class ForwardedExchange implements Dispatcher.DispatchHandler {
   #timer: NodeJS.Timeout | undefined;
   #clientPaused = false;
   #drainListening = false;
+  #bodyStarted = false;
   #statusCode = 0;
 
   constructor(
@@ -174,6 +175,7 @@ class ForwardedExchange implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#state !== STREAMING) return;
     this.#timer?.refresh();
+    this.#bodyStarted = true;
     if (!this.#response.write(chunk)) {
       this.#clientPaused = true;
       controller.pause();
@@ -215,7 +217,8 @@ class ForwardedExchange implements Dispatcher.DispatchHandler {
   }
 
   readonly #flushHeadersIfIdle = (): void => {
-    if (this.#state === STREAMING && !this.#response.headersSent) this.#response.flushHeaders();
+    // (`headersSent` is already true after writeHead: it means "composed", not "sent".)
+    if (this.#state === STREAMING && !this.#bodyStarted) this.#response.flushHeaders();
   };
 
   readonly #onDrain = (): void => {

@@ -112,6 +112,13 @@ export interface SendOptions {
   body?: string | Buffer;
 }
 
+/** Raw header list with a Host header first (node:http adds none to raw header arrays). */
+function rawHeaderList(url: URL, headers: Array<[string, string]> = []): string[] | undefined {
+  if (headers.length === 0) return undefined;
+  const hasHost = headers.some(([name]) => name.toLowerCase() === 'host');
+  return [...(hasHost ? [] : ['Host', url.host]), ...headers.flat()];
+}
+
 /** Send a request with node:http: the path goes out byte for byte. */
 export function send(
   baseUrl: string,
@@ -120,14 +127,13 @@ export function send(
 ): Promise<TestResponse> {
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
-    const headers = (options.headers ?? []).flat();
     const request = httpRequest(
       {
         host: url.hostname,
         port: url.port,
         method: options.method ?? 'GET',
         path,
-        headers: headers.length > 0 ? headers : undefined,
+        headers: rawHeaderList(url, options.headers),
         agent: false,
       },
       (response) => {
@@ -159,13 +165,12 @@ export function open(
   options: SendOptions = {},
 ): { request: ReturnType<typeof httpRequest>; response: Promise<IncomingMessage> } {
   const url = new URL(baseUrl);
-  const headers = (options.headers ?? []).flat();
   const request = httpRequest({
     host: url.hostname,
     port: url.port,
     method: options.method ?? 'GET',
     path,
-    headers: headers.length > 0 ? headers : undefined,
+    headers: rawHeaderList(url, options.headers),
     agent: false,
   });
   const response = new Promise<IncomingMessage>((resolve, reject) => {
@@ -176,9 +181,51 @@ export function open(
   return { request, response };
 }
 
-/** Resolve with the next `data` chunk of a readable. */
-export function nextChunk(stream: IncomingMessage): Promise<Buffer> {
-  return once(stream, 'data').then(([chunk]) => chunk as Buffer);
+/** Reads a response chunk by chunk without losing any (one listener, a queue). */
+export interface ChunkReader {
+  /** The next chunk as received; rejects if the stream ends or fails first. */
+  next(): Promise<Buffer>;
+  /** Everything after the chunks taken so far, once the stream ended. */
+  rest(): Promise<Buffer>;
+}
+
+/** Start reading `stream` into a {@link ChunkReader}. */
+export function readChunks(stream: IncomingMessage): ChunkReader {
+  const queue: Buffer[] = [];
+  const waiters: Array<{ resolve: (chunk: Buffer) => void; reject: (error: Error) => void }> = [];
+  let ended = false;
+  let failure: Error | undefined;
+  const ending = new Promise<void>((resolve, reject) => {
+    stream.on('end', () => {
+      ended = true;
+      for (const waiter of waiters.splice(0)) waiter.reject(new Error('stream ended'));
+      resolve();
+    });
+    stream.on('error', (error) => {
+      failure = error;
+      for (const waiter of waiters.splice(0)) waiter.reject(error);
+      reject(error);
+    });
+  });
+  ending.catch(() => undefined);
+  stream.on('data', (chunk: Buffer) => {
+    const waiter = waiters.shift();
+    if (waiter) waiter.resolve(chunk);
+    else queue.push(chunk);
+  });
+  return {
+    next: () => {
+      const chunk = queue.shift();
+      if (chunk) return Promise.resolve(chunk);
+      if (failure) return Promise.reject(failure);
+      if (ended) return Promise.reject(new Error('stream ended'));
+      return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+    },
+    rest: async () => {
+      await ending;
+      return Buffer.concat(queue.splice(0));
+    },
+  };
 }
 
 /** Resolve once a response stream ends abnormally (error or close without end). */
