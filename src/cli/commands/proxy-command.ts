@@ -94,8 +94,10 @@ async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
       onShutdownSignal = (signal) => {
         signalCount++;
         if (signalCount === 1) {
-          logger.info(`Received ${signal}: shutting down`);
+          // close() stops listening synchronously, so once this line is out new
+          // connections are refused.
           running.close().then(resolve, resolve);
+          logger.info(`Received ${signal}: shutting down`);
         } else {
           logger.warning(`Received ${signal} again: cutting in-flight requests now`);
           void running.close(0);
