@@ -167,9 +167,11 @@ class ForwardedExchange implements Dispatcher.DispatchHandler {
     this.#state = STREAMING;
     this.#statusCode = statusCode;
     this.#timer?.refresh();
-    // Headers normally leave together with the first body chunk; if that chunk is
-    // not in the same packet (an SSE stream that has not produced yet), send them now.
-    queueMicrotask(this.#flushHeadersIfIdle);
+    // Whatever of the body arrived in the same packet (often all of it, and its end)
+    // is relayed synchronously by undici; corking until the microtask sends headers,
+    // body and end in one write instead of several.
+    response.cork();
+    queueMicrotask(this.#afterResponseStart);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -216,8 +218,11 @@ class ForwardedExchange implements Dispatcher.DispatchHandler {
     this.#upstreamDone();
   }
 
-  readonly #flushHeadersIfIdle = (): void => {
-    // (`headersSent` is already true after writeHead: it means "composed", not "sent".)
+  readonly #afterResponseStart = (): void => {
+    this.#response.uncork();
+    // No body chunk came with the headers (an SSE stream that has not produced yet):
+    // send the headers now rather than with the first chunk. (`headersSent` cannot
+    // tell: it is true as soon as writeHead composed them.)
     if (this.#state === STREAMING && !this.#bodyStarted) this.#response.flushHeaders();
   };
 

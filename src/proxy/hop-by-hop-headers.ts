@@ -60,10 +60,14 @@ export interface UpstreamRequestHead {
   hasBody: boolean;
 }
 
+const CONNECTION_OPTIONS: ReadonlySet<string> = new Set(['keep-alive', 'close']);
+
 /** Names listed in `Connection` values, other than the `close`/`keep-alive` options. */
 function connectionListedNames(values: readonly string[]): Set<string> | undefined {
   let names: Set<string> | undefined;
   for (const value of values) {
+    // The common case on every keep-alive request and response: nothing listed.
+    if (value.length <= 10 && CONNECTION_OPTIONS.has(value.toLowerCase())) continue;
     for (const token of value.split(',')) {
       const name = token.trim().toLowerCase();
       if (name === '' || name === 'close' || name === 'keep-alive') continue;
