@@ -7,6 +7,7 @@
 export {
   AbortedError,
   HostfileError,
+  InputFileError,
   InvalidOptionError,
   PoolClosedError,
   SwarmError,
@@ -23,17 +24,6 @@ export {
   parseHostfileText,
 } from './hostfile/parse-hostfile.js';
 export { parseHostfile } from './hostfile/read-hostfile.js';
-
-// Pool contract
-export type {
-  AgentResponse,
-  CallOptions,
-  EmbeddingResponse,
-  FailureKind,
-  SwarmPool,
-  TokenUsage,
-} from './pool/types.js';
-
 // Simulated agents
 export {
   MockAgent,
@@ -49,3 +39,12 @@ export {
   resolveMockBehavior,
 } from './mock/mock-behavior.js';
 export { type MockSwarm, type MockSwarmOptions, startMockSwarm } from './mock/mock-swarm.js';
+// Pool contract
+export type {
+  AgentResponse,
+  CallOptions,
+  EmbeddingResponse,
+  FailureKind,
+  SwarmPool,
+  TokenUsage,
+} from './pool/types.js';
