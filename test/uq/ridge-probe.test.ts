@@ -27,7 +27,9 @@ describe('trainProbe', () => {
   test('recovers a known linear map and its intercept with a small lambda', () => {
     const inputs = features(30, 3);
     const probe = trainProbe(inputs, inputs.map(linearMap), { lambda: 1e-10 });
-    probe.weights.forEach((weight, index) => assertCloseTo(weight, TRUE_WEIGHTS[index]!, 1e-6));
+    probe.weights.forEach((weight, index) => {
+      assertCloseTo(weight, TRUE_WEIGHTS[index]!, 1e-6);
+    });
     assertCloseTo(probe.intercept, TRUE_INTERCEPT, 1e-6);
     assert.equal(probe.kind, 'ridge-probe');
     assert.equal(probe.fitIntercept, true);
@@ -104,7 +106,9 @@ describe('predictSemanticEntropy', () => {
   test('a list of vectors gives a list; one vector gives a number; [] gives []', () => {
     const batch = predictSemanticEntropy(probe, [[0], [1], [-2]]);
     assert.equal(batch.length, 3);
-    [2, 3, 0].forEach((expected, index) => assertCloseTo(batch[index]!, expected));
+    [2, 3, 0].forEach((expected, index) => {
+      assertCloseTo(batch[index]!, expected);
+    });
     assertCloseTo(predictSemanticEntropy(probe, [4]), 6);
     assert.deepEqual(predictSemanticEntropy(probe, [] as number[][]), []);
   });
