@@ -55,7 +55,11 @@ export function cosineSimilarityMatrix(
   vectors: readonly (readonly number[])[],
 ): number[][] {
   const units = vectors.map((vector, row) => {
-    const norm = Math.hypot(...vector);
+    // A loop rather than Math.hypot(...vector): spreading a long embedding as
+    // arguments can overflow the call stack.
+    let squaredNorm = 0;
+    for (const value of vector) squaredNorm += value * value;
+    const norm = Math.sqrt(squaredNorm);
     if (norm === 0) {
       throw new InvalidOptionError(
         `${functionName}: ${argumentName}[${row}] is a zero vector; cosine similarity is undefined for it (drop it, or use a failed embedding's absence instead of zeros)`,

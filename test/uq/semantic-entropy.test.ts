@@ -120,3 +120,9 @@ describe('semanticEntropy', () => {
     }
   });
 });
+
+test('semanticEntropy handles long embeddings (200 000 dimensions)', () => {
+  const long = (hot: number) =>
+    Array.from({ length: 200_000 }, (_, index) => Number(index === hot));
+  assertCloseTo(semanticEntropy([long(0), long(0), long(1), long(1)]).entropy, Math.log(2));
+});
