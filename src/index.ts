@@ -23,17 +23,6 @@ export {
   parseHostfileText,
 } from './hostfile/parse-hostfile.js';
 export { parseHostfile } from './hostfile/read-hostfile.js';
-
-// Pool contract
-export type {
-  AgentResponse,
-  CallOptions,
-  EmbeddingResponse,
-  FailureKind,
-  SwarmPool,
-  TokenUsage,
-} from './pool/types.js';
-
 // Simulated agents
 export {
   MockAgent,
@@ -49,3 +38,54 @@ export {
   resolveMockBehavior,
 } from './mock/mock-behavior.js';
 export { type MockSwarm, type MockSwarmOptions, startMockSwarm } from './mock/mock-swarm.js';
+// Pools
+export {
+  AgentPool,
+  type AgentPoolOptions,
+  resolveAgentPoolOptions,
+} from './pool/agent-pool.js';
+export {
+  DEFAULT_EMBEDDING_POOL_TIMEOUT_MS,
+  type EmbeddingCallOptions,
+  EmbeddingPool,
+  type EmbeddingPoolOptions,
+  type ResolvedEmbeddingPoolOptions,
+  resolveEmbeddingPoolOptions,
+} from './pool/embedding-pool.js';
+export {
+  DEFAULT_AGENT_POOL_TIMEOUT_MS,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_CONNECTOR_LIMIT,
+  DEFAULT_MAX_RETRIES,
+  DEFAULT_RETRY_DELAY_MS,
+  type PoolEnvironment,
+  type PoolOptions,
+  PROXY_TOKEN_ENV,
+  PROXY_URL_ENV,
+  type ResolvedPoolOptions,
+} from './pool/pool-options.js';
+export { StreamingCall } from './pool/streaming-call.js';
+// Pool contract
+export type {
+  AgentResponse,
+  CallOptions,
+  EmbeddingResponse,
+  FailureKind,
+  SwarmPool,
+  TokenUsage,
+} from './pool/types.js';
+export { VLLMPool } from './pool/vllm-pool.js';
+export {
+  DEFAULT_CONTEXT_BUFFER_TOKENS,
+  DEFAULT_MAX_TOKENS,
+  DEFAULT_MODEL_MAX_CONTEXT,
+  DEFAULT_VLLM_POOL_TIMEOUT_MS,
+  MAX_TOKENS_AGGREGATION_ENV,
+  MAX_TOKENS_ENV,
+  MIN_SIZED_MAX_TOKENS,
+  MODEL_MAX_CONTEXT_ENV,
+  type ResolvedVLLMPoolOptions,
+  resolveVLLMPoolOptions,
+  sizeMaxTokens,
+  type VLLMPoolOptions,
+} from './pool/vllm-pool-options.js';

@@ -132,11 +132,25 @@ export class AgentPool extends PoolBase implements SwarmPool {
     try {
       json = JSON.parse(result.bodyText);
     } catch {
-      return badResponse(member, agentIndex, 'a body that is not JSON', result.bodyText, result.status, result.latencyMs);
+      return badResponse(
+        member,
+        agentIndex,
+        'a body that is not JSON',
+        result.bodyText,
+        result.status,
+        result.latencyMs,
+      );
     }
     const text = generatedText(json);
     if (text === undefined) {
-      return badResponse(member, agentIndex, 'no "response" or "text" field', result.bodyText, result.status, result.latencyMs);
+      return badResponse(
+        member,
+        agentIndex,
+        'no "response" or "text" field',
+        result.bodyText,
+        result.status,
+        result.latencyMs,
+      );
     }
     return {
       success: true,

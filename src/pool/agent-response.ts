@@ -10,7 +10,10 @@ import type { AgentResponse, FailureKind } from './types.js';
 export function failedResponse(
   member: PoolMember,
   agentIndex: number,
-  failure: Pick<TransportFailure, 'failureKind' | 'error'> & { status?: number; latencyMs?: number },
+  failure: Pick<TransportFailure, 'failureKind' | 'error'> & {
+    status?: number;
+    latencyMs?: number;
+  },
 ): AgentResponse {
   const response: AgentResponse = {
     success: false,
@@ -56,5 +59,7 @@ export function badResponse(
 }
 
 function describeIndex(agentIndex: unknown): string {
-  return typeof agentIndex === 'number' ? String(agentIndex) : JSON.stringify(agentIndex) ?? 'undefined';
+  return typeof agentIndex === 'number'
+    ? String(agentIndex)
+    : (JSON.stringify(agentIndex) ?? 'undefined');
 }

@@ -20,7 +20,12 @@ export function resolveCallOptions(
   poolTimeoutMs: number,
 ): ResolvedCallOptions {
   if (options === undefined) {
-    return { maxTokens: undefined, timeoutMs: poolTimeoutMs, signal: undefined, extraBody: undefined };
+    return {
+      maxTokens: undefined,
+      timeoutMs: poolTimeoutMs,
+      signal: undefined,
+      extraBody: undefined,
+    };
   }
   if (options === null || typeof options !== 'object') {
     throw new InvalidOptionError(`call options: expected an object, got ${describeValue(options)}`);
@@ -33,7 +38,9 @@ export function resolveCallOptions(
   }
   return {
     maxTokens:
-      options.maxTokens === undefined ? undefined : positiveInteger('maxTokens', options.maxTokens, 1),
+      options.maxTokens === undefined
+        ? undefined
+        : positiveInteger('maxTokens', options.maxTokens, 1),
     timeoutMs: positiveNumber('timeoutMs', options.timeoutMs, poolTimeoutMs),
     signal,
     extraBody: extraBodyOption('extraBody', options.extraBody),

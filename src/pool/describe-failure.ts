@@ -5,8 +5,9 @@
  * `{"error":{"message":...}}`, the proxy's `{"error":"cannot connect ..."}`, and
  * FastAPI's `{"detail":...}`. Anything else is quoted (shortened).
  */
-import type { FailureKind } from './types.js';
+
 import type { PoolMember } from './pool-member.js';
+import type { FailureKind } from './types.js';
 
 /** A failure ready to be put in a response. */
 export interface FailureDescription {
@@ -127,7 +128,10 @@ export function describeConnectionError(
     };
   }
   const hint = proxy === undefined ? '' : '; is the proxy running and the SSH tunnel up?';
-  return { failureKind: 'connect', error: `cannot connect to ${address} (${detail}), ${agent}${hint}` };
+  return {
+    failureKind: 'connect',
+    error: `cannot connect to ${address} (${detail}), ${agent}${hint}`,
+  };
 }
 
 function addressOf(member: PoolMember): string {

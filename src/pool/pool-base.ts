@@ -182,7 +182,9 @@ export abstract class PoolBase {
         results[index] = await task(index);
       }
     };
-    const workerCount = Math.min(count, this.#context.family.transport.limiter.capacity);
+    // Twice the limit: workers sleeping before a retry hold no slot, and the spare
+    // workers keep the slots busy meanwhile.
+    const workerCount = Math.min(count, 2 * this.#context.family.transport.limiter.capacity);
     const workers: Promise<void>[] = [];
     for (let index = 0; index < workerCount; index++) workers.push(worker());
     await Promise.all(workers);

@@ -12,7 +12,9 @@ export function selectByTag<Member extends PoolMember>(
   value: string,
 ): Member[] {
   if (typeof key !== 'string' || key === '') {
-    throw new InvalidOptionError(`byTag key: expected a non-empty string, got ${describeValue(key)}`);
+    throw new InvalidOptionError(
+      `byTag key: expected a non-empty string, got ${describeValue(key)}`,
+    );
   }
   if (typeof value !== 'string') {
     throw new InvalidOptionError(`byTag value: expected a string, got ${describeValue(value)}`);
@@ -30,9 +32,7 @@ export function selectSample<Member extends PoolMember>(
   random: () => number = Math.random,
 ): Member[] {
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
-    throw new InvalidOptionError(
-      `sample n: expected an integer >= 0, got ${describeValue(count)}`,
-    );
+    throw new InvalidOptionError(`sample n: expected an integer >= 0, got ${describeValue(count)}`);
   }
   const chosen = members.slice();
   const take = Math.min(count, chosen.length);
@@ -58,7 +58,12 @@ export function selectIndices<Member extends PoolMember>(
     );
   }
   return indices.map((index, position) => {
-    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= members.length) {
+    if (
+      typeof index !== 'number' ||
+      !Number.isInteger(index) ||
+      index < 0 ||
+      index >= members.length
+    ) {
       throw new InvalidOptionError(
         `select indices[${position}]: expected an integer in [0, ${members.length}), got ${describeValue(index)}`,
       );
@@ -79,7 +84,9 @@ export function selectSlice<Member extends PoolMember>(
   ] as const) {
     if (name === 'end' && value === undefined) continue;
     if (typeof value !== 'number' || !Number.isInteger(value)) {
-      throw new InvalidOptionError(`slice ${name}: expected an integer, got ${describeValue(value)}`);
+      throw new InvalidOptionError(
+        `slice ${name}: expected an integer, got ${describeValue(value)}`,
+      );
     }
   }
   return members.slice(start, end);
