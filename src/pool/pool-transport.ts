@@ -129,6 +129,11 @@ export class PoolTransport {
       if (!this.limiter.tryAcquire() && !(await this.limiter.acquire(signal))) {
         return failure('aborted', `aborted before ${member.label} was called`, startedAt);
       }
+      if (this.#closed) {
+        // Closed while this call waited for a slot.
+        this.limiter.release();
+        return failure('aborted', 'the pool was closed before this call was sent', startedAt);
+      }
       const callSignal = new CallSignal(timeoutMs, signal);
       dispatchOptions.signal = callSignal.signal;
       let answerStarted = false;

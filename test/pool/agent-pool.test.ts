@@ -167,6 +167,26 @@ describe('sub-pools', () => {
     );
   });
 
+  test('close lets in-flight calls finish; calls still queued for a slot resolve as aborted', async (t) => {
+    const swarm = await swarmOf(t, 1);
+    swarm.agents[0]!.setBehavior({ latencyMs: 50 });
+    const pool = new VLLMPool({
+      endpoints: swarm.endpoints,
+      model: 'm',
+      modelMaxContext: 8192,
+      concurrency: 1,
+    });
+    const arrived = swarm.agents[0]!.nextRequest();
+    const calls = pool.sendAll(['in flight', 'queued']);
+    await arrived;
+    await pool.close();
+    const [inFlight, queued] = await calls;
+    assert.equal(inFlight!.success, true);
+    assert.equal(queued!.failureKind, 'aborted');
+    assert.match(queued!.error ?? '', /the pool was closed before this call was sent/);
+    assert.equal(swarm.agents[0]!.stats.requests, 1);
+  });
+
   test('await using closes the pool at the end of the scope', async (t) => {
     const swarm = await swarmOf(t, 1);
     let escaped: VLLMPool | undefined;
