@@ -46,7 +46,6 @@ export {
 } from './pool/agent-pool.js';
 export {
   DEFAULT_EMBEDDING_POOL_TIMEOUT_MS,
-  type EmbeddingCallOptions,
   EmbeddingPool,
   type EmbeddingPoolOptions,
   type ResolvedEmbeddingPoolOptions,
@@ -69,7 +68,9 @@ export { StreamingCall } from './pool/streaming-call.js';
 export type {
   AgentResponse,
   CallOptions,
+  EmbeddingCallOptions,
   EmbeddingResponse,
+  EmbeddingSwarmPool,
   FailureKind,
   SwarmPool,
   TokenUsage,

@@ -20,7 +20,7 @@ import {
   resolvePoolOptions,
 } from './pool-options.js';
 import type { TransportFailure } from './pool-transport.js';
-import type { CallOptions, EmbeddingResponse } from './types.js';
+import type { EmbeddingCallOptions, EmbeddingResponse, EmbeddingSwarmPool } from './types.js';
 
 /** `EmbeddingPool` call timeout: 60 s. */
 export const DEFAULT_EMBEDDING_POOL_TIMEOUT_MS = 60_000;
@@ -57,9 +57,6 @@ export function resolveEmbeddingPoolOptions(
   return { pool, model: options.model, extraBody: extraBodyOption('extraBody', options.extraBody) };
 }
 
-/** Per-call options of embedding calls (`maxTokens` is ignored). */
-export type EmbeddingCallOptions = Omit<CallOptions, 'maxTokens'>;
-
 interface EmbeddingFamily extends PoolFamily {
   readonly settings: ResolvedEmbeddingPoolOptions;
   readonly modelInfo: ModelInfoCache;
@@ -73,7 +70,7 @@ interface EmbeddingFamily extends PoolFamily {
  * await using pool = new EmbeddingPool({ endpoints, model: 'intfloat/e5-mistral-7b-instruct' });
  * const vectors = await pool.embedAll(['first text', 'second text']);
  */
-export class EmbeddingPool extends PoolBase {
+export class EmbeddingPool extends PoolBase implements EmbeddingSwarmPool {
   readonly #family: EmbeddingFamily;
 
   /**
