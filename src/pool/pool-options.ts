@@ -8,7 +8,7 @@ import { type AgentEndpoint, createEndpoint } from '../hostfile/agent-endpoint.j
 /** Maximum simultaneous requests of a pool and all its sub-pools together. */
 export const DEFAULT_CONCURRENCY = 512;
 /** Maximum simultaneous connections in use (and per-origin pool size). */
-export const DEFAULT_CONNECTOR_LIMIT = 1024;
+export const DEFAULT_POOL_CONNECTOR_LIMIT = 1024;
 /** `AgentPool` call timeout: 120 s. */
 export const DEFAULT_AGENT_POOL_TIMEOUT_MS = 120_000;
 /** Retries after a connection failure or a 502/503, before giving up. */
@@ -16,9 +16,9 @@ export const DEFAULT_MAX_RETRIES = 3;
 /** First retry delay; doubles per retry, with jitter. */
 export const DEFAULT_RETRY_DELAY_MS = 250;
 /** Environment variable naming the proxy when `proxyUrl` is not given. */
-export const PROXY_URL_ENV = 'AURORA_SWARM_PROXY_URL';
+export const PROXY_URL_ENV_VAR = 'AURORA_SWARM_PROXY_URL';
 /** Environment variable holding the proxy's shared token when `proxyToken` is not given. */
-export const PROXY_TOKEN_ENV = 'AURORA_SWARM_PROXY_TOKEN';
+export const POOL_PROXY_TOKEN_ENV_VAR = 'AURORA_SWARM_PROXY_TOKEN';
 
 /** Environment as the resolve functions read it (defaults to `process.env`). */
 export type PoolEnvironment = Readonly<Record<string, string | undefined>>;
@@ -97,7 +97,7 @@ export function resolvePoolOptions(
     connectorLimit: positiveInteger(
       'connectorLimit',
       options.connectorLimit,
-      DEFAULT_CONNECTOR_LIMIT,
+      DEFAULT_POOL_CONNECTOR_LIMIT,
     ),
     timeoutMs: positiveNumber('timeoutMs', options.timeoutMs, defaultTimeoutMs),
     proxyUrl: resolveProxyUrl(options.proxyUrl, env),
@@ -144,9 +144,9 @@ function resolveEndpoints(value: unknown): readonly AgentEndpoint[] {
 function resolveProxyUrl(value: unknown, env: PoolEnvironment): string | undefined {
   if (value === null) return undefined;
   if (value === undefined) {
-    const fromEnv = env[PROXY_URL_ENV];
+    const fromEnv = env[PROXY_URL_ENV_VAR];
     if (fromEnv === undefined || fromEnv.trim() === '') return undefined;
-    return parseProxyUrl(fromEnv.trim(), `environment variable ${PROXY_URL_ENV}`);
+    return parseProxyUrl(fromEnv.trim(), `environment variable ${PROXY_URL_ENV_VAR}`);
   }
   if (typeof value !== 'string' || value.trim() === '') {
     throw new InvalidOptionError(
@@ -180,7 +180,7 @@ function parseProxyUrl(text: string, source: string): string {
 
 function resolveProxyToken(value: unknown, env: PoolEnvironment): string | undefined {
   if (value === undefined) {
-    const fromEnv = env[PROXY_TOKEN_ENV];
+    const fromEnv = env[POOL_PROXY_TOKEN_ENV_VAR];
     return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
   }
   if (typeof value !== 'string' || value === '' || /[\r\n]/.test(value)) {

@@ -30,11 +30,11 @@ export const MIN_SIZED_MAX_TOKENS = 128;
  */
 export const DEFAULT_MODEL_MAX_CONTEXT = 32_768;
 /** Environment variable replacing {@link DEFAULT_MAX_TOKENS}. */
-export const MAX_TOKENS_ENV = 'AURORA_SWARM_MAX_TOKENS';
+export const MAX_TOKENS_ENV_VAR = 'AURORA_SWARM_MAX_TOKENS';
 /** Environment variable replacing the aggregation budget (2 × max tokens). */
-export const MAX_TOKENS_AGGREGATION_ENV = 'AURORA_SWARM_MAX_TOKENS_AGGREGATION';
+export const MAX_TOKENS_AGGREGATION_ENV_VAR = 'AURORA_SWARM_MAX_TOKENS_AGGREGATION';
 /** Environment variable giving the model's context length (skips the `/v1/models` lookup). */
-export const MODEL_MAX_CONTEXT_ENV = 'AURORA_SWARM_MODEL_MAX_CONTEXT';
+export const MODEL_MAX_CONTEXT_ENV_VAR = 'AURORA_SWARM_MODEL_MAX_CONTEXT';
 
 /** Options of {@link VLLMPool}. */
 export interface VLLMPoolOptions extends PoolOptions {
@@ -101,16 +101,16 @@ export function resolveVLLMPoolOptions(
   const maxTokens = positiveInteger(
     'maxTokens',
     options.maxTokens,
-    integerFromEnv(env, MAX_TOKENS_ENV) ?? DEFAULT_MAX_TOKENS,
+    integerFromEnv(env, MAX_TOKENS_ENV_VAR) ?? DEFAULT_MAX_TOKENS,
   );
   const maxTokensAggregation = positiveInteger(
     'maxTokensAggregation',
     options.maxTokensAggregation,
-    integerFromEnv(env, MAX_TOKENS_AGGREGATION_ENV) ?? 2 * maxTokens,
+    integerFromEnv(env, MAX_TOKENS_AGGREGATION_ENV_VAR) ?? 2 * maxTokens,
   );
   const modelMaxContext =
     options.modelMaxContext === undefined
-      ? integerFromEnv(env, MODEL_MAX_CONTEXT_ENV)
+      ? integerFromEnv(env, MODEL_MAX_CONTEXT_ENV_VAR)
       : positiveInteger('modelMaxContext', options.modelMaxContext, 1);
   if (options.batch !== undefined && typeof options.batch !== 'boolean') {
     throw new InvalidOptionError(
