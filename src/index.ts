@@ -3,18 +3,51 @@
  * Everything public is exported here by name.
  */
 
-// Errors
+export {
+  type AggregatorOptions,
+  DEFAULT_INCLUDE_FAILURES,
+} from './aggregators/aggregator-options.js';
+export { bestOf } from './aggregators/best-of.js';
+export { type ConcatOptions, concat, DEFAULT_CONCAT_SEPARATOR } from './aggregators/concat.js';
+export {
+  classifyFailure,
+  FAILURE_CAUSES,
+  type FailureCause,
+  type FailureEntry,
+  type FailureReport,
+  failureReport,
+} from './aggregators/failure-report.js';
+export {
+  type MajorityVoteOptions,
+  type MajorityVoteResult,
+  type MajorityVoteTally,
+  majorityVote,
+  normalizeAnswer,
+} from './aggregators/majority-vote.js';
+export type { ResponseScore } from './aggregators/rank-responses.js';
+export {
+  extractFirstNumber,
+  type StatisticsOptions,
+  type StatisticsResult,
+  statistics,
+} from './aggregators/statistics.js';
+export {
+  type StructuredMergeConflict,
+  type StructuredMergeError,
+  type StructuredMergeResult,
+  structuredMerge,
+} from './aggregators/structured-merge.js';
+export { topK } from './aggregators/top-k.js';
 export {
   AbortedError,
   HostfileError,
+  InputFileError,
   InvalidOptionError,
   PoolClosedError,
   SwarmError,
   type SwarmErrorCode,
   type SwarmErrorOptions,
 } from './errors.js';
-
-// Hostfile
 export { type AgentEndpoint, createEndpoint } from './hostfile/agent-endpoint.js';
 export { formatHostfile } from './hostfile/format-hostfile.js';
 export {
@@ -23,7 +56,6 @@ export {
   parseHostfileText,
 } from './hostfile/parse-hostfile.js';
 export { parseHostfile } from './hostfile/read-hostfile.js';
-// Simulated agents
 export {
   MockAgent,
   type MockAgentOptions,
@@ -38,17 +70,51 @@ export {
   resolveMockBehavior,
 } from './mock/mock-behavior.js';
 export { type MockSwarm, type MockSwarmOptions, startMockSwarm } from './mock/mock-swarm.js';
-// Pool contract
+export { AgentPool, type AgentPoolOptions, resolveAgentPoolOptions } from './pool/agent-pool.js';
+export {
+  DEFAULT_EMBEDDING_POOL_TIMEOUT_MS,
+  EmbeddingPool,
+  type EmbeddingPoolOptions,
+  type ResolvedEmbeddingPoolOptions,
+  resolveEmbeddingPoolOptions,
+} from './pool/embedding-pool.js';
+export {
+  DEFAULT_AGENT_POOL_TIMEOUT_MS,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_MAX_RETRIES,
+  DEFAULT_POOL_CONNECTOR_LIMIT,
+  DEFAULT_RETRY_DELAY_MS,
+  type PoolEnvironment,
+  type PoolOptions,
+  PROXY_URL_ENV_VAR,
+  type ResolvedPoolOptions,
+} from './pool/pool-options.js';
+export { StreamingCall } from './pool/streaming-call.js';
 export type {
   AgentResponse,
   CallOptions,
+  EmbeddingCallOptions,
   EmbeddingResponse,
+  EmbeddingSwarmPool,
   FailureKind,
   SwarmPool,
   TokenUsage,
 } from './pool/types.js';
-
-// Proxy
+export { VLLMPool } from './pool/vllm-pool.js';
+export {
+  DEFAULT_CONTEXT_BUFFER_TOKENS,
+  DEFAULT_MAX_TOKENS,
+  DEFAULT_MODEL_MAX_CONTEXT,
+  DEFAULT_VLLM_POOL_TIMEOUT_MS,
+  MAX_TOKENS_AGGREGATION_ENV_VAR,
+  MAX_TOKENS_ENV_VAR,
+  MIN_SIZED_MAX_TOKENS,
+  MODEL_MAX_CONTEXT_ENV_VAR,
+  type ResolvedVLLMPoolOptions,
+  resolveVLLMPoolOptions,
+  sizeMaxTokens,
+  type VLLMPoolOptions,
+} from './pool/vllm-pool-options.js';
 export { AgentStats } from './proxy/agent-stats.js';
 export {
   formatLogLine,
@@ -74,3 +140,25 @@ export {
   resolveProxyOptions,
 } from './proxy/proxy-options.js';
 export { type RunningProxy, startProxy } from './proxy/proxy-server.js';
+export {
+  DEFAULT_KERNEL,
+  type KernelLanguageEntropyOptions,
+  type KernelLanguageEntropyResult,
+  type KernelName,
+  kernelLanguageEntropy,
+} from './uq/kernel-language-entropy.js';
+export { loadProbe, saveProbe } from './uq/probe-file.js';
+export {
+  DEFAULT_PROBE_FIT_INTERCEPT,
+  DEFAULT_PROBE_LAMBDA,
+  type Probe,
+  predictSemanticEntropy,
+  type TrainProbeOptions,
+  trainProbe,
+} from './uq/ridge-probe.js';
+export {
+  DEFAULT_SIMILARITY_THRESHOLD,
+  type SemanticEntropyOptions,
+  type SemanticEntropyResult,
+  semanticEntropy,
+} from './uq/semantic-entropy.js';
