@@ -1,0 +1,127 @@
+import { describeValue, InvalidOptionError } from '../errors.js';
+
+/** How a simulated agent fails, when it does. */
+export type MockFailure =
+  | 'none'
+  /** Never sends response headers (until the client goes away). */
+  | 'hang'
+  /** Sends headers, then stays silent. */
+  | 'hang-body'
+  /** Sends headers and a few chunks, then destroys the socket. */
+  | 'die-mid-stream'
+  /** Answers `failureStatus` with vLLM's error JSON. */
+  | 'status'
+  /** Answers 200 with a body that is not valid JSON. */
+  | 'malformed'
+  /** Reads the request, then destroys the socket without answering. */
+  | 'drop';
+
+/** Behaviour of one simulated vLLM agent. Every field can be changed at run time. */
+export interface MockAgentBehavior {
+  /** Model id served. @default 'meta-llama/Llama-3.1-70B-Instruct' (the usage guide's model) */
+  model: string;
+  /** Reject requests naming another model with vLLM's 404, like real vLLM. @default false */
+  strictModel: boolean;
+  /** `max_model_len` reported by `/v1/models` and enforced on prompts. @default 8192 */
+  maxModelLen: number;
+  /** Delay before response headers, in milliseconds. @default 0 */
+  latencyMs: number;
+  /** Delay between generated tokens, in milliseconds (streamed or not). @default 0 */
+  tokenIntervalMs: number;
+  /** Pad or cut every reply to exactly this many tokens; `undefined` keeps the reply as written. @default undefined */
+  completionTokens: number | undefined;
+  /** Length of `/v1/embeddings` vectors. @default 16 */
+  embeddingDimensions: number;
+  /** Injected failure. @default 'none' */
+  failure: MockFailure;
+  /** Probability (0–1) that a request gets the injected failure. @default 1 */
+  failureRate: number;
+  /** HTTP status for `failure: 'status'`. @default 500 */
+  failureStatus: number;
+  /** Text of a reply; the default names the agent and echoes the prompt's start. */
+  reply: ((prompt: string, agentIndex: number) => string) | undefined;
+}
+
+/** Default behaviour of simulated agents. */
+export const DEFAULT_MOCK_BEHAVIOR: Readonly<MockAgentBehavior> = Object.freeze({
+  model: 'meta-llama/Llama-3.1-70B-Instruct',
+  strictModel: false,
+  maxModelLen: 8192,
+  latencyMs: 0,
+  tokenIntervalMs: 0,
+  completionTokens: undefined,
+  embeddingDimensions: 16,
+  failure: 'none',
+  failureRate: 1,
+  failureStatus: 500,
+  reply: undefined,
+});
+
+const FAILURES: readonly MockFailure[] = [
+  'none',
+  'hang',
+  'hang-body',
+  'die-mid-stream',
+  'status',
+  'malformed',
+  'drop',
+];
+
+/** Merge a partial behaviour over a base one, validating every given field. */
+export function resolveMockBehavior(
+  base: Readonly<MockAgentBehavior>,
+  patch: Partial<MockAgentBehavior> = {},
+): MockAgentBehavior {
+  const behavior = { ...base };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined && key !== 'completionTokens' && key !== 'reply') continue;
+    (behavior as Record<string, unknown>)[key] = value;
+  }
+  const nonNegative = (name: keyof MockAgentBehavior, integer: boolean) => {
+    const value = behavior[name];
+    if (
+      typeof value !== 'number' ||
+      !Number.isFinite(value) ||
+      value < 0 ||
+      (integer && !Number.isInteger(value))
+    ) {
+      throw new InvalidOptionError(
+        `mock behavior ${name} must be a non-negative ${integer ? 'integer' : 'number'}, got ${describeValue(value)}`,
+      );
+    }
+  };
+  nonNegative('latencyMs', false);
+  nonNegative('tokenIntervalMs', false);
+  nonNegative('embeddingDimensions', true);
+  if (behavior.completionTokens !== undefined) nonNegative('completionTokens', true);
+  if (!Number.isInteger(behavior.maxModelLen) || behavior.maxModelLen < 1) {
+    throw new InvalidOptionError(
+      `mock behavior maxModelLen must be a positive integer, got ${describeValue(behavior.maxModelLen)}`,
+    );
+  }
+  if (!(behavior.failureRate >= 0 && behavior.failureRate <= 1)) {
+    throw new InvalidOptionError(
+      `mock behavior failureRate must be between 0 and 1, got ${describeValue(behavior.failureRate)}`,
+    );
+  }
+  if (!FAILURES.includes(behavior.failure)) {
+    throw new InvalidOptionError(
+      `mock behavior failure must be one of ${FAILURES.join(', ')}, got ${describeValue(behavior.failure)}`,
+    );
+  }
+  if (
+    !Number.isInteger(behavior.failureStatus) ||
+    behavior.failureStatus < 100 ||
+    behavior.failureStatus > 599
+  ) {
+    throw new InvalidOptionError(
+      `mock behavior failureStatus must be an HTTP status, got ${describeValue(behavior.failureStatus)}`,
+    );
+  }
+  if (typeof behavior.model !== 'string' || behavior.model === '') {
+    throw new InvalidOptionError(
+      `mock behavior model must be a non-empty string, got ${describeValue(behavior.model)}`,
+    );
+  }
+  return behavior;
+}
