@@ -23,6 +23,21 @@ export {
   parseHostfileText,
 } from './hostfile/parse-hostfile.js';
 export { parseHostfile } from './hostfile/read-hostfile.js';
+// Simulated agents
+export {
+  MockAgent,
+  type MockAgentOptions,
+  type MockAgentStats,
+  type RecordedRequest,
+  type SharedInFlight,
+} from './mock/mock-agent.js';
+export {
+  DEFAULT_MOCK_BEHAVIOR,
+  type MockAgentBehavior,
+  type MockFailure,
+  resolveMockBehavior,
+} from './mock/mock-behavior.js';
+export { type MockSwarm, type MockSwarmOptions, startMockSwarm } from './mock/mock-swarm.js';
 export {
   Blackboard,
   type BlackboardConvergenceFunction,
@@ -91,19 +106,3 @@ export type {
   SwarmPool,
   TokenUsage,
 } from './pool/types.js';
-
-// Simulated agents
-export {
-  MockAgent,
-  type MockAgentOptions,
-  type MockAgentStats,
-  type RecordedRequest,
-  type SharedInFlight,
-} from './mock/mock-agent.js';
-export {
-  DEFAULT_MOCK_BEHAVIOR,
-  type MockAgentBehavior,
-  type MockFailure,
-  resolveMockBehavior,
-} from './mock/mock-behavior.js';
-export { type MockSwarm, type MockSwarmOptions, startMockSwarm } from './mock/mock-swarm.js';

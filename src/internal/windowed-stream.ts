@@ -108,6 +108,18 @@ export async function* runWindowed<TItem, TResult>(
     // An item that arrives after an abort or a failure is dropped: it was never started.
     else if (!controller.signal.aborted) start(step.value);
   };
+  // Results waiting for the consumer count against the window, so a slow consumer bounds
+  // memory instead of letting finished results pile up.
+  const fill = (): void => {
+    while (
+      !pulling &&
+      !exhausted &&
+      inFlight + completed.length < window &&
+      !controller.signal.aborted
+    ) {
+      pull();
+    }
+  };
   const pull = (): void => {
     pulling = true;
     let step: IteratorResult<TItem> | Promise<IteratorResult<TItem>>;
@@ -123,6 +135,7 @@ export async function* runWindowed<TItem, TResult>(
         (value) => {
           pulling = false;
           accept(value);
+          fill();
           wake();
         },
         (error: unknown) => {
@@ -142,10 +155,12 @@ export async function* runWindowed<TItem, TResult>(
       if (failure) throw failure.error;
       const ready = completed.shift();
       if (ready) {
+        // Refill before handing the result over: the freed slot works while the consumer does.
+        fill();
         yield ready;
         continue;
       }
-      while (!pulling && !exhausted && inFlight < window && !controller.signal.aborted) pull();
+      fill();
       if (failure || completed.length > 0) continue;
       if (inFlight === 0 && (exhausted || controller.signal.aborted)) return;
       await new Promise<void>((resolve) => {
