@@ -162,6 +162,15 @@ export async function runPipeline(
     offset += stage.nAgents;
     const prompt = fillTemplate(stage.promptTemplate, { input: formatTemplateValue(input) });
     const responses = await broadcast(stagePool, prompt, patternOptions);
+    if (resolved.signal?.aborted) {
+      results.push({ name: stage.name, prompt, responses, output: undefined });
+      return {
+        success: false,
+        output: undefined,
+        error: `aborted during stage "${stage.name}"`,
+        stages: results,
+      };
+    }
     if (!responses.some((response) => response.success)) {
       results.push({ name: stage.name, prompt, responses, output: undefined });
       const firstError = responses.find((response) => !response.success)?.error;

@@ -176,6 +176,8 @@ export async function treeReduce(
   };
 
   const resolveGroup = (level: number, index: number): void => {
+    // After an abort the tree is incomplete: passing a lone survivor up would fake an answer.
+    if (signal.aborted) return;
     const children = childrenOf(level, index);
     const successes = children.filter((response) => response.success);
     if (successes.length === 1) {
