@@ -20,7 +20,8 @@ export type SwarmErrorCode =
   | 'ERR_CONNECT'
   | 'ERR_HTTP_STATUS'
   | 'ERR_BAD_RESPONSE'
-  | 'ERR_PROXY_START';
+  | 'ERR_PROXY_START'
+  | 'ERR_INPUT_FILE';
 
 /** Options shared by every `SwarmError` constructor. */
 export interface SwarmErrorOptions {
@@ -99,5 +100,20 @@ export function describeValue(value: unknown): string {
     return `${JSON.stringify(value)} (${Array.isArray(value) ? 'array' : typeof value})`;
   } catch {
     return `a ${typeof value}`;
+  }
+}
+
+/** A prompts file (for `aurora-swarm run`) cannot be read or has a malformed line. */
+export class InputFileError extends SwarmError {
+  /** Path of the file. */
+  readonly path: string;
+  /** 1-based line number of the offending line, when there is one. */
+  readonly lineNumber: number | undefined;
+
+  constructor(message: string, details: { path: string; lineNumber?: number; cause?: unknown }) {
+    super('ERR_INPUT_FILE', message, { cause: details.cause });
+    this.name = 'InputFileError';
+    this.path = details.path;
+    this.lineNumber = details.lineNumber;
   }
 }

@@ -3,18 +3,52 @@
  * Everything public is exported here by name.
  */
 
-// Errors
+// Aggregators (pure functions over AgentResponse[])
+export {
+  type AggregatorOptions,
+  DEFAULT_INCLUDE_FAILURES,
+} from './aggregators/aggregator-options.js';
+export { bestOf } from './aggregators/best-of.js';
+export { type ConcatOptions, concat, DEFAULT_CONCAT_SEPARATOR } from './aggregators/concat.js';
+export {
+  classifyFailure,
+  FAILURE_CAUSES,
+  type FailureCause,
+  type FailureEntry,
+  type FailureReport,
+  failureReport,
+} from './aggregators/failure-report.js';
+export {
+  type MajorityVoteOptions,
+  type MajorityVoteResult,
+  type MajorityVoteTally,
+  majorityVote,
+  normalizeAnswer,
+} from './aggregators/majority-vote.js';
+export type { ResponseScore } from './aggregators/rank-responses.js';
+export {
+  extractFirstNumber,
+  type StatisticsOptions,
+  type StatisticsResult,
+  statistics,
+} from './aggregators/statistics.js';
+export {
+  type StructuredMergeConflict,
+  type StructuredMergeError,
+  type StructuredMergeResult,
+  structuredMerge,
+} from './aggregators/structured-merge.js';
+export { topK } from './aggregators/top-k.js';
 export {
   AbortedError,
   HostfileError,
+  InputFileError,
   InvalidOptionError,
   PoolClosedError,
   SwarmError,
   type SwarmErrorCode,
   type SwarmErrorOptions,
 } from './errors.js';
-
-// Hostfile
 export { type AgentEndpoint, createEndpoint } from './hostfile/agent-endpoint.js';
 export { formatHostfile } from './hostfile/format-hostfile.js';
 export {
@@ -23,7 +57,6 @@ export {
   parseHostfileText,
 } from './hostfile/parse-hostfile.js';
 export { parseHostfile } from './hostfile/read-hostfile.js';
-// Simulated agents
 export {
   MockAgent,
   type MockAgentOptions,
@@ -52,7 +85,6 @@ export {
   DEFAULT_MAX_ROUNDS,
 } from './patterns/blackboard.js';
 export { type BroadcastOptions, broadcast } from './patterns/broadcast.js';
-// Patterns
 export {
   type BroadcastAndReduceOptions,
   type BroadcastAndReduceResult,
@@ -95,7 +127,6 @@ export {
   treeReduce,
 } from './patterns/tree-reduce.js';
 export { UNSENT_GLOBAL_INDEX } from './patterns/unsent-response.js';
-// Pool contract
 export type {
   AgentResponse,
   CallOptions,
@@ -106,3 +137,26 @@ export type {
   SwarmPool,
   TokenUsage,
 } from './pool/types.js';
+
+export {
+  DEFAULT_KERNEL,
+  type KernelLanguageEntropyOptions,
+  type KernelLanguageEntropyResult,
+  type KernelName,
+  kernelLanguageEntropy,
+} from './uq/kernel-language-entropy.js';
+export { loadProbe, saveProbe } from './uq/probe-file.js';
+export {
+  DEFAULT_PROBE_FIT_INTERCEPT,
+  DEFAULT_PROBE_LAMBDA,
+  type Probe,
+  predictSemanticEntropy,
+  type TrainProbeOptions,
+  trainProbe,
+} from './uq/ridge-probe.js';
+export {
+  DEFAULT_SIMILARITY_THRESHOLD,
+  type SemanticEntropyOptions,
+  type SemanticEntropyResult,
+  semanticEntropy,
+} from './uq/semantic-entropy.js';

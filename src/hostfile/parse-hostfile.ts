@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import { HostfileError } from '../errors.js';
 import { type AgentEndpoint, createEndpoint } from './agent-endpoint.js';
 
@@ -13,7 +14,6 @@ export interface ParseHostfileTextOptions {
 // A DNS name or IPv4 address: letters, digits, '-', '_', '.'. Anything else
 // ('/', '@', '?', '#', '%', spaces) could change the meaning of the URL built from it.
 const HOSTNAME = /^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
-const IPV6 = /^[0-9A-Fa-f:.]+$/;
 const DIGITS = /^[0-9]+$/;
 
 /**
@@ -100,8 +100,7 @@ function splitHostField(
         fail(`unexpected ${JSON.stringify(after)} after ${field.slice(0, close + 1)}`);
       portText = after.slice(1);
     }
-    if (!IPV6.test(host) || !host.includes(':'))
-      fail(`invalid IPv6 address ${JSON.stringify(host)}`);
+    if (!isPlainIPv6(host)) fail(`invalid IPv6 address ${JSON.stringify(host)}`);
   } else {
     const colons = field.split(':').length - 1;
     if (colons === 1) {
@@ -109,15 +108,26 @@ function splitHostField(
       host = field.slice(0, colon);
       portText = field.slice(colon + 1);
     } else if (colons > 1) {
-      if (!IPV6.test(field)) fail(`invalid host ${JSON.stringify(field)}`);
+      if (!isPlainIPv6(field)) fail(`invalid host ${JSON.stringify(field)}`);
       return { host: field, port: undefined };
     }
     if (host === '') fail('empty host');
+    // A name whose last label is a number is read as IPv4 by URL parsers ('a.0', '09',
+    // '10.1' → 10.0.0.1): accept it only as a plain dotted quad, never reinterpreted.
+    const lastLabel = host.slice(host.lastIndexOf('.') + 1);
+    if (/^(?:[0-9]+|0x[0-9a-f]*)$/i.test(lastLabel) && !isIPv4(host)) {
+      fail(`invalid host ${JSON.stringify(host)} (ends in a number but is not an IPv4 address)`);
+    }
     if (!HOSTNAME.test(host)) {
       fail(`invalid host ${JSON.stringify(host)} (letters, digits, '-', '_' and '.' only)`);
     }
   }
   return { host, port: portText === undefined ? undefined : parsePort(portText, fail) };
+}
+
+// Zone ids ('%eth0') are refused: they cannot be written in an http URL.
+function isPlainIPv6(host: string): boolean {
+  return isIPv6(host) && !host.includes('%');
 }
 
 function parsePort(text: string, fail: (message: string) => never): number {

@@ -101,6 +101,9 @@ describe('parseHostfileText', () => {
     syntaxError('evil@host\t8000\n', 1, /invalid host/);
     syntaxError('host/path\t8000\n', 1, /invalid host/);
     syntaxError('[::1\t8000\n', 1, /unclosed/);
+    syntaxError('[:a:]\t8000\n', 1, /invalid IPv6 address/);
+    syntaxError('10.1\t8000\n', 1, /not an IPv4 address/);
+    syntaxError('node.09\t8000\n', 1, /not an IPv4 address/);
   });
 
   test('formatHostfile round-trips', () => {
