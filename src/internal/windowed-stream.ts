@@ -5,6 +5,7 @@
  * The source is pulled lazily (one item per free slot), so memory is O(window) whatever the
  * length of the source: this is what lets a job of millions of prompts run from one process.
  */
+import { linkAbortController } from './linked-abort-controller.js';
 
 /** A finished task: its position in the source, the item and what the task produced. */
 export interface WindowedResult<TItem, TResult> {
@@ -54,7 +55,7 @@ export async function* runWindowed<TItem, TResult>(
   options: WindowedStreamOptions<TItem, TResult>,
 ): AsyncGenerator<WindowedResult<TItem, TResult>, void, undefined> {
   const { window, signal, launch } = options;
-  const controller = new AbortController();
+  const { controller, dispose } = linkAbortController(signal);
   const iterator = iteratorOf(source);
   const completed: WindowedResult<TItem, TResult>[] = [];
   let inFlight = 0;
@@ -74,12 +75,7 @@ export async function* runWindowed<TItem, TResult>(
     controller.abort(error);
     wake();
   };
-  const onAbort = (): void => {
-    controller.abort(signal?.reason);
-    wake();
-  };
-  if (signal?.aborted) controller.abort(signal.reason);
-  else signal?.addEventListener('abort', onAbort, { once: true });
+  controller.signal.addEventListener('abort', wake, { once: true });
 
   const start = (item: TItem): void => {
     const index = nextIndex++;
@@ -168,7 +164,7 @@ export async function* runWindowed<TItem, TResult>(
       });
     }
   } finally {
-    signal?.removeEventListener('abort', onAbort);
+    dispose();
     // The consumer stopped early or something failed: in-flight calls must not keep running.
     if (inFlight > 0 || pulling) controller.abort();
     if (!exhausted) {
