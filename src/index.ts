@@ -173,6 +173,18 @@ export {
 } from './pool/vllm-pool-options.js';
 export { AgentStats } from './proxy/agent-stats.js';
 export {
+  DEFAULT_BODY_IDLE_TIMEOUT_SECONDS,
+  DEFAULT_HEADERS_TIMEOUT_SECONDS,
+  DEFAULT_MAX_BODY_SIZE_BYTES,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_HEADER_SIZE_BYTES,
+  MAX_HEADER_COUNT,
+  type ProxyLimitOptions,
+  parseSizeBytes,
+  type ResolvedProxyLimits,
+  resolveProxyLimits,
+} from './proxy/proxy-limits.js';
+export {
   formatLogLine,
   LOG_LEVELS,
   type LogLevel,

@@ -11,6 +11,7 @@
  * request is aborted at once, which closes the agent's socket so it stops generating.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { AgentStats } from './agent-stats.js';
 import type { ConnectionLimiter } from './connection-limiter.js';
@@ -23,7 +24,9 @@ import {
   sendJsonError,
   upstreamTimeoutMessage,
 } from './gateway-error.js';
+import { guardRequestBody, type RequestBodyLimitHandler } from './guarded-request-body.js';
 import { buildClientResponseHeaders, buildUpstreamRequestHead } from './hop-by-hop-headers.js';
+import { bodyTooLargeMessage } from './proxy-limits.js';
 import type { ProxyLogger } from './proxy-logger.js';
 
 /** One agent as the forwarder sees it, prepared once at startup. */
@@ -47,6 +50,10 @@ export interface ForwardContext {
   readonly defaultTimeoutMs: number;
   /** Cap on `X-Timeout`, in milliseconds. */
   readonly maxTimeoutMs: number;
+  /** Largest request body, in bytes (`--max-body-size`). */
+  readonly maxBodySizeBytes: number;
+  /** How long a request body may stay silent, in milliseconds (`--body-timeout`). */
+  readonly bodyIdleTimeoutMs: number;
   /** Called once per forwarded request when it is accepted (before any queueing). */
   readonly onExchangeOpened: () => void;
   /** Called once per forwarded request when its client response closes (finished or not). */
@@ -76,7 +83,7 @@ class ExchangeAbort extends Error {
   }
 }
 
-class ForwardedExchange implements Dispatcher.DispatchHandler {
+class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitHandler {
   readonly #context: ForwardContext;
   readonly #target: ForwardTarget;
   readonly #request: IncomingMessage;
@@ -115,7 +122,15 @@ class ForwardedExchange implements Dispatcher.DispatchHandler {
       path,
       method: request.method as Dispatcher.HttpMethod,
       headers,
-      body: hasBody ? request : null,
+      // undici streams any async iterable body (its type lists only Readable).
+      body: hasBody
+        ? (guardRequestBody(
+            request,
+            context.maxBodySizeBytes,
+            context.bodyIdleTimeoutMs,
+            this,
+          ) as unknown as Readable)
+        : null,
     };
     context.onExchangeOpened();
     response.once('close', this.#onClientClose);
@@ -253,6 +268,33 @@ class ForwardedExchange implements Dispatcher.DispatchHandler {
       );
     }
   };
+
+  onBodyTooLarge(): void {
+    this.#failOnClientBody(413, bodyTooLargeMessage(this.#context.maxBodySizeBytes));
+  }
+
+  onBodyIdle(): void {
+    this.#failOnClientBody(
+      408,
+      `request body timeout: the client sent nothing for ${formatSeconds(this.#context.bodyIdleTimeoutMs)}s (--body-timeout)`,
+    );
+  }
+
+  /** The client broke a body limit: answer it (or cut it), close its connection, abort upstream. */
+  #failOnClientBody(statusCode: number, message: string): void {
+    const state = this.#state;
+    if (state === DONE) return;
+    // The rest of the body is not read: the connection cannot carry another request.
+    this.#response.shouldKeepAlive = false;
+    if (state === STREAMING) {
+      this.#settle();
+      this.#response.destroy();
+      this.#context.logger.warning(`${this.#describeRequest()}: ${message}; cut the response`);
+    } else {
+      this.#failBeforeHeaders(statusCode, message, undefined);
+    }
+    this.#abortUpstream(message);
+  }
 
   readonly #onClientClose = (): void => {
     this.#context.onExchangeClosed();

@@ -1,5 +1,10 @@
 import { describeValue, InvalidOptionError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
+import {
+  type ProxyLimitOptions,
+  type ResolvedProxyLimits,
+  resolveProxyLimits,
+} from './proxy-limits.js';
 import { type LogLevel, type LogSink, parseLogLevel } from './proxy-logger.js';
 
 /** Address the proxy binds to: every interface, so SSH tunnels and other hosts can reach it. */
@@ -25,7 +30,7 @@ export const MAX_TIMEOUT_SECONDS = 2_147_483;
  * Options of `startProxy` (and of the `aurora-swarm-proxy` command line, which passes
  * its flag values through unchanged: numeric options also accept their decimal text).
  */
-export interface ProxyOptions {
+export interface ProxyOptions extends ProxyLimitOptions {
   /**
    * Path of the hostfile listing the agents. Ignored when `endpoints` is given.
    * @default process.env.AURORA_SWARM_HOSTFILE
@@ -58,7 +63,7 @@ export interface ProxyOptions {
 }
 
 /** {@link ProxyOptions} validated, with defaults and environment applied. */
-export interface ResolvedProxyOptions {
+export interface ResolvedProxyOptions extends ResolvedProxyLimits {
   hostfile: string | undefined;
   endpoints: readonly AgentEndpoint[] | undefined;
   host: string;
@@ -216,5 +221,6 @@ export function resolveProxyOptions(
         true,
       ) * 1000,
     logSink: options.logSink ?? writeToStderr,
+    ...resolveProxyLimits(options),
   };
 }

@@ -21,6 +21,12 @@ import {
 } from './proxy-options.js';
 import { createTokenCheck } from './proxy-token.js';
 import { routeRequest } from './route-request.js';
+import {
+  answerAndClose,
+  installServerGuards,
+  limitedServerOptions,
+  refuseOverLimit,
+} from './server-guards.js';
 
 /** A proxy started by {@link startProxy}. */
 export interface RunningProxy {
@@ -43,11 +49,6 @@ export interface RunningProxy {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-// Long generations must never be cut by the server's own timers: the upstream
-// timeout is the proxy's business (forward-request.ts).
-const SERVER_KEEP_ALIVE_TIMEOUT_MS = 65_000;
-const SERVER_HEADERS_TIMEOUT_MS = 60_000;
-const SERVER_MAX_HEADER_SIZE = 64 * 1024;
 // Upstream: idle keep-alive sockets are reused for this long unless the agent says less.
 const UPSTREAM_KEEP_ALIVE_TIMEOUT_MS = 4_000;
 const UPSTREAM_KEEP_ALIVE_MAX_TIMEOUT_MS = 600_000;
@@ -169,6 +170,8 @@ export async function startProxy(
     logger,
     defaultTimeoutMs: resolved.timeoutMs,
     maxTimeoutMs: resolved.maxTimeoutMs,
+    maxBodySizeBytes: resolved.maxBodySizeBytes,
+    bodyIdleTimeoutMs: resolved.bodyIdleTimeoutMs,
     onExchangeOpened: () => {
       openExchanges++;
     },
@@ -218,13 +221,15 @@ export async function startProxy(
       sendJsonError(response, 503, 'the proxy is shutting down');
       return;
     }
+    if (refuseOverLimit(request, response, resolved)) return;
     const route = routeRequest(request.url ?? '/', targets.length);
     if (
       tokenCheck !== undefined &&
       route.kind !== 'health' &&
       !tokenCheck(request.headers['proxy-authorization'])
     ) {
-      sendJsonError(
+      // Without the token nothing more of the connection is read (no slow body to drain).
+      answerAndClose(
         response,
         401,
         'missing or wrong proxy token: send the header "Proxy-Authorization: Bearer <token>"',
@@ -263,18 +268,8 @@ export async function startProxy(
     }
   };
 
-  const server: Server = createServer(
-    {
-      noDelay: true,
-      requestTimeout: 0,
-      headersTimeout: SERVER_HEADERS_TIMEOUT_MS,
-      keepAliveTimeout: SERVER_KEEP_ALIVE_TIMEOUT_MS,
-      maxHeaderSize: SERVER_MAX_HEADER_SIZE,
-    },
-    onRequest,
-  );
-  server.keepAliveTimeout = SERVER_KEEP_ALIVE_TIMEOUT_MS;
-  server.timeout = 0;
+  const server: Server = createServer(limitedServerOptions(resolved), onRequest);
+  installServerGuards(server, resolved, logger);
 
   try {
     await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,12 @@
 import { Command, Option } from 'commander';
 import { InvalidOptionError } from '../../errors.js';
+import {
+  DEFAULT_BODY_IDLE_TIMEOUT_SECONDS,
+  DEFAULT_HEADERS_TIMEOUT_SECONDS,
+  DEFAULT_MAX_BODY_SIZE_BYTES,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_HEADER_SIZE_BYTES,
+} from '../../proxy/proxy-limits.js';
 import { formatLogLine, ProxyLogger, parseLogLevel } from '../../proxy/proxy-logger.js';
 import {
   DEFAULT_CONNECTOR_LIMIT,
@@ -26,6 +33,11 @@ interface ProxyFlags {
   logLevel: string;
   token?: string;
   shutdownGrace: string | number;
+  maxConnections?: string;
+  maxHeaderSize?: string;
+  maxBodySize?: string;
+  headersTimeout?: string;
+  bodyTimeout?: string;
 }
 
 const HELP_AFTER = `
@@ -79,6 +91,11 @@ async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
           logLevel: flags.logLevel,
           token: flags.token,
           shutdownGraceSeconds: flags.shutdownGrace,
+          maxConnections: flags.maxConnections,
+          maxHeaderSizeBytes: flags.maxHeaderSize,
+          maxBodySizeBytes: flags.maxBodySize,
+          headersTimeoutSeconds: flags.headersTimeout,
+          bodyIdleTimeoutSeconds: flags.bodyTimeout,
           logSink: io.stderr,
         },
         io.env,
@@ -164,6 +181,26 @@ export function createProxyCommand(io: CliIo, outcome: CliOutcome, name = 'proxy
         '--shutdown-grace <seconds>',
         'on SIGINT/SIGTERM, how long in-flight requests may take to finish before they are cut',
       ).default(DEFAULT_SHUTDOWN_GRACE_SECONDS),
+    )
+    .option(
+      '--max-connections <count>',
+      `most simultaneous client connections; further ones are closed at once (default: ${DEFAULT_MAX_CONNECTIONS})`,
+    )
+    .option(
+      '--max-header-size <bytes>',
+      `largest request head in bytes, units k/m allowed; larger ones get 431 (default: ${DEFAULT_MAX_HEADER_SIZE_BYTES})`,
+    )
+    .option(
+      '--max-body-size <bytes>',
+      `largest request body in bytes, units k/m/g allowed (e.g. 64m); larger ones get 413 (default: ${DEFAULT_MAX_BODY_SIZE_BYTES}, 64 MiB)`,
+    )
+    .option(
+      '--headers-timeout <seconds>',
+      `seconds a client has to send its request head; slower ones get 408 (default: ${DEFAULT_HEADERS_TIMEOUT_SECONDS})`,
+    )
+    .option(
+      '--body-timeout <seconds>',
+      `seconds a request body may stay silent while uploaded; then 408 and the agent's request is aborted (default: ${DEFAULT_BODY_IDLE_TIMEOUT_SECONDS})`,
     )
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: ProxyFlags) => {
