@@ -58,9 +58,14 @@ test('fuzzed request lines and header sets: the proxy survives, only hostfile ag
     '*',
     '\\',
   );
-  const target = fc
-    .array(targetPiece, { minLength: 1, maxLength: 8 })
-    .map((parts) => parts.join(''));
+  const tail = fc.array(targetPiece, { maxLength: 6 }).map((parts) => parts.join(''));
+  // Half the targets start like a real agent route, so that forwarding is exercised too.
+  const target = fc.oneof(
+    fc
+      .tuple(fc.constantFrom('/agent/0/', '/agent/1', '/agent/2/', '/agent/00/'), tail)
+      .map(([prefix, rest]) => prefix + rest),
+    fc.array(targetPiece, { minLength: 1, maxLength: 8 }).map((parts) => parts.join('')),
+  );
   const method = fc.constantFrom(
     'GET',
     'POST',
@@ -134,7 +139,7 @@ test('fuzzed request lines and header sets: the proxy survives, only hostfile ag
     }),
     {
       numRuns: 400,
-      interruptAfterTimeLimit: 8_000,
+      interruptAfterTimeLimit: 5_000,
       seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31),
     },
   );
