@@ -51,10 +51,12 @@ const BAD_RESPONSE_CODES: ReadonlySet<string> = new Set([
  * `connect` (the agent is not serving); an unparseable answer is `bad-response`.
  */
 export function classifyUpstreamError(error: unknown): UpstreamFailureKind {
-  const code = (error as { code?: unknown } | null)?.code;
+  const { code, name } = (error ?? {}) as { code?: unknown; name?: unknown };
   if (typeof code === 'string' && (code.startsWith('HPE_') || BAD_RESPONSE_CODES.has(code))) {
     return 'bad-response';
   }
+  // undici leaves `code` undefined for some parser errors (an invalid status line).
+  if (name === 'HTTPParserError') return 'bad-response';
   return 'connect';
 }
 
