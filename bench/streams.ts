@@ -35,7 +35,6 @@ const TOKENS = Math.min(100, Math.max(1, Number(values.tokens)));
 const INTERVAL_MS = Math.min(5000, Math.max(0, Number(values['interval-ms'])));
 const PROXY_CPUS = '0';
 const LOAD_CPUS = '1';
-const SAMPLE_EVERY_MS = 200;
 
 interface RoundResult extends StreamClientSummary {
   /** Peak RSS of the proxy during the round (VmHWM of a fresh process), MB. */
@@ -71,7 +70,7 @@ async function runClient(
   return JSON.parse(done[1] as string) as StreamClientSummary;
 }
 
-/** Run a client round while sampling `pid` every 200 ms. */
+/** Run a client round and read the CPU and peak RSS of `pids` around it. */
 async function measuredRound(
   pids: () => number[],
   run: () => Promise<StreamClientSummary>,

@@ -50,7 +50,6 @@ let latenessCount = 0;
 const firstByte = new Float64Array(options.streams);
 let completed = 0;
 let firstByteCount = 0;
-let failed = 0;
 let settled = 0;
 let firstError: string | undefined;
 const requests = new Set<ClientRequest>();
@@ -88,10 +87,7 @@ const deadline = setTimeout(finish, options.deadlineMs);
 
 function settle(ok: boolean, error?: string): void {
   if (ok) completed++;
-  else {
-    failed++;
-    firstError ??= error;
-  }
+  else firstError ??= error;
   settled++;
   if (settled === options.streams) {
     clearTimeout(deadline);
