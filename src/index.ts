@@ -3,7 +3,6 @@
  * Everything public is exported here by name.
  */
 
-// Aggregators (pure functions over AgentResponse[])
 export {
   type AggregatorOptions,
   DEFAULT_INCLUDE_FAILURES,
@@ -71,15 +70,51 @@ export {
   resolveMockBehavior,
 } from './mock/mock-behavior.js';
 export { type MockSwarm, type MockSwarmOptions, startMockSwarm } from './mock/mock-swarm.js';
+export { AgentPool, type AgentPoolOptions, resolveAgentPoolOptions } from './pool/agent-pool.js';
+export {
+  DEFAULT_EMBEDDING_POOL_TIMEOUT_MS,
+  EmbeddingPool,
+  type EmbeddingPoolOptions,
+  type ResolvedEmbeddingPoolOptions,
+  resolveEmbeddingPoolOptions,
+} from './pool/embedding-pool.js';
+export {
+  DEFAULT_AGENT_POOL_TIMEOUT_MS,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_MAX_RETRIES,
+  DEFAULT_POOL_CONNECTOR_LIMIT,
+  DEFAULT_RETRY_DELAY_MS,
+  type PoolEnvironment,
+  type PoolOptions,
+  PROXY_URL_ENV_VAR,
+  type ResolvedPoolOptions,
+} from './pool/pool-options.js';
+export { StreamingCall } from './pool/streaming-call.js';
 export type {
   AgentResponse,
   CallOptions,
+  EmbeddingCallOptions,
   EmbeddingResponse,
+  EmbeddingSwarmPool,
   FailureKind,
   SwarmPool,
   TokenUsage,
 } from './pool/types.js';
-
+export { VLLMPool } from './pool/vllm-pool.js';
+export {
+  DEFAULT_CONTEXT_BUFFER_TOKENS,
+  DEFAULT_MAX_TOKENS,
+  DEFAULT_MODEL_MAX_CONTEXT,
+  DEFAULT_VLLM_POOL_TIMEOUT_MS,
+  MAX_TOKENS_AGGREGATION_ENV_VAR,
+  MAX_TOKENS_ENV_VAR,
+  MIN_SIZED_MAX_TOKENS,
+  MODEL_MAX_CONTEXT_ENV_VAR,
+  type ResolvedVLLMPoolOptions,
+  resolveVLLMPoolOptions,
+  sizeMaxTokens,
+  type VLLMPoolOptions,
+} from './pool/vllm-pool-options.js';
 export {
   DEFAULT_KERNEL,
   type KernelLanguageEntropyOptions,

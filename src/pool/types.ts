@@ -94,3 +94,29 @@ export interface EmbeddingResponse {
   globalIndex: number;
   latencyMs?: number;
 }
+
+/** Options of a single embedding call. */
+export interface EmbeddingCallOptions {
+  /** Timeout of this call in milliseconds (also sent to the proxy as `X-Timeout`). */
+  timeoutMs?: number;
+  /** Aborts the call; an aborted call resolves to a failed response with `failureKind: 'aborted'`. */
+  signal?: AbortSignal;
+  /** Extra JSON fields merged into the request body. */
+  extraBody?: Record<string, unknown>;
+}
+
+/** The members of an embedding pool that patterns use (`scatterGatherEmbeddings`). */
+export interface EmbeddingSwarmPool {
+  /** Number of agents in this pool. */
+  readonly size: number;
+  /** Maximum simultaneous requests, shared with every sub-pool of the same root pool. */
+  readonly concurrency: number;
+  /** Embed one text with the agent at `agentIndex` (pool numbering). Never rejects for agent failures. */
+  embedOne(
+    agentIndex: number,
+    text: string,
+    options?: EmbeddingCallOptions,
+  ): Promise<EmbeddingResponse>;
+  /** Text i goes to agent i % size; results in input order. */
+  embedAll(texts: readonly string[], options?: EmbeddingCallOptions): Promise<EmbeddingResponse[]>;
+}

@@ -1,0 +1,175 @@
+/**
+ * `AgentPool`: a concurrency-limited client of many agents speaking the simple
+ * `/generate` protocol (`{"prompt"}` → `{"response"}` or `{"text"}`), directly or
+ * through `aurora-swarm-proxy`.
+ */
+import { SwarmError } from '../errors.js';
+import { badResponse, failedResponse, invalidIndexResponse } from './agent-response.js';
+import {
+  assertPrompt,
+  assertPrompts,
+  type ResolvedCallOptions,
+  resolveCallOptions,
+} from './call-options.js';
+import { createRootContext, PoolBase, type PoolContext } from './pool-base.js';
+import type { PoolMember } from './pool-member.js';
+import {
+  DEFAULT_AGENT_POOL_TIMEOUT_MS,
+  type PoolEnvironment,
+  type PoolOptions,
+  type ResolvedPoolOptions,
+  resolvePoolOptions,
+} from './pool-options.js';
+import type { AgentResponse, CallOptions, SwarmPool } from './types.js';
+
+/** Options of {@link AgentPool}: the common pool options (timeout default 120 s). */
+export interface AgentPoolOptions extends PoolOptions {}
+
+/**
+ * Validate `AgentPool` options, applying defaults and the `AURORA_SWARM_PROXY_URL` /
+ * `AURORA_SWARM_PROXY_TOKEN` fallbacks. Pure apart from reading `env`.
+ * @throws {InvalidOptionError}
+ */
+export function resolveAgentPoolOptions(
+  options: AgentPoolOptions,
+  env: PoolEnvironment = process.env,
+): ResolvedPoolOptions {
+  return resolvePoolOptions(options, DEFAULT_AGENT_POOL_TIMEOUT_MS, env);
+}
+
+/**
+ * A pool of agents reached over HTTP. Calls never reject because an agent failed:
+ * failures are responses with `success: false`. Only misuse throws.
+ *
+ * @example
+ * await using pool = new AgentPool({ endpoints: parseHostfile('hostfile.txt') });
+ * const answers = await pool.sendAll(['a', 'b', 'c']);
+ */
+export class AgentPool extends PoolBase implements SwarmPool {
+  /**
+   * @param options the pool options.
+   * @param context internal: used by sub-pool selection; never pass it.
+   */
+  constructor(options: AgentPoolOptions, context?: PoolContext) {
+    super(
+      context ??
+        createRootContext(resolveAgentPoolOptions(options), (transport) => ({
+          transport,
+          userOptions: options,
+        })),
+    );
+  }
+
+  /** Token budget for aggregation steps; `undefined` for a plain `AgentPool`. */
+  get maxTokensAggregation(): number | undefined {
+    return undefined;
+  }
+
+  /**
+   * Send one prompt to the agent at `agentIndex` (this pool's numbering). An index
+   * outside the pool gives a failed response with `failureKind: 'invalid-index'`.
+   * @throws {InvalidOptionError} when `prompt` or `options` have a wrong type.
+   * @throws {PoolClosedError} after the root pool was closed.
+   */
+  async post(agentIndex: number, prompt: string, options?: CallOptions): Promise<AgentResponse> {
+    this.assertOpen();
+    assertPrompt(prompt);
+    const call = resolveCallOptions(options, this.timeoutMs);
+    const member = Number.isInteger(agentIndex) ? this.members[agentIndex] : undefined;
+    if (member === undefined) return invalidIndexResponse(agentIndex, this.size);
+    return this.callAgent(member, agentIndex, prompt, call);
+  }
+
+  /** Prompt i goes to agent i % size; results in input order. */
+  async sendAll(prompts: readonly string[], options?: CallOptions): Promise<AgentResponse[]> {
+    this.assertOpen();
+    assertPrompts(prompts);
+    const call = resolveCallOptions(options, this.timeoutMs);
+    if (prompts.length > 0 && this.size === 0) {
+      throw new SwarmError(
+        'ERR_INVALID_ARGUMENT',
+        `cannot send ${prompts.length} prompt(s) to an empty pool (did byTag or slice select no agents?)`,
+      );
+    }
+    const members = this.members;
+    const size = members.length;
+    return this.fanOut(prompts.length, (index) =>
+      this.callAgent(members[index % size]!, index % size, prompts[index]!, call),
+    );
+  }
+
+  /** The same prompt to every agent; results in agent order. */
+  async broadcastPrompt(prompt: string, options?: CallOptions): Promise<AgentResponse[]> {
+    this.assertOpen();
+    assertPrompt(prompt);
+    const call = resolveCallOptions(options, this.timeoutMs);
+    const members = this.members;
+    return this.fanOut(members.length, (index) =>
+      this.callAgent(members[index]!, index, prompt, call),
+    );
+  }
+
+  /** One request to one agent; overridden by pools that speak another protocol. */
+  protected async callAgent(
+    member: PoolMember,
+    agentIndex: number,
+    prompt: string,
+    call: ResolvedCallOptions,
+  ): Promise<AgentResponse> {
+    const body: Record<string, unknown> = { prompt };
+    if (call.maxTokens !== undefined) body.max_tokens = call.maxTokens;
+    if (call.extraBody) Object.assign(body, call.extraBody);
+    const result = await this.transport.exchange({
+      member,
+      method: 'POST',
+      path: '/generate',
+      body: JSON.stringify(body),
+      timeoutMs: call.timeoutMs,
+      signal: call.signal,
+    });
+    if (!result.ok) return failedResponse(member, agentIndex, result);
+    let json: unknown;
+    try {
+      json = JSON.parse(result.bodyText);
+    } catch {
+      return badResponse(
+        member,
+        agentIndex,
+        'a body that is not JSON',
+        result.bodyText,
+        result.status,
+        result.latencyMs,
+      );
+    }
+    const text = generatedText(json);
+    if (text === undefined) {
+      return badResponse(
+        member,
+        agentIndex,
+        'no "response" or "text" field',
+        result.bodyText,
+        result.status,
+        result.latencyMs,
+      );
+    }
+    return {
+      success: true,
+      text,
+      agentIndex,
+      globalIndex: member.globalIndex,
+      latencyMs: result.latencyMs,
+      status: result.status,
+    };
+  }
+}
+
+function generatedText(json: unknown): string | undefined {
+  if (json === null || typeof json !== 'object') return undefined;
+  const record = json as Record<string, unknown>;
+  for (const value of [record.response, record.text]) {
+    if (typeof value === 'string') return value;
+    // vLLM's legacy /generate answers {"text": [prompt + completion]}.
+    if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
+  }
+  return undefined;
+}

@@ -1,0 +1,65 @@
+/**
+ * Builders for `AgentResponse` values, so every failure carries the same fields.
+ * Internal.
+ */
+import type { PoolMember } from './pool-member.js';
+import type { TransportFailure } from './pool-transport.js';
+import type { AgentResponse, FailureKind } from './types.js';
+
+/** A failed response for a call that reached (or tried to reach) `member`. */
+export function failedResponse(
+  member: PoolMember,
+  agentIndex: number,
+  failure: Pick<TransportFailure, 'failureKind' | 'error'> & {
+    status?: number;
+    latencyMs?: number;
+  },
+): AgentResponse {
+  const response: AgentResponse = {
+    success: false,
+    text: '',
+    error: failure.error,
+    failureKind: failure.failureKind,
+    agentIndex,
+    globalIndex: member.globalIndex,
+  };
+  if (failure.latencyMs !== undefined) response.latencyMs = failure.latencyMs;
+  if (failure.status !== undefined) response.status = failure.status;
+  return response;
+}
+
+/** A failed response for an `agentIndex` outside the pool (no request is sent). */
+export function invalidIndexResponse(agentIndex: number, size: number): AgentResponse {
+  return {
+    success: false,
+    text: '',
+    error: `agent index ${describeIndex(agentIndex)} out of range [0, ${size})`,
+    failureKind: 'invalid-index' satisfies FailureKind,
+    agentIndex,
+    globalIndex: -1,
+  };
+}
+
+/** A failed response for a 2xx answer whose body is not what the endpoint promises. */
+export function badResponse(
+  member: PoolMember,
+  agentIndex: number,
+  what: string,
+  bodyText: string,
+  status: number,
+  latencyMs: number,
+): AgentResponse {
+  const shown = bodyText.length > 200 ? `${bodyText.slice(0, 200)}…` : bodyText;
+  return failedResponse(member, agentIndex, {
+    failureKind: 'bad-response',
+    error: `${member.label} answered ${status} with ${what}: ${JSON.stringify(shown)}`,
+    status,
+    latencyMs,
+  });
+}
+
+function describeIndex(agentIndex: unknown): string {
+  return typeof agentIndex === 'number'
+    ? String(agentIndex)
+    : (JSON.stringify(agentIndex) ?? 'undefined');
+}

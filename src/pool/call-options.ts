@@ -1,0 +1,71 @@
+/**
+ * Validation of the per-call options (`CallOptions`), done once per `post` or once
+ * per fan-out rather than once per request.
+ */
+import { describeValue, InvalidOptionError } from '../errors.js';
+import { extraBodyOption, positiveInteger, positiveNumber } from './pool-options.js';
+import type { CallOptions } from './types.js';
+
+/** Call options after validation, with the pool's timeout filled in. @internal */
+export interface ResolvedCallOptions {
+  readonly maxTokens: number | undefined;
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+  readonly extraBody: Record<string, unknown> | undefined;
+}
+
+/** @throws {InvalidOptionError} for a wrong type or value. */
+export function resolveCallOptions(
+  options: CallOptions | undefined,
+  poolTimeoutMs: number,
+): ResolvedCallOptions {
+  if (options === undefined) {
+    return {
+      maxTokens: undefined,
+      timeoutMs: poolTimeoutMs,
+      signal: undefined,
+      extraBody: undefined,
+    };
+  }
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError(`call options: expected an object, got ${describeValue(options)}`);
+  }
+  const signal = options.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidOptionError(
+      `option signal: expected an AbortSignal, got ${describeValue(signal)}`,
+    );
+  }
+  return {
+    maxTokens:
+      options.maxTokens === undefined
+        ? undefined
+        : positiveInteger('maxTokens', options.maxTokens, 1),
+    timeoutMs: positiveNumber('timeoutMs', options.timeoutMs, poolTimeoutMs),
+    signal,
+    extraBody: extraBodyOption('extraBody', options.extraBody),
+  };
+}
+
+/** @throws {InvalidOptionError} unless `prompt` is a string. */
+export function assertPrompt(prompt: unknown, name = 'prompt'): asserts prompt is string {
+  if (typeof prompt !== 'string') {
+    throw new InvalidOptionError(`${name}: expected a string, got ${describeValue(prompt)}`);
+  }
+}
+
+/** @throws {InvalidOptionError} unless `prompts` is an array of strings. */
+export function assertPrompts(prompts: unknown, name = 'prompts'): asserts prompts is string[] {
+  if (!Array.isArray(prompts)) {
+    throw new InvalidOptionError(
+      `${name}: expected an array of strings, got ${describeValue(prompts)}`,
+    );
+  }
+  for (let index = 0; index < prompts.length; index++) {
+    if (typeof prompts[index] !== 'string') {
+      throw new InvalidOptionError(
+        `${name}[${index}]: expected a string, got ${describeValue(prompts[index])}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * What every pool class shares: its agents, sub-pool selection, the shared
+ * transport (connections, concurrency limit, proxy) and the lifecycle.
+ */
+import { PoolClosedError, SwarmError } from '../errors.js';
+import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
+import { createPoolMembers, type PoolMember } from './pool-member.js';
+import type { ResolvedPoolOptions } from './pool-options.js';
+import { PoolTransport } from './pool-transport.js';
+import { selectByTag, selectIndices, selectSample, selectSlice } from './sub-pool-selection.js';
+
+/**
+ * State shared by a root pool and every sub-pool made from it. Subclasses extend it
+ * with their own shared state (e.g. the model information cache). @internal
+ */
+export interface PoolFamily {
+  readonly transport: PoolTransport;
+  /** The options object the root pool was constructed with (handed to sub-pool constructors). */
+  readonly userOptions: unknown;
+}
+
+/**
+ * How a pool constructor learns it is building a sub-pool. Not part of the public
+ * API: sub-pools are made with `byTag`, `sample`, `select` and `slice`. @internal
+ */
+export class PoolContext<Family extends PoolFamily = PoolFamily> {
+  constructor(
+    readonly family: Family,
+    readonly members: readonly PoolMember[],
+    readonly isRoot: boolean,
+  ) {}
+}
+
+/** Create the transport and members of a new root pool. @internal */
+export function createRootContext<Family extends PoolFamily>(
+  options: ResolvedPoolOptions,
+  buildFamily: (transport: PoolTransport) => Family,
+): PoolContext<Family> {
+  const transport = new PoolTransport(options);
+  const members = createPoolMembers(options.endpoints, options.proxyUrl);
+  return new PoolContext(buildFamily(transport), members, true);
+}
+
+type SubPoolConstructor<Pool> = new (options: never, context: PoolContext) => Pool;
+
+/**
+ * Base class of `AgentPool` and `EmbeddingPool`. Subclasses must keep the constructor
+ * signature `(options, context?)`: sub-pools are built through `this.constructor`.
+ */
+export abstract class PoolBase {
+  readonly #context: PoolContext;
+  readonly #endpoints: readonly AgentEndpoint[];
+
+  protected constructor(context: PoolContext) {
+    if (!(context instanceof PoolContext)) {
+      throw new SwarmError(
+        'ERR_INVALID_ARGUMENT',
+        'pool constructors take one argument, the options object; make sub-pools with byTag, sample, select or slice',
+      );
+    }
+    this.#context = context;
+    this.#endpoints = Object.freeze(context.members.map((member) => member.endpoint));
+  }
+
+  /** Number of agents in this pool. */
+  get size(): number {
+    return this.#context.members.length;
+  }
+
+  /** The agents of this pool, in pool order. */
+  get endpoints(): readonly AgentEndpoint[] {
+    return this.#endpoints;
+  }
+
+  /** Hostfile (global) index of each agent of this pool, in pool order. */
+  get globalIndices(): readonly number[] {
+    return this.#context.members.map((member) => member.globalIndex);
+  }
+
+  /** Maximum simultaneous requests, shared with every pool of the same family. @default 512 */
+  get concurrency(): number {
+    return this.#context.family.transport.options.concurrency;
+  }
+
+  /** Maximum simultaneous connections in use. @default 1024 */
+  get connectorLimit(): number {
+    return this.#context.family.transport.options.connectorLimit;
+  }
+
+  /** Default timeout of one call attempt, in milliseconds. */
+  get timeoutMs(): number {
+    return this.#context.family.transport.options.timeoutMs;
+  }
+
+  /** The proxy every request goes through, or `undefined` when connecting directly. */
+  get proxyUrl(): string | undefined {
+    return this.#context.family.transport.options.proxyUrl;
+  }
+
+  /** Whether this pool is a sub-pool (made by `byTag`, `sample`, `select` or `slice`). */
+  get isSubPool(): boolean {
+    return !this.#context.isRoot;
+  }
+
+  /** Whether the root pool of this family has been closed. */
+  get closed(): boolean {
+    return this.#context.family.transport.closed;
+  }
+
+  /** Agents whose tag `key` equals `value` (possibly none), same class, shared connections. */
+  byTag(key: string, value: string): this {
+    return this.derive(selectByTag(this.#context.members, key, value));
+  }
+
+  /** `n` agents chosen at random without replacement (all of them if `n` ≥ size). */
+  sample(n: number): this {
+    return this.derive(selectSample(this.#context.members, n));
+  }
+
+  /** The agents at these pool indices, in the given order. */
+  select(indices: readonly number[]): this {
+    return this.derive(selectIndices(this.#context.members, indices));
+  }
+
+  /** Agents `start` (inclusive) to `end` (exclusive), like `Array.prototype.slice`. */
+  slice(start: number, end?: number): this {
+    return this.derive(selectSlice(this.#context.members, start, end));
+  }
+
+  /**
+   * Close the root pool's connections once in-flight calls have ended; later calls
+   * throw `PoolClosedError`. On a sub-pool this does nothing: the connections belong
+   * to the root. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#context.isRoot) await this.#context.family.transport.close();
+  }
+
+  /** `await using pool = new VLLMPool(...)` closes the pool at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** State shared with every pool of the family. */
+  protected get family(): PoolFamily {
+    return this.#context.family;
+  }
+
+  /** The transport shared with every pool of the family. */
+  protected get transport(): PoolTransport {
+    return this.#context.family.transport;
+  }
+
+  /** The members of this pool, in pool order. */
+  protected get members(): readonly PoolMember[] {
+    return this.#context.members;
+  }
+
+  /** @throws {PoolClosedError} once the root pool is closed. */
+  protected assertOpen(): void {
+    if (this.#context.family.transport.closed) {
+      throw new PoolClosedError(
+        'the pool is closed: create a new pool, or close it only after its last call',
+      );
+    }
+  }
+
+  /**
+   * Run `task(0..count-1)` with at most as many running as the shared limit allows,
+   * results in index order. Workers pull indices, so a 100,000-prompt scatter keeps
+   * only a few hundred pending promises instead of 100,000 queued closures.
+   */
+  protected async fanOut<Result>(
+    count: number,
+    task: (index: number) => Promise<Result>,
+  ): Promise<Result[]> {
+    const results = new Array<Result>(count);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < count) {
+        const index = next++;
+        results[index] = await task(index);
+      }
+    };
+    // Twice the limit: workers sleeping before a retry hold no slot, and the spare
+    // workers keep the slots busy meanwhile.
+    const workerCount = Math.min(count, 2 * this.#context.family.transport.limiter.capacity);
+    const workers: Promise<void>[] = [];
+    for (let index = 0; index < workerCount; index++) workers.push(worker());
+    await Promise.all(workers);
+    return results;
+  }
+
+  /** A pool of the same class over `members`, sharing this pool's family. */
+  protected derive(members: readonly PoolMember[]): this {
+    const Constructor = this.constructor as SubPoolConstructor<this>;
+    return new Constructor(
+      this.#context.family.userOptions as never,
+      new PoolContext(this.#context.family, members, false),
+    );
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * One agent as a pool addresses it: where requests go (direct or via the proxy)
+ * and how failures name it. Internal; built once per agent by the root pool and
+ * shared, unchanged, by every sub-pool.
+ */
+import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
+
+/** @internal */
+export interface PoolMember {
+  readonly endpoint: AgentEndpoint;
+  /** Index in the hostfile (the root pool's index). */
+  readonly globalIndex: number;
+  /** Origin the HTTP request is sent to: the agent's, or the proxy's. */
+  readonly origin: string;
+  /** Prefix of every request path: `''` direct, `{proxyPath}/agent/{globalIndex}` via the proxy. */
+  readonly pathPrefix: string;
+  /** How error messages name this agent, e.g. `agent 3 at compute-004:8000`. */
+  readonly label: string;
+  /** `host:port` of the proxy in proxy mode, else `undefined`. */
+  readonly proxyAddress: string | undefined;
+}
+
+/** Build the members of a root pool. */
+export function createPoolMembers(
+  endpoints: readonly AgentEndpoint[],
+  proxyUrl: string | undefined,
+): PoolMember[] {
+  if (proxyUrl === undefined) {
+    return endpoints.map((endpoint, globalIndex) => ({
+      endpoint,
+      globalIndex,
+      origin: endpoint.url,
+      pathPrefix: '',
+      label: `agent ${globalIndex} at ${endpoint.url.slice('http://'.length)}`,
+      proxyAddress: undefined,
+    }));
+  }
+  const url = new URL(proxyUrl);
+  const proxyPath = url.pathname === '/' ? '' : url.pathname;
+  return endpoints.map((endpoint, globalIndex) => ({
+    endpoint,
+    globalIndex,
+    origin: url.origin,
+    pathPrefix: `${proxyPath}/agent/${globalIndex}`,
+    label: `agent ${globalIndex} (${endpoint.url.slice('http://'.length)}) via proxy ${url.host}`,
+    proxyAddress: url.host,
+  }));
+}

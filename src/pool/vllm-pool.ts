@@ -1,0 +1,323 @@
+/**
+ * `VLLMPool`: an `AgentPool` that speaks vLLM's OpenAI-compatible API — chat
+ * completions by default, `max_tokens` sized to the model's context, an opt-in
+ * batch mode over `/v1/completions`, and streaming of single calls.
+ */
+import { SwarmError } from '../errors.js';
+import { AgentPool } from './agent-pool.js';
+import { badResponse, failedResponse } from './agent-response.js';
+import {
+  assertPrompt,
+  assertPrompts,
+  type ResolvedCallOptions,
+  resolveCallOptions,
+} from './call-options.js';
+import { type ModelInfo, ModelInfoCache } from './model-info-cache.js';
+import { parseCompletion } from './parse-completion.js';
+import { createRootContext, type PoolContext, type PoolFamily } from './pool-base.js';
+import type { PoolMember } from './pool-member.js';
+import { StreamingCall } from './streaming-call.js';
+import type { AgentResponse, CallOptions, SwarmPool } from './types.js';
+import {
+  DEFAULT_MODEL_MAX_CONTEXT,
+  type ResolvedVLLMPoolOptions,
+  resolveVLLMPoolOptions,
+  sizeMaxTokens,
+  type VLLMPoolOptions,
+} from './vllm-pool-options.js';
+
+/** State shared by a `VLLMPool` and its sub-pools. @internal */
+interface VLLMFamily extends PoolFamily {
+  readonly settings: ResolvedVLLMPoolOptions;
+  readonly modelInfo: ModelInfoCache;
+}
+
+/**
+ * A pool of vLLM servers. `post` sends `/v1/chat/completions` with the prompt as one
+ * user message.
+ *
+ * @example
+ * await using pool = new VLLMPool({ endpoints: parseHostfile('hostfile.txt'), model: 'meta-llama/Llama-3.1-70B-Instruct' });
+ * const [answer] = await pool.sendAll(['What is the lacZ gene?']);
+ */
+export class VLLMPool extends AgentPool implements SwarmPool {
+  readonly #family: VLLMFamily;
+
+  /**
+   * @param options the pool options.
+   * @param context internal: used by sub-pool selection; never pass it.
+   */
+  constructor(options: VLLMPoolOptions, context?: PoolContext) {
+    super(options, context ?? createVLLMRootContext(options));
+    this.#family = this.family as VLLMFamily;
+  }
+
+  /** The model name sent in requests (the discovered one once known, when not configured). */
+  get model(): string | undefined {
+    return this.#family.settings.model ?? this.#family.modelInfo.known?.model;
+  }
+
+  /** Upper bound of `max_tokens` per call. @default 512 */
+  get maxTokens(): number {
+    return this.#family.settings.maxTokens;
+  }
+
+  /** Token budget for aggregation steps. @default 2 × maxTokens */
+  override get maxTokensAggregation(): number {
+    return this.#family.settings.maxTokensAggregation;
+  }
+
+  /** `sendAll`, with batch mode when the pool was created with `batch: true`. */
+  override async sendAll(
+    prompts: readonly string[],
+    options?: CallOptions,
+  ): Promise<AgentResponse[]> {
+    if (this.#family.settings.batch) return this.sendAllBatched(prompts, options);
+    return super.sendAll(prompts, options);
+  }
+
+  /**
+   * Batch mode: prompt i still goes to agent i % size, but each agent's share is sent as
+   * ONE `/v1/completions` request with a prompt list (split by `batchSize`), and the
+   * answers are mapped back by each choice's `index`. Raw completions skip the chat
+   * template, so answers may differ from `sendAll`'s. A failed request fails every prompt
+   * in it. Results in input order.
+   */
+  async sendAllBatched(
+    prompts: readonly string[],
+    options?: CallOptions,
+  ): Promise<AgentResponse[]> {
+    this.assertOpen();
+    assertPrompts(prompts);
+    const call = resolveCallOptions(options, this.timeoutMs);
+    const size = this.size;
+    if (prompts.length > 0 && size === 0) {
+      throw new SwarmError(
+        'ERR_INVALID_ARGUMENT',
+        `cannot send ${prompts.length} prompt(s) to an empty pool`,
+      );
+    }
+    const batchSize = this.#family.settings.batchSize;
+    const batches: number[][] = [];
+    for (let agentIndex = 0; agentIndex < Math.min(size, prompts.length); agentIndex++) {
+      let batch: number[] = [];
+      for (let index = agentIndex; index < prompts.length; index += size) {
+        batch.push(index);
+        if (batch.length === batchSize) {
+          batches.push(batch);
+          batch = [];
+        }
+      }
+      if (batch.length > 0) batches.push(batch);
+    }
+    const results = new Array<AgentResponse>(prompts.length);
+    await this.fanOut(batches.length, async (batchNumber) => {
+      const batch = batches[batchNumber]!;
+      const agentIndex = batch[0]! % size;
+      const answers = await this.#callBatch(
+        this.members[agentIndex]!,
+        agentIndex,
+        batch.map((index) => prompts[index]!),
+        call,
+      );
+      batch.forEach((promptIndex, position) => {
+        results[promptIndex] = answers[position]!;
+      });
+    });
+    return results;
+  }
+
+  /**
+   * Stream one chat completion: iterate for text deltas as they arrive; `response`
+   * resolves to the full `AgentResponse` (never rejects). Breaking out of the loop
+   * cancels the request. Retries happen only before any byte arrived.
+   *
+   * @example
+   * const call = pool.stream(0, 'Tell me a story');
+   * for await (const delta of call) process.stdout.write(delta);
+   * const response = await call.response;
+   */
+  stream(agentIndex: number, prompt: string, options?: CallOptions): StreamingCall {
+    this.assertOpen();
+    assertPrompt(prompt);
+    const call = resolveCallOptions(options, this.timeoutMs);
+    const member = Number.isInteger(agentIndex) ? this.members[agentIndex] : undefined;
+    return new StreamingCall(async () => {
+      if (member === undefined) return { member: undefined, agentIndex, size: this.size };
+      const body = await this.#chatBody(member, prompt, call);
+      body.stream = true;
+      body.stream_options = { include_usage: true };
+      return {
+        member,
+        agentIndex,
+        size: this.size,
+        request: {
+          member,
+          method: 'POST',
+          path: '/v1/chat/completions',
+          body: JSON.stringify(body),
+          timeoutMs: call.timeoutMs,
+          signal: call.signal,
+        },
+        transport: this.transport,
+      };
+    });
+  }
+
+  protected override async callAgent(
+    member: PoolMember,
+    agentIndex: number,
+    prompt: string,
+    call: ResolvedCallOptions,
+  ): Promise<AgentResponse> {
+    const body = await this.#chatBody(member, prompt, call);
+    const result = await this.transport.exchange({
+      member,
+      method: 'POST',
+      path: '/v1/chat/completions',
+      body: JSON.stringify(body),
+      timeoutMs: call.timeoutMs,
+      signal: call.signal,
+    });
+    if (!result.ok) return failedResponse(member, agentIndex, result);
+    const parsed = parseCompletion(result.bodyText);
+    if (!parsed.ok || parsed.choices.length === 0) {
+      return badResponse(
+        member,
+        agentIndex,
+        parsed.ok ? 'no usable choice' : parsed.what,
+        result.bodyText,
+        result.status,
+        result.latencyMs,
+      );
+    }
+    const choice = parsed.choices[0]!;
+    const response: AgentResponse = {
+      success: true,
+      text: choice.text,
+      agentIndex,
+      globalIndex: member.globalIndex,
+      latencyMs: result.latencyMs,
+      status: result.status,
+    };
+    if (parsed.usage) response.usage = parsed.usage;
+    if (choice.finishReason !== undefined) response.finishReason = choice.finishReason;
+    return response;
+  }
+
+  async #chatBody(
+    member: PoolMember,
+    prompt: string,
+    call: ResolvedCallOptions,
+  ): Promise<Record<string, unknown>> {
+    const info = await this.#modelInfo(member, call.timeoutMs);
+    const body: Record<string, unknown> = {};
+    if (info.model !== undefined) body.model = info.model;
+    body.messages = [{ role: 'user', content: prompt }];
+    body.max_tokens = this.#sizeMaxTokens(info, prompt.length, call);
+    this.#mergeExtraBody(body, call);
+    return body;
+  }
+
+  async #callBatch(
+    member: PoolMember,
+    agentIndex: number,
+    prompts: string[],
+    call: ResolvedCallOptions,
+  ): Promise<AgentResponse[]> {
+    const info = await this.#modelInfo(member, call.timeoutMs);
+    const body: Record<string, unknown> = {};
+    if (info.model !== undefined) body.model = info.model;
+    body.prompt = prompts;
+    // One max_tokens for the whole list: size it for the longest prompt.
+    let longest = 0;
+    for (const prompt of prompts) if (prompt.length > longest) longest = prompt.length;
+    body.max_tokens = this.#sizeMaxTokens(info, longest, call);
+    this.#mergeExtraBody(body, call);
+    const result = await this.transport.exchange({
+      member,
+      method: 'POST',
+      path: '/v1/completions',
+      body: JSON.stringify(body),
+      timeoutMs: call.timeoutMs,
+      signal: call.signal,
+    });
+    if (!result.ok) return prompts.map(() => failedResponse(member, agentIndex, result));
+    const parsed = parseCompletion(result.bodyText);
+    if (!parsed.ok) {
+      return prompts.map(() =>
+        badResponse(
+          member,
+          agentIndex,
+          parsed.what,
+          result.bodyText,
+          result.status,
+          result.latencyMs,
+        ),
+      );
+    }
+    const byIndex = new Map<number, (typeof parsed.choices)[number]>();
+    // With `n` > 1 in extraBody, choice index = prompt position × n + j: keep the first of each prompt.
+    const perPrompt = Math.max(1, Math.round(parsed.choices.length / prompts.length));
+    for (const choice of parsed.choices) {
+      const position = Math.floor(choice.index / perPrompt);
+      if (!byIndex.has(position)) byIndex.set(position, choice);
+    }
+    return prompts.map((_, position) => {
+      const choice = byIndex.get(position);
+      if (choice === undefined) {
+        return failedResponse(member, agentIndex, {
+          failureKind: 'bad-response',
+          error: `${member.label} answered the batch without a choice for prompt ${position} of ${prompts.length}`,
+          status: result.status,
+          latencyMs: result.latencyMs,
+        });
+      }
+      const response: AgentResponse = {
+        success: true,
+        text: choice.text,
+        agentIndex,
+        globalIndex: member.globalIndex,
+        latencyMs: result.latencyMs,
+        status: result.status,
+      };
+      if (choice.finishReason !== undefined) response.finishReason = choice.finishReason;
+      return response;
+    });
+  }
+
+  #modelInfo(member: PoolMember, timeoutMs: number): ModelInfo | Promise<ModelInfo> {
+    return this.#family.modelInfo.known ?? this.#family.modelInfo.get(member, timeoutMs);
+  }
+
+  #sizeMaxTokens(info: ModelInfo, promptChars: number, call: ResolvedCallOptions): number {
+    const settings = this.#family.settings;
+    return sizeMaxTokens(
+      call.maxTokens ?? settings.maxTokens,
+      info.contextLength,
+      promptChars,
+      settings.contextBufferTokens,
+    );
+  }
+
+  #mergeExtraBody(body: Record<string, unknown>, call: ResolvedCallOptions): void {
+    const poolExtra = this.#family.settings.extraBody;
+    if (poolExtra) Object.assign(body, poolExtra);
+    if (call.extraBody) Object.assign(body, call.extraBody);
+  }
+}
+
+function createVLLMRootContext(options: VLLMPoolOptions): PoolContext<VLLMFamily> {
+  const settings = resolveVLLMPoolOptions(options);
+  return createRootContext(settings.pool, (transport) => ({
+    transport,
+    userOptions: options,
+    settings,
+    modelInfo: new ModelInfoCache(
+      transport,
+      settings.model,
+      settings.modelMaxContext,
+      DEFAULT_MODEL_MAX_CONTEXT,
+    ),
+  }));
+}
