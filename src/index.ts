@@ -70,6 +70,62 @@ export {
   resolveMockBehavior,
 } from './mock/mock-behavior.js';
 export { type MockSwarm, type MockSwarmOptions, startMockSwarm } from './mock/mock-swarm.js';
+export {
+  Blackboard,
+  type BlackboardConvergenceFunction,
+  type BlackboardFailure,
+  type BlackboardOptions,
+  type BlackboardPromptFunction,
+  type BlackboardRunOptions,
+  type BlackboardRunResult,
+  type BlackboardSnapshot,
+  type BoardState,
+  type BoardViewOptions,
+  DEFAULT_MAX_ROUNDS,
+} from './patterns/blackboard.js';
+export { type BroadcastOptions, broadcast } from './patterns/broadcast.js';
+export {
+  type BroadcastAndReduceOptions,
+  type BroadcastAndReduceResult,
+  broadcastAndReduce,
+  DEFAULT_REDUCER_AGENT_INDEX,
+} from './patterns/broadcast-and-reduce.js';
+export {
+  type FanOutFanInOptions,
+  type FanOutFanInResult,
+  fanOutFanIn,
+} from './patterns/fan-out-fan-in.js';
+export { type MapGatherOptions, mapGather } from './patterns/map-gather.js';
+export type { PatternOptions } from './patterns/pattern-options.js';
+export {
+  DEFAULT_REUSE_AGENTS,
+  type PipelineResult,
+  type PipelineStage,
+  type PipelineStageResult,
+  type RunPipelineOptions,
+  runPipeline,
+} from './patterns/run-pipeline.js';
+export { type ScatterGatherOptions, scatterGather } from './patterns/scatter-gather.js';
+export {
+  type ScatterGatherEmbeddingsOptions,
+  scatterGatherEmbeddings,
+} from './patterns/scatter-gather-embeddings.js';
+export {
+  type ScatterGatherStreamOptions,
+  type ScatterGatherStreamResult,
+  type ScatterInput,
+  type ScatterItem,
+  scatterGatherStream,
+} from './patterns/scatter-gather-stream.js';
+export {
+  DEFAULT_FANIN,
+  type TreeReduceFailure,
+  type TreeReduceFailureCause,
+  type TreeReduceOptions,
+  type TreeReduceResult,
+  treeReduce,
+} from './patterns/tree-reduce.js';
+export { UNSENT_GLOBAL_INDEX } from './patterns/unsent-response.js';
 export { AgentPool, type AgentPoolOptions, resolveAgentPoolOptions } from './pool/agent-pool.js';
 export {
   DEFAULT_EMBEDDING_POOL_TIMEOUT_MS,
@@ -115,6 +171,31 @@ export {
   sizeMaxTokens,
   type VLLMPoolOptions,
 } from './pool/vllm-pool-options.js';
+export { AgentStats } from './proxy/agent-stats.js';
+export {
+  formatLogLine,
+  LOG_LEVELS,
+  type LogLevel,
+  type LogSink,
+  PROXY_LOGGER_NAME,
+  ProxyLogger,
+  parseLogLevel,
+} from './proxy/proxy-logger.js';
+export {
+  DEFAULT_CONNECTOR_LIMIT,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_PROXY_HOST,
+  DEFAULT_PROXY_PORT,
+  DEFAULT_SHUTDOWN_GRACE_SECONDS,
+  DEFAULT_TIMEOUT_SECONDS,
+  HOSTFILE_ENV_VAR,
+  MAX_TIMEOUT_SECONDS,
+  PROXY_TOKEN_ENV_VAR,
+  type ProxyOptions,
+  type ResolvedProxyOptions,
+  resolveProxyOptions,
+} from './proxy/proxy-options.js';
+export { type RunningProxy, startProxy } from './proxy/proxy-server.js';
 export {
   DEFAULT_KERNEL,
   type KernelLanguageEntropyOptions,

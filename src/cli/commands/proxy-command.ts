@@ -1,0 +1,173 @@
+import { Command, Option } from 'commander';
+import { InvalidOptionError } from '../../errors.js';
+import { formatLogLine, ProxyLogger, parseLogLevel } from '../../proxy/proxy-logger.js';
+import {
+  DEFAULT_CONNECTOR_LIMIT,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_PROXY_HOST,
+  DEFAULT_PROXY_PORT,
+  DEFAULT_SHUTDOWN_GRACE_SECONDS,
+  DEFAULT_TIMEOUT_SECONDS,
+  HOSTFILE_ENV_VAR,
+  PROXY_TOKEN_ENV_VAR,
+} from '../../proxy/proxy-options.js';
+import { type RunningProxy, startProxy } from '../../proxy/proxy-server.js';
+import { type CliIo, type CliOutcome, EXIT_FAILURE, EXIT_USAGE } from '../cli-io.js';
+import { configureCommand } from '../configure-command.js';
+
+/** Flag values as commander hands them over (raw text unless defaulted). */
+interface ProxyFlags {
+  hostfile?: string;
+  host: string;
+  port: string | number;
+  connectorLimit: string | number;
+  timeout: string | number;
+  maxTimeout?: string;
+  logLevel: string;
+  token?: string;
+  shutdownGrace: string | number;
+}
+
+const HELP_AFTER = `
+Routes:
+  GET  /health                   {"status": "ok"} (never needs the token)
+  GET  /status                   agent count, uptime, endpoints with per-agent counters
+  GET  /hosts                    the hostfile's agents as {"hosts": [{host, port, tags}]}
+  ANY  /agent/{index}/{path}     forwarded to http://host:port/{path} of hostfile line {index}
+
+Per request, the X-Timeout header (seconds) overrides --timeout.
+
+Examples:
+  $ aurora-swarm-proxy --hostfile hostfile.txt
+  $ AURORA_SWARM_HOSTFILE=hostfile.txt aurora-swarm-proxy --host 127.0.0.1 --port 9090
+  $ ssh -fNL 9090:localhost:9090 user@hpc-login-node     # on your laptop
+  $ curl http://localhost:9090/agent/0/v1/models
+
+Documentation: docs/proxy.md`;
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Start the proxy with the parsed flags and run it until SIGINT/SIGTERM.
+ * Returns the exit code: 0 after a clean shutdown, 1 when it cannot start,
+ * 2 for an invalid flag value.
+ */
+async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
+  const logger = new ProxyLogger(parseLogLevel(flags.logLevel) ?? DEFAULT_LOG_LEVEL, io.stderr);
+  let proxy: RunningProxy | undefined;
+  let signalCount = 0;
+  let onShutdownSignal: ((signal: NodeJS.Signals) => void) | undefined;
+  // Listen before starting, so a signal during startup cannot kill the process
+  // with the default action; it is acted upon once the proxy is up.
+  let earlySignal: NodeJS.Signals | undefined;
+  const stopListening = io.onSignal((signal) => {
+    if (onShutdownSignal === undefined) earlySignal ??= signal;
+    else onShutdownSignal(signal);
+  });
+  try {
+    try {
+      proxy = await startProxy(
+        {
+          hostfile: flags.hostfile,
+          host: flags.host,
+          port: flags.port,
+          connectorLimit: flags.connectorLimit,
+          timeoutSeconds: flags.timeout,
+          maxTimeoutSeconds: flags.maxTimeout,
+          logLevel: flags.logLevel,
+          token: flags.token,
+          shutdownGraceSeconds: flags.shutdownGrace,
+          logSink: io.stderr,
+        },
+        io.env,
+      );
+    } catch (error) {
+      const usage = error instanceof InvalidOptionError;
+      const level = usage || error instanceof Error ? 'ERROR' : 'CRITICAL';
+      io.stderr(formatLogLine(new Date(), level, errorMessage(error)));
+      return usage ? EXIT_USAGE : EXIT_FAILURE;
+    }
+    const running = proxy;
+    await new Promise<void>((resolve) => {
+      onShutdownSignal = (signal) => {
+        signalCount++;
+        if (signalCount === 1) {
+          // close() stops listening synchronously, so once this line is out new
+          // connections are refused.
+          running.close().then(resolve, resolve);
+          logger.info(`Received ${signal}: shutting down`);
+        } else {
+          logger.warning(`Received ${signal} again: cutting in-flight requests now`);
+          void running.close(0);
+        }
+      };
+      if (earlySignal !== undefined) onShutdownSignal(earlySignal);
+    });
+    return 0;
+  } finally {
+    stopListening();
+  }
+}
+
+/**
+ * The proxy command: `aurora-swarm proxy` (default name) or the root of the
+ * standalone `aurora-swarm-proxy` program. Flags as in the usage guide.
+ */
+export function createProxyCommand(io: CliIo, outcome: CliOutcome, name = 'proxy'): Command {
+  const command = new Command(name)
+    .description(
+      'HTTP reverse proxy: every agent of the hostfile behind one port, addressed as /agent/{index}/...',
+    )
+    .option(
+      '-f, --hostfile <path>',
+      `path to the hostfile listing agent endpoints (host<TAB>port[<TAB>key=value...] per line); falls back to the ${HOSTFILE_ENV_VAR} environment variable`,
+    )
+    .option(
+      '--host <address>',
+      'address to bind; 0.0.0.0 accepts connections from anywhere (use 127.0.0.1 to allow only this machine, SSH tunnels included)',
+      DEFAULT_PROXY_HOST,
+    )
+    .addOption(
+      new Option('-p, --port <port>', 'TCP port to listen on (0 picks a free port)').default(
+        DEFAULT_PROXY_PORT,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--connector-limit <count>',
+        'maximum simultaneous outbound connections to the agents, all together; further requests wait their turn',
+      ).default(DEFAULT_CONNECTOR_LIMIT),
+    )
+    .addOption(
+      new Option(
+        '-t, --timeout <seconds>',
+        'default upstream timeout in seconds (fractions allowed): the wait for response headers and any silent gap in a response body; overridden per request by the X-Timeout header',
+      ).default(DEFAULT_TIMEOUT_SECONDS),
+    )
+    .option(
+      '--max-timeout <seconds>',
+      'cap on the X-Timeout a request may ask for (default: no cap)',
+    )
+    .option(
+      '--log-level <level>',
+      'logging level: DEBUG, INFO, WARNING, ERROR or CRITICAL (any case)',
+      DEFAULT_LOG_LEVEL,
+    )
+    .option(
+      '--token <token>',
+      `require "Proxy-Authorization: Bearer <token>" on every route but /health; falls back to the ${PROXY_TOKEN_ENV_VAR} environment variable (preferred: a flag shows in ps)`,
+    )
+    .addOption(
+      new Option(
+        '--shutdown-grace <seconds>',
+        'on SIGINT/SIGTERM, how long in-flight requests may take to finish before they are cut',
+      ).default(DEFAULT_SHUTDOWN_GRACE_SECONDS),
+    )
+    .addHelpText('after', HELP_AFTER)
+    .action(async (flags: ProxyFlags) => {
+      outcome.exitCode = await runProxy(flags, io);
+    });
+  return configureCommand(command, io);
+}

@@ -1,0 +1,36 @@
+/**
+ * Map-gather: one prompt per item from a template, then scatter-gather.
+ */
+
+import { describeValue, InvalidOptionError } from '../errors.js';
+import { fillTemplate, formatTemplateValue } from '../internal/fill-template.js';
+import type { AgentResponse, SwarmPool } from '../pool/types.js';
+import { assertString, assertSwarmPool, type PatternOptions } from './pattern-options.js';
+import { scatterGather } from './scatter-gather.js';
+
+/** Options of `mapGather`: see `PatternOptions`. */
+export type MapGatherOptions = PatternOptions;
+
+/**
+ * Fill `{item}` of `template` with each item (strings as they are, objects as JSON, anything
+ * else via `String`), then `scatterGather` the prompts: item i goes to agent `i % pool.size`,
+ * answers in input order.
+ *
+ * @throws InvalidOptionError if `items` is not an array or `template` is not a string.
+ * @example
+ * const responses = await mapGather(pool, ['BRCA1', 'TP53'], 'Summarise the function of {item}.');
+ */
+export async function mapGather(
+  pool: SwarmPool,
+  items: readonly unknown[],
+  template: string,
+  options?: MapGatherOptions,
+): Promise<AgentResponse[]> {
+  assertSwarmPool(pool, 'mapGather');
+  if (!Array.isArray(items)) {
+    throw new InvalidOptionError(`mapGather: items must be an array, got ${describeValue(items)}`);
+  }
+  assertString(template, 'template', 'mapGather');
+  const prompts = items.map((item) => fillTemplate(template, { item: formatTemplateValue(item) }));
+  return scatterGather(pool, prompts, options);
+}

@@ -1,0 +1,134 @@
+/**
+ * Options shared by every pattern, their validation, and the checks on a pattern's arguments.
+ */
+import { describeValue, InvalidOptionError } from '../errors.js';
+import type { CallOptions, SwarmPool } from '../pool/types.js';
+
+/**
+ * Options every pattern accepts: the per-call options (`maxTokens`, `timeoutMs`, `extraBody`,
+ * `signal`) passed to each call, plus the scheduling window.
+ */
+export interface PatternOptions extends CallOptions {
+  /**
+   * Maximum calls this pattern keeps in flight; the next call starts as soon as any finishes.
+   * A positive integer.
+   * @default the pool's `concurrency`
+   */
+  window?: number;
+}
+
+/** A pattern's options after validation. */
+export interface ResolvedPatternOptions {
+  /** Maximum calls in flight. */
+  window: number;
+  /** The caller's signal, if any. */
+  signal: AbortSignal | undefined;
+  /** Options of each call, without the signal (the pattern passes its own, linked one). */
+  callOptions: Omit<CallOptions, 'signal'>;
+}
+
+function fail(functionName: string, message: string): never {
+  throw new InvalidOptionError(`${functionName}: ${message}`);
+}
+
+/** Check that a value is a positive integer; `name` is how the message refers to it. */
+export function assertPositiveInteger(value: unknown, name: string, functionName: string): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    fail(functionName, `${name} must be a positive integer, got ${describeValue(value)}`);
+  }
+}
+
+/** Check that `pool` looks like a `SwarmPool` (has `post` and a numeric `size`). */
+export function assertSwarmPool(pool: unknown, functionName: string): asserts pool is SwarmPool {
+  const candidate = pool as Partial<SwarmPool> | null | undefined;
+  if (
+    candidate === null ||
+    typeof candidate !== 'object' ||
+    typeof candidate.post !== 'function' ||
+    typeof candidate.size !== 'number'
+  ) {
+    fail(
+      functionName,
+      `pool must be a SwarmPool (VLLMPool, AgentPool or a sub-pool), got ${describeValue(pool)}`,
+    );
+  }
+}
+
+/** Check that the pool has at least one agent when work must be sent. */
+export function assertNonEmptyPool(pool: { size: number }, functionName: string): void {
+  if (pool.size < 1) fail(functionName, 'the pool has no agents');
+}
+
+/** Check that `value` is a string; `name` is how the message refers to it. */
+export function assertString(
+  value: unknown,
+  name: string,
+  functionName: string,
+): asserts value is string {
+  if (typeof value !== 'string') {
+    fail(functionName, `${name} must be a string, got ${describeValue(value)}`);
+  }
+}
+
+/** Check that `value` is an array of strings. */
+export function assertStringArray(
+  value: unknown,
+  name: string,
+  functionName: string,
+): asserts value is readonly string[] {
+  if (!Array.isArray(value))
+    fail(functionName, `${name} must be an array, got ${describeValue(value)}`);
+  value.forEach((element: unknown, index: number) => {
+    assertString(element, `${name}[${index}]`, functionName);
+  });
+}
+
+/** Check that `agentIndex` is an integer in `[0, size)`. */
+export function assertAgentIndex(
+  agentIndex: unknown,
+  size: number,
+  name: string,
+  functionName: string,
+): void {
+  if (
+    typeof agentIndex !== 'number' ||
+    !Number.isInteger(agentIndex) ||
+    agentIndex < 0 ||
+    agentIndex >= size
+  ) {
+    fail(
+      functionName,
+      `${name} must be an integer in [0, ${size}) (the pool has ${size} agent(s)), got ${describeValue(agentIndex)}`,
+    );
+  }
+}
+
+/** Check that `value` is undefined or a function. */
+export function assertOptionalFunction(value: unknown, name: string, functionName: string): void {
+  if (value !== undefined && typeof value !== 'function') {
+    fail(functionName, `${name} must be a function, got ${describeValue(value)}`);
+  }
+}
+
+/**
+ * Validate a pattern's options without mutating them. The window defaults to the pool's
+ * `concurrency` (falling back to 1 if the pool reports none).
+ */
+export function resolvePatternOptions(
+  pool: { concurrency: number },
+  options: PatternOptions | undefined,
+  functionName: string,
+): ResolvedPatternOptions {
+  if (options === undefined) options = {};
+  if (options === null || typeof options !== 'object') {
+    fail(functionName, `options must be an object, got ${describeValue(options)}`);
+  }
+  const { window, signal, ...callOptions } = options;
+  if (window !== undefined) assertPositiveInteger(window, 'window', functionName);
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    fail(functionName, `signal must be an AbortSignal, got ${describeValue(signal)}`);
+  }
+  const poolConcurrency =
+    Number.isFinite(pool.concurrency) && pool.concurrency >= 1 ? Math.floor(pool.concurrency) : 1;
+  return { window: window ?? poolConcurrency, signal, callOptions };
+}

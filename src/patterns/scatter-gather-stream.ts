@@ -1,0 +1,125 @@
+/**
+ * Streaming scatter-gather: results are yielded as they complete, input is pulled lazily, and
+ * only the calls in flight are held in memory. `scatterGather` and the `run` command build on it.
+ */
+import { describeValue, InvalidOptionError } from '../errors.js';
+import { runWindowed } from '../internal/windowed-stream.js';
+import type { AgentResponse, CallOptions, SwarmPool } from '../pool/types.js';
+import {
+  assertAgentIndex,
+  assertSwarmPool,
+  type PatternOptions,
+  resolvePatternOptions,
+} from './pattern-options.js';
+
+/** One unit of work of a streamed scatter: a prompt plus how to send it. */
+export interface ScatterItem {
+  /** The caller's identifier, echoed in the result (e.g. a line id of a prompts file). */
+  id?: string;
+  /** The prompt text. */
+  prompt: string;
+  /**
+   * The agent (pool numbering) that gets this prompt.
+   * @default the item's position in the input modulo the pool size
+   */
+  agentIndex?: number;
+  /** Options of this call, merged over the stream's options (the signal is always the stream's). */
+  callOptions?: Omit<CallOptions, 'signal'>;
+}
+
+/** An element of a streamed scatter's input: a bare prompt or a `ScatterItem`. */
+export type ScatterInput = string | ScatterItem;
+
+/** Options of `scatterGatherStream`: see `PatternOptions`. */
+export type ScatterGatherStreamOptions = PatternOptions;
+
+/** One completed call of a streamed scatter. */
+export interface ScatterGatherStreamResult {
+  /** 0-based position of the item in the input. */
+  index: number;
+  /** The item's `id`, when it had one. */
+  id?: string;
+  /** The agent's answer, or the failure as a value. */
+  response: AgentResponse;
+}
+
+const FUNCTION_NAME = 'scatterGatherStream';
+
+function normalizeItem(input: unknown, index: number, size: number): ScatterItem {
+  if (typeof input === 'string') return { prompt: input, agentIndex: index % size };
+  if (
+    input === null ||
+    typeof input !== 'object' ||
+    typeof (input as ScatterItem).prompt !== 'string'
+  ) {
+    throw new InvalidOptionError(
+      `${FUNCTION_NAME}: prompts[${index}] must be a string or { id?, prompt: string, agentIndex?, callOptions? }, got ${describeValue(input)}`,
+    );
+  }
+  const item = input as ScatterItem;
+  if (item.id !== undefined && typeof item.id !== 'string') {
+    throw new InvalidOptionError(
+      `${FUNCTION_NAME}: prompts[${index}].id must be a string, got ${describeValue(item.id)}`,
+    );
+  }
+  const agentIndex = item.agentIndex ?? index % size;
+  assertAgentIndex(agentIndex, size, `prompts[${index}].agentIndex`, FUNCTION_NAME);
+  return { ...item, agentIndex };
+}
+
+/**
+ * Send every prompt of `prompts` (an array, a generator, or an async iterable such as lines of a
+ * file) and yield each result as soon as it completes, with its 0-based input `index`.
+ *
+ * Item i goes to agent `i % pool.size` unless the item names its `agentIndex`. At most
+ * `options.window` calls (default: the pool's concurrency) are in flight; the input is pulled one
+ * item per free slot, so memory is bounded by the window, never by the length of the input.
+ * Failures are yielded as values (`response.success === false`).
+ *
+ * When `options.signal` aborts, no further item is pulled or sent; calls in flight receive the
+ * signal, are yielded as they settle (typically `failureKind: 'aborted'`), and the iteration
+ * ends. Items never sent are not yielded. Leaving the loop early (`break`) aborts the calls
+ * still in flight. A malformed item throws `InvalidOptionError` from the iteration.
+ *
+ * @example
+ * for await (const { index, response } of scatterGatherStream(pool, readPromptLines())) {
+ *   await appendResult(index, response);
+ * }
+ */
+export async function* scatterGatherStream(
+  pool: SwarmPool,
+  prompts: Iterable<ScatterInput> | AsyncIterable<ScatterInput>,
+  options?: ScatterGatherStreamOptions,
+): AsyncGenerator<ScatterGatherStreamResult, void, undefined> {
+  assertSwarmPool(pool, FUNCTION_NAME);
+  const resolved = resolvePatternOptions(pool, options, FUNCTION_NAME);
+  if (
+    prompts === null ||
+    typeof prompts !== 'object' ||
+    (typeof (prompts as Iterable<ScatterInput>)[Symbol.iterator] !== 'function' &&
+      typeof (prompts as AsyncIterable<ScatterInput>)[Symbol.asyncIterator] !== 'function')
+  ) {
+    throw new InvalidOptionError(
+      `${FUNCTION_NAME}: prompts must be an iterable or async iterable, got ${describeValue(prompts)}`,
+    );
+  }
+  const stream = runWindowed<ScatterInput, AgentResponse>(prompts, {
+    window: resolved.window,
+    signal: resolved.signal,
+    launch: (input, index, signal) => {
+      if (pool.size < 1) {
+        throw new InvalidOptionError(`${FUNCTION_NAME}: the pool has no agents`);
+      }
+      const item = normalizeItem(input, index, pool.size);
+      return pool.post(item.agentIndex as number, item.prompt, {
+        ...resolved.callOptions,
+        ...item.callOptions,
+        signal,
+      });
+    },
+  });
+  for await (const { index, item, result } of stream) {
+    const id = typeof item === 'string' ? undefined : item.id;
+    yield id === undefined ? { index, response: result } : { index, id, response: result };
+  }
+}

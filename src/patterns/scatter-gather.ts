@@ -1,0 +1,51 @@
+/**
+ * Scatter-gather: different prompts spread round-robin over the agents, answers in input order.
+ */
+import type { AgentResponse, SwarmPool } from '../pool/types.js';
+import {
+  assertNonEmptyPool,
+  assertStringArray,
+  assertSwarmPool,
+  type PatternOptions,
+  resolvePatternOptions,
+} from './pattern-options.js';
+import { scatterGatherStream } from './scatter-gather-stream.js';
+import { NOT_SENT_ABORTED, unsentResponse } from './unsent-response.js';
+
+/** Options of `scatterGather`: see `PatternOptions`. */
+export type ScatterGatherOptions = PatternOptions;
+
+/**
+ * Send `prompts[i]` to agent `i % pool.size` and return the answers in input order (one per
+ * prompt, failures as values).
+ *
+ * At most `options.window` calls (default: the pool's concurrency) are in flight; each finished
+ * call immediately makes room for the next, so a slow agent never holds back the others.
+ * When `options.signal` aborts, no further prompt is sent; the calls in flight get the signal,
+ * and every prompt not sent is reported as a failed response with `failureKind: 'aborted'` and
+ * `globalIndex: -1`. For inputs too large to hold in memory use `scatterGatherStream`.
+ *
+ * @throws InvalidOptionError if `prompts` is not an array of strings, the options are invalid,
+ *   or there are prompts and the pool has no agents.
+ * @example
+ * const responses = await scatterGather(pool, ['What is DNA?', 'What is RNA?']);
+ */
+export async function scatterGather(
+  pool: SwarmPool,
+  prompts: readonly string[],
+  options?: ScatterGatherOptions,
+): Promise<AgentResponse[]> {
+  assertSwarmPool(pool, 'scatterGather');
+  assertStringArray(prompts, 'prompts', 'scatterGather');
+  resolvePatternOptions(pool, options, 'scatterGather');
+  if (prompts.length === 0) return [];
+  assertNonEmptyPool(pool, 'scatterGather');
+  const results: (AgentResponse | undefined)[] = [];
+  for await (const { index, response } of scatterGatherStream(pool, prompts, options)) {
+    results[index] = response;
+  }
+  return Array.from(
+    { length: prompts.length },
+    (_, index) => results[index] ?? unsentResponse(index % pool.size, NOT_SENT_ABORTED),
+  );
+}

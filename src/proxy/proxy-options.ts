@@ -1,0 +1,220 @@
+import { describeValue, InvalidOptionError } from '../errors.js';
+import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
+import { type LogLevel, type LogSink, parseLogLevel } from './proxy-logger.js';
+
+/** Address the proxy binds to: every interface, so SSH tunnels and other hosts can reach it. */
+export const DEFAULT_PROXY_HOST = '0.0.0.0';
+/** TCP port the proxy listens on. */
+export const DEFAULT_PROXY_PORT = 9090;
+/** Most simultaneous outbound requests (and so connections) to agents, all agents together. */
+export const DEFAULT_CONNECTOR_LIMIT = 1024;
+/** Upstream timeout in seconds: the wait for response headers and every silent gap in a body. */
+export const DEFAULT_TIMEOUT_SECONDS = 300;
+/** Seconds in-flight requests get to finish after SIGINT/SIGTERM or `close()`. */
+export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 5;
+/** Log level of the proxy. */
+export const DEFAULT_LOG_LEVEL: LogLevel = 'INFO';
+/** Environment variable holding the hostfile path when none is given. */
+export const HOSTFILE_ENV_VAR = 'AURORA_SWARM_HOSTFILE';
+/** Environment variable holding the proxy token when none is given. */
+export const PROXY_TOKEN_ENV_VAR = 'AURORA_SWARM_PROXY_TOKEN';
+/** Longest timeout a Node.js timer can express, in seconds (2^31 − 1 ms, about 24.8 days). */
+export const MAX_TIMEOUT_SECONDS = 2_147_483;
+
+/**
+ * Options of `startProxy` (and of the `aurora-swarm-proxy` command line, which passes
+ * its flag values through unchanged: numeric options also accept their decimal text).
+ */
+export interface ProxyOptions {
+  /**
+   * Path of the hostfile listing the agents. Ignored when `endpoints` is given.
+   * @default process.env.AURORA_SWARM_HOSTFILE
+   */
+  hostfile?: string;
+  /** The agents, instead of a hostfile (index = agent index). */
+  endpoints?: readonly AgentEndpoint[];
+  /** Address to bind. @default '0.0.0.0' */
+  host?: string;
+  /** TCP port; 0 picks a free one (see `RunningProxy.port`). @default 9090 */
+  port?: number | string;
+  /** Most simultaneous outbound requests to agents; more wait in a FIFO queue. @default 1024 */
+  connectorLimit?: number | string;
+  /** Default upstream timeout in seconds (fractions allowed); `X-Timeout` overrides it per request. @default 300 */
+  timeoutSeconds?: number | string;
+  /** Cap on a request's `X-Timeout`, in seconds; larger values are lowered to it. @default 2147483 (no cap) */
+  maxTimeoutSeconds?: number | string;
+  /** `DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`, any case. @default 'INFO' */
+  logLevel?: LogLevel | string;
+  /**
+   * Shared secret: when set, every route but `/health` requires
+   * `Proxy-Authorization: Bearer <token>`.
+   * @default process.env.AURORA_SWARM_PROXY_TOKEN (none when unset or empty)
+   */
+  token?: string;
+  /** Seconds in-flight requests may take to finish on shutdown before they are cut. @default 5 */
+  shutdownGraceSeconds?: number | string;
+  /** Receives each log line. @default writes to process.stderr */
+  logSink?: LogSink;
+}
+
+/** {@link ProxyOptions} validated, with defaults and environment applied. */
+export interface ResolvedProxyOptions {
+  hostfile: string | undefined;
+  endpoints: readonly AgentEndpoint[] | undefined;
+  host: string;
+  port: number;
+  connectorLimit: number;
+  timeoutMs: number;
+  maxTimeoutMs: number;
+  logLevel: LogLevel;
+  token: string | undefined;
+  shutdownGraceMs: number;
+  logSink: LogSink;
+}
+
+const INTEGER_TEXT = /^\+?[0-9]+$/;
+const DECIMAL_TEXT = /^\+?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
+const TOKEN_TEXT = /^[\x21-\x7e]+$/;
+
+function invalid(flag: string, value: unknown, expected: string): InvalidOptionError {
+  return new InvalidOptionError(
+    `invalid value ${describeValue(value)} for ${flag}: expected ${expected}`,
+  );
+}
+
+function toNumber(value: number | string, pattern: RegExp): number {
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string' || !pattern.test(value.trim())) return Number.NaN;
+  return Number(value.trim());
+}
+
+function resolveInteger(
+  flag: string,
+  value: number | string | undefined,
+  fallback: number,
+  minimum: number,
+  maximum: number,
+): number {
+  if (value === undefined) return fallback;
+  const number = toNumber(value, INTEGER_TEXT);
+  if (!Number.isInteger(number) || number < minimum || number > maximum) {
+    throw invalid(flag, value, `an integer from ${minimum} to ${maximum}`);
+  }
+  return number;
+}
+
+function resolveSeconds(
+  flag: string,
+  value: number | string | undefined,
+  fallback: number,
+  allowZero = false,
+): number {
+  if (value === undefined) return fallback;
+  const seconds = toNumber(value, DECIMAL_TEXT);
+  const tooSmall = allowZero ? seconds < 0 : seconds <= 0;
+  if (!Number.isFinite(seconds) || tooSmall || seconds > MAX_TIMEOUT_SECONDS) {
+    throw invalid(
+      flag,
+      value,
+      `a ${allowZero ? 'non-negative' : 'positive'} number of seconds, at most ${MAX_TIMEOUT_SECONDS}`,
+    );
+  }
+  return seconds;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function writeToStderr(line: string): void {
+  process.stderr.write(line);
+}
+
+/**
+ * Validate proxy options and apply defaults and environment variables
+ * (`AURORA_SWARM_HOSTFILE`, `AURORA_SWARM_PROXY_TOKEN`). Pure: never mutates `options`.
+ * Explicit options win over the environment.
+ *
+ * @throws {InvalidOptionError} quoting the flag, the value and what was expected.
+ */
+export function resolveProxyOptions(
+  options: ProxyOptions = {},
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ResolvedProxyOptions {
+  const endpoints = options.endpoints;
+  let hostfile: string | undefined;
+  if (endpoints === undefined) {
+    hostfile = nonEmpty(options.hostfile) ?? nonEmpty(env[HOSTFILE_ENV_VAR]);
+    if (hostfile === undefined) {
+      throw new InvalidOptionError(
+        `no hostfile given: pass --hostfile PATH (-f PATH) or set ${HOSTFILE_ENV_VAR}`,
+      );
+    }
+  } else if (!Array.isArray(endpoints)) {
+    throw invalid('endpoints', endpoints, 'an array of agent endpoints');
+  }
+
+  const host = options.host ?? DEFAULT_PROXY_HOST;
+  if (typeof host !== 'string' || host.trim() === '') {
+    throw invalid('--host', host, 'an address such as 0.0.0.0 or 127.0.0.1');
+  }
+
+  const logLevelText = options.logLevel ?? DEFAULT_LOG_LEVEL;
+  const logLevel = typeof logLevelText === 'string' ? parseLogLevel(logLevelText) : undefined;
+  if (logLevel === undefined) {
+    throw invalid('--log-level', logLevelText, 'one of DEBUG, INFO, WARNING, ERROR, CRITICAL');
+  }
+
+  const token = options.token ?? nonEmpty(env[PROXY_TOKEN_ENV_VAR]);
+  if (token !== undefined && (typeof token !== 'string' || !TOKEN_TEXT.test(token))) {
+    throw new InvalidOptionError(
+      `invalid value for --token (or ${PROXY_TOKEN_ENV_VAR}): expected a non-empty string of visible ASCII characters without spaces`,
+    );
+  }
+
+  const timeoutSeconds = resolveSeconds(
+    '--timeout',
+    options.timeoutSeconds,
+    DEFAULT_TIMEOUT_SECONDS,
+  );
+  const maxTimeoutSeconds = resolveSeconds(
+    '--max-timeout',
+    options.maxTimeoutSeconds,
+    MAX_TIMEOUT_SECONDS,
+  );
+  if (maxTimeoutSeconds < timeoutSeconds) {
+    throw new InvalidOptionError(
+      `invalid value ${describeValue(options.maxTimeoutSeconds)} for --max-timeout: expected at least --timeout (${timeoutSeconds})`,
+    );
+  }
+
+  if (options.logSink !== undefined && typeof options.logSink !== 'function') {
+    throw invalid('logSink', options.logSink, 'a function');
+  }
+
+  return {
+    hostfile,
+    endpoints,
+    host: host.trim(),
+    port: resolveInteger('--port', options.port, DEFAULT_PROXY_PORT, 0, 65535),
+    connectorLimit: resolveInteger(
+      '--connector-limit',
+      options.connectorLimit,
+      DEFAULT_CONNECTOR_LIMIT,
+      1,
+      1_000_000,
+    ),
+    timeoutMs: timeoutSeconds * 1000,
+    maxTimeoutMs: maxTimeoutSeconds * 1000,
+    logLevel,
+    token,
+    shutdownGraceMs:
+      resolveSeconds(
+        '--shutdown-grace',
+        options.shutdownGraceSeconds,
+        DEFAULT_SHUTDOWN_GRACE_SECONDS,
+        true,
+      ) * 1000,
+    logSink: options.logSink ?? writeToStderr,
+  };
+}

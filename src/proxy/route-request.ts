@@ -1,0 +1,105 @@
+/**
+ * Path-prefix routing: `/agent/{index}/{path}` goes to hostfile line `index`, with
+ * `/{path}` and the query string kept byte for byte (no decoding of `%2F`, no
+ * resolution of `..`): the request target is cut, never parsed as a URL. The proxy's
+ * own routes are `/health`, `/status` and `/hosts`.
+ */
+
+/** A request for one of the proxy's own routes. */
+export interface LocalRoute {
+  readonly kind: 'health' | 'status' | 'hosts' | 'not-found';
+}
+
+/** A request to forward to agent `index`, at `path` (starts with `/`, query included). */
+export interface AgentRoute {
+  readonly kind: 'agent';
+  readonly index: number;
+  readonly path: string;
+}
+
+/** An `/agent/...` request whose index is missing, malformed or out of range (answered 400). */
+export interface BadIndexRoute {
+  readonly kind: 'bad-index';
+  readonly message: string;
+}
+
+/** Where a request goes. */
+export type Route = LocalRoute | AgentRoute | BadIndexRoute;
+
+const HEALTH: LocalRoute = { kind: 'health' };
+const STATUS: LocalRoute = { kind: 'status' };
+const HOSTS: LocalRoute = { kind: 'hosts' };
+const NOT_FOUND: LocalRoute = { kind: 'not-found' };
+
+const AGENT_PREFIX = '/agent/';
+const SLASH = 0x2f;
+const QUESTION_MARK = 0x3f;
+const DIGIT_ZERO = 0x30;
+const DIGIT_NINE = 0x39;
+// Longer digit strings cannot be an index of any real hostfile and would lose precision.
+const MAX_INDEX_DIGITS = 15;
+const MAX_QUOTED_LENGTH = 40;
+
+function badIndex(message: string): BadIndexRoute {
+  return { kind: 'bad-index', message };
+}
+
+function quote(text: string): string {
+  return JSON.stringify(
+    text.length > MAX_QUOTED_LENGTH ? `${text.slice(0, MAX_QUOTED_LENGTH)}...` : text,
+  );
+}
+
+function routeAgent(url: string, agentCount: number): Route {
+  const start = AGENT_PREFIX.length;
+  let end = start;
+  let digitsOnly = true;
+  while (end < url.length) {
+    const code = url.charCodeAt(end);
+    if (code === SLASH || code === QUESTION_MARK) break;
+    if (code < DIGIT_ZERO || code > DIGIT_NINE) digitsOnly = false;
+    end++;
+  }
+  if (end === start) {
+    return badIndex('missing agent index: use /agent/{index}/{path}');
+  }
+  const text = url.slice(start, end);
+  const range = `[0, ${agentCount})`;
+  if (!digitsOnly) {
+    return badIndex(`invalid agent index ${quote(text)}: expected a decimal integer in ${range}`);
+  }
+  const index = text.length > MAX_INDEX_DIGITS ? Number.POSITIVE_INFINITY : Number(text);
+  if (index >= agentCount) {
+    const shown = index === Number.POSITIVE_INFINITY ? quote(text) : String(index);
+    return badIndex(`agent index ${shown} out of range ${range}`);
+  }
+  let path: string;
+  if (end === url.length) path = '/';
+  else if (url.charCodeAt(end) === QUESTION_MARK) path = `/${url.slice(end)}`;
+  else path = url.slice(end);
+  return { kind: 'agent', index, path };
+}
+
+/**
+ * Route a request target (`IncomingMessage.url`, origin form) for a swarm of
+ * `agentCount` agents.
+ *
+ * @example routeRequest('/agent/3/v1/models?x=1', 4) // { kind: 'agent', index: 3, path: '/v1/models?x=1' }
+ */
+export function routeRequest(url: string, agentCount: number): Route {
+  if (url.startsWith(AGENT_PREFIX)) return routeAgent(url, agentCount);
+  const queryStart = url.indexOf('?');
+  const path = queryStart < 0 ? url : url.slice(0, queryStart);
+  switch (path) {
+    case '/health':
+      return HEALTH;
+    case '/status':
+      return STATUS;
+    case '/hosts':
+      return HOSTS;
+    case '/agent':
+      return badIndex('missing agent index: use /agent/{index}/{path}');
+    default:
+      return NOT_FOUND;
+  }
+}
