@@ -34,6 +34,9 @@ const AGENT_COUNT = Math.min(512, Math.max(1, Number(values.agents)));
 const TOKENS = Math.min(100, Math.max(1, Number(values.tokens)));
 const INTERVAL_MS = Math.min(5000, Math.max(0, Number(values['interval-ms'])));
 const PROXY_CPUS = '0';
+// The default --connector-limit (1024) would queue the streams beyond it, as designed:
+// a stream benchmark lets every stream through, like nginx and direct do.
+const CONNECTOR_LIMIT_ARGS = ['--connector-limit', String(Math.max(1024, STREAMS))];
 const LOAD_CPUS = '1';
 
 interface RoundResult extends StreamClientSummary {
@@ -153,7 +156,10 @@ export async function runStreams(): Promise<Record<string, unknown>> {
     const direct: RoundResult[] = [];
     const reference: RoundResult[] = [];
     for (let index = 0; index < ROUNDS; index++) {
-      const fresh = await startProxyProcess(directory, agents.hostfileText, { cpus: PROXY_CPUS });
+      const fresh = await startProxyProcess(directory, agents.hostfileText, {
+        cpus: PROXY_CPUS,
+        extraArgs: CONNECTOR_LIMIT_ARGS,
+      });
       proxy = fresh;
       ours.push(
         await measuredRound(
@@ -194,6 +200,7 @@ export async function runStreams(): Promise<Record<string, unknown>> {
         tokens: TOKENS,
         tokenIntervalMs: INTERVAL_MS,
         rounds: ROUNDS,
+        proxy: `aurora-swarm-proxy --connector-limit ${Math.max(1024, STREAMS)}`,
         placement: `proxy (or nginx) pinned to CPU ${PROXY_CPUS}; agents' process and the client process pinned to CPU ${LOAD_CPUS}; a fresh proxy per proxied round`,
         lateness:
           'arrival of token k minus (send time + k x interval); [DONE] due at tokens x interval; all streams of a round pooled',

@@ -1,5 +1,5 @@
 /** Describes the machine a benchmark ran on, for the results files. */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
@@ -16,19 +16,11 @@ export interface MachineInfo {
 }
 
 function toolVersion(command: string, args: string[]): string | null {
-  try {
-    const result = execFileSync(command, args, {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    return result.trim().split('\n')[0] ?? null;
-  } catch (error) {
-    // nginx -v and wrk -v print to stderr and wrk exits 1.
-    const failed = error as { stderr?: string; stdout?: string; code?: string };
-    if (failed.code === 'ENOENT') return null;
-    const text = `${failed.stdout ?? ''}${failed.stderr ?? ''}`.trim();
-    return text.split('\n')[0] ?? null;
-  }
+  // nginx -v and wrk -v print to stderr, and wrk exits 1: read both streams.
+  const result = spawnSync(command, args, { encoding: 'utf8' });
+  if (result.error) return null;
+  const text = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
+  return text.split('\n')[0] ?? null;
 }
 
 /** Read the machine description (nproc, CPU model from /proc/cpuinfo, node, nginx, wrk). */

@@ -28,7 +28,10 @@ export interface StreamClientSummary {
   streams: number;
   completed: number;
   failed: number;
-  /** Lateness of every token event (arrival minus send time minus k x interval), ms. */
+  /**
+   * Lateness of every event after the first token: arrival minus (arrival of token 0 +
+   * k x interval), ms. Measures chunks held back in transit; setup is in timeToFirstByteMs.
+   */
   latenessMs: { p50: number; p99: number; max: number; count: number };
   /** Time from sending the request to the response headers, ms. */
   timeToFirstByteMs: { p50: number; p99: number; max: number };
@@ -106,6 +109,7 @@ function openStream(index: number): void {
   let done = false;
   let event = 0;
   let tokenEvents = 0;
+  let firstTokenAt = 0;
   let pending = '';
   const outgoing = request(
     {
@@ -136,11 +140,14 @@ function openStream(index: number): void {
           // Event 0 is the role chunk (sent with token 0); token k is due at k x interval;
           // the finish chunk and [DONE] are due at tokens x interval.
           if (frame.includes('"content":"') && !frame.includes('"content":""')) {
-            const due = tokenEvents * options.tokenIntervalMs;
-            lateness[latenessCount++] = now - sentAt - due;
+            if (tokenEvents === 0) firstTokenAt = now;
+            else
+              lateness[latenessCount++] =
+                now - firstTokenAt - tokenEvents * options.tokenIntervalMs;
             tokenEvents++;
           } else if (frame === 'data: [DONE]') {
-            lateness[latenessCount++] = now - sentAt - options.tokens * options.tokenIntervalMs;
+            lateness[latenessCount++] =
+              now - firstTokenAt - options.tokens * options.tokenIntervalMs;
           }
           event++;
           boundary = pending.indexOf('\n\n');
