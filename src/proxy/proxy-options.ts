@@ -60,6 +60,8 @@ export interface ProxyOptions extends ProxyLimitOptions {
   shutdownGraceSeconds?: number | string;
   /** Receives each log line. @default writes to process.stderr */
   logSink?: LogSink;
+  /** Set by `--workers` in each worker process: which worker this is (shown by `/status`). */
+  clusterWorker?: { index: number; count: number };
 }
 
 /** {@link ProxyOptions} validated, with defaults and environment applied. */
@@ -75,6 +77,7 @@ export interface ResolvedProxyOptions extends ResolvedProxyLimits {
   token: string | undefined;
   shutdownGraceMs: number;
   logSink: LogSink;
+  clusterWorker: { index: number; count: number } | undefined;
 }
 
 const INTEGER_TEXT = /^\+?[0-9]+$/;
@@ -222,5 +225,6 @@ export function resolveProxyOptions(
       ) * 1000,
     logSink: options.logSink ?? writeToStderr,
     ...resolveProxyLimits(options),
+    clusterWorker: options.clusterWorker,
   };
 }
