@@ -114,7 +114,7 @@ describe('faults through the pools', () => {
     async (t) => {
       const { pool } = await setup(t);
       const calls = Array.from({ length: pool.size }, (_, index) =>
-        pool.stream(index, 'stream me'),
+        pool.stream(index, 'stream me', { timeoutMs: index === HANGING ? 400 : 15_000 }),
       );
       const responses = await Promise.all(calls.map((call) => call.response));
       responses.forEach((response, index) => {
