@@ -145,7 +145,7 @@ h1 { font-size: 20px; }
 code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; background: rgba(127, 127, 127, .15); padding: 1px 4px; border-radius: 4px; overflow-wrap: anywhere; }
 `;
 
-const LOGIN_CONTENT_SECURITY_POLICY = `default-src 'none'; style-src ${cspHash(LOGIN_STYLE)}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+const LOGIN_CONTENT_SECURITY_POLICY = `default-src 'none'; style-src ${cspHash(LOGIN_STYLE)}; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 
 const HTML_ESCAPES: Readonly<Record<string, string>> = {
   '&': '&amp;',
