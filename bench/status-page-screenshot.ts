@@ -19,7 +19,7 @@ const STOPPED_AGENTS: readonly number[] = [13, 42];
 const FAILING_AGENT = 27;
 // Concurrent requests kept open on each agent, by index modulo the length.
 const CONCURRENCY_PATTERN: readonly number[] = [0, 1, 0, 2, 1, 3, 0, 5, 1, 9, 0, 2];
-const WARMUP_POLLS = 40;
+const WARMUP_POLLS = 90;
 const REFRESH_SECONDS = 0.25;
 const HOVERED_AGENT = 9;
 
@@ -82,7 +82,7 @@ const browser = await chromium.launch({
 });
 try {
   const page = await browser.newPage({
-    viewport: { width: 1100, height: 560 },
+    viewport: { width: 1100, height: 470 },
     deviceScaleFactor: 2,
     colorScheme: 'light',
   });

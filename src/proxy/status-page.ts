@@ -44,7 +44,7 @@ p { margin: 0; }
 .legend { display: flex; flex-wrap: wrap; gap: 4px 18px; margin: 0 0 12px; padding: 0; list-style: none; color: var(--dim); font-size: 13px; }
 .legend li { display: inline-flex; align-items: center; gap: 6px; }
 .legend .cell { --cell: 14px; display: inline-block; }
-.grid { display: grid; gap: var(--gap); grid-template-columns: repeat(auto-fill, var(--cell)); --cell: 22px; --gap: 3px; }
+.grid { display: grid; gap: var(--gap); grid-template-columns: repeat(auto-fill, var(--cell)); --cell: 26px; --gap: 4px; }
 .grid.size-m { --cell: 16px; --gap: 2px; }
 .grid.size-s { --cell: 11px; --gap: 2px; }
 .grid.size-xs { --cell: 8px; --gap: 1px; }
