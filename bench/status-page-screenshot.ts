@@ -21,7 +21,7 @@ const FAILING_AGENT = 27;
 const CONCURRENCY_PATTERN: readonly number[] = [0, 1, 0, 2, 1, 3, 0, 5, 1, 9, 0, 2];
 const WARMUP_POLLS = 90;
 const REFRESH_SECONDS = 0.25;
-const HOVERED_AGENT = 9;
+const HOVERED_AGENT = 57;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const output = process.argv[2] ?? join(here, '..', '..', 'docs', 'images', 'status-page.png');
