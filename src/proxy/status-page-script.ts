@@ -322,7 +322,9 @@ export const STATUS_PAGE_SCRIPT = String.raw`
       drawSparkline();
     }
     setText(updated, 'updated ' + clock(new Date()) + ' · proxy up ' + duration(status.uptime_seconds) +
-      (isNumber(status.timeout_seconds) ? ' · timeout ' + status.timeout_seconds + ' s' : ''));
+      (isNumber(status.timeout_seconds) ? ' · timeout ' + status.timeout_seconds + ' s' : '') +
+      // With --workers each answer is one worker's counters (the connection's worker).
+      (status.worker && isNumber(status.worker.count) ? ' · worker ' + status.worker.index + '/' + status.worker.count + ': its counters only' : ''));
     document.title = 'aurora-swarm · ' + (healthyCount === null ? grouped(agents) + ' agents' : grouped(healthyCount) + '/' + grouped(agents) + ' healthy');
   }
   function drawSparkline() {

@@ -363,6 +363,7 @@ describe('status page in headless Chromium', { skip }, () => {
           timeout_seconds: 300,
           requests_total: 100 + polls * 15,
           health_checks: full,
+          ...(full ? {} : { worker: { index: 2, count: 4, pid: 1, counters: 'this worker only' } }),
           endpoints: [
             endpoint(0, {
               healthy: true,
@@ -427,6 +428,7 @@ describe('status page in headless Chromium', { skip }, () => {
     await page.locator('#grid .cell.unknown[data-index="0"]').waitFor();
     await waitText(page, '#total-healthy-sub', 'checks off');
     assert.equal(await page.locator('#total-healthy').textContent(), '—');
+    await waitText(page, '#updated', 'worker 2/4: its counters only');
 
     answer = 'garbage';
     await waitText(page, '#connection-text', 'unexpected answer from /status');
