@@ -3,6 +3,7 @@ import type { CliIo, CliOutcome } from './cli-io.js';
 import { createDemoCommand } from './commands/demo-command.js';
 import { createMockAgentsCommand } from './commands/mock-agents-command.js';
 import { createProxyCommand } from './commands/proxy-command.js';
+import { createRunCommand } from './commands/run-command.js';
 import { configureCommand, runCommand } from './configure-command.js';
 import { packageVersion } from './package-version.js';
 
@@ -33,6 +34,7 @@ export function createProgram(io: CliIo, outcome: CliOutcome): Command {
   program.addCommand(createDemoCommand(io, outcome));
   program.addCommand(createMockAgentsCommand(io, outcome));
   program.addCommand(createProxyCommand(io, outcome));
+  program.addCommand(createRunCommand(io, outcome));
   return program;
 }
 
