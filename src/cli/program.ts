@@ -4,6 +4,8 @@ import { createDemoCommand } from './commands/demo-command.js';
 import { createMockAgentsCommand } from './commands/mock-agents-command.js';
 import { createProxyCommand } from './commands/proxy-command.js';
 import { createRunCommand } from './commands/run-command.js';
+import { createStatusCommand } from './commands/status-command.js';
+import { createWaitCommand } from './commands/wait-command.js';
 import { configureCommand, runCommand } from './configure-command.js';
 import { packageVersion } from './package-version.js';
 
@@ -35,6 +37,8 @@ export function createProgram(io: CliIo, outcome: CliOutcome): Command {
   program.addCommand(createMockAgentsCommand(io, outcome));
   program.addCommand(createProxyCommand(io, outcome));
   program.addCommand(createRunCommand(io, outcome));
+  program.addCommand(createWaitCommand(io, outcome));
+  program.addCommand(createStatusCommand(io, outcome));
   return program;
 }
 

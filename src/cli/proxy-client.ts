@@ -2,7 +2,7 @@
  * Small reads of a running proxy's own routes (`/status`, `/hosts`) for the CLI, with
  * one-line errors for the usual mistakes: nothing listening, wrong token, not a proxy.
  */
-import { createEndpoint, type AgentEndpoint } from '../hostfile/agent-endpoint.js';
+import { type AgentEndpoint, createEndpoint } from '../hostfile/agent-endpoint.js';
 import { CliError } from './cli-errors.js';
 
 /** How long a read of the proxy's own routes may take, in milliseconds. */
@@ -35,7 +35,9 @@ export async function readProxyJson(
       signal: AbortSignal.timeout(PROXY_READ_TIMEOUT_MS),
     });
   } catch (error) {
-    throw new CliError(`cannot reach the proxy at ${proxyUrl}: ${causeOf(error)} (is it running? is the SSH tunnel up?)`);
+    throw new CliError(
+      `cannot reach the proxy at ${proxyUrl}: ${causeOf(error)} (is it running? is the SSH tunnel up?)`,
+    );
   }
   const text = await response.text();
   if (response.status === 401) {

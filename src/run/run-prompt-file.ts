@@ -6,7 +6,11 @@
  * duplicates up front and to skip finished prompts on a rerun); never the prompts or the
  * results as a whole.
  */
-import { classifyFailure, FAILURE_CAUSES, type FailureCause } from '../aggregators/failure-report.js';
+import {
+  classifyFailure,
+  FAILURE_CAUSES,
+  type FailureCause,
+} from '../aggregators/failure-report.js';
 import { scatterGatherStream } from '../patterns/scatter-gather-stream.js';
 import type { AgentResponse, SwarmPool } from '../pool/types.js';
 import {
@@ -152,7 +156,13 @@ export async function runPromptFile(options: RunPromptFileOptions): Promise<RunS
   options.onStart?.(plan);
 
   const failures = new Map<FailureCause, RunFailureGroup>();
-  const progress: RunProgress = { done: 0, succeeded: 0, failed: 0, toRun: plan.toRun, elapsedMs: 0 };
+  const progress: RunProgress = {
+    done: 0,
+    succeeded: 0,
+    failed: 0,
+    toRun: plan.toRun,
+    elapsedMs: 0,
+  };
   const startedAt = performance.now();
   const inFlight = new Map<number, PromptRecord>();
   const finished = previous.finished;
@@ -200,7 +210,8 @@ export async function runPromptFile(options: RunPromptFileOptions): Promise<RunS
   }
   progress.elapsedMs = performance.now() - startedAt;
   const groups = [...failures.values()].sort(
-    (a, b) => b.count - a.count || FAILURE_CAUSES.indexOf(a.cause) - FAILURE_CAUSES.indexOf(b.cause),
+    (a, b) =>
+      b.count - a.count || FAILURE_CAUSES.indexOf(a.cause) - FAILURE_CAUSES.indexOf(b.cause),
   );
   return {
     ...progress,

@@ -12,18 +12,13 @@ import { HOSTFILE_ENV_VAR } from '../../proxy/proxy-options.js';
 import type { PromptFileFormat } from '../../run/prompt-file.js';
 import { type RunPlan, type RunSummary, runPromptFile } from '../../run/run-prompt-file.js';
 import {
-  type CliIo,
-  type CliOutcome,
-  EXIT_FAILURE,
-  EXIT_INTERRUPTED,
-} from '../cli-io.js';
-import {
   positiveIntegerArgument,
   positiveSecondsArgument,
   runAction,
   urlArgument,
   usageError,
 } from '../cli-errors.js';
+import { type CliIo, type CliOutcome, EXIT_FAILURE, EXIT_INTERRUPTED } from '../cli-io.js';
 import { type CliStyle, cliStyle } from '../cli-style.js';
 import { configureCommand } from '../configure-command.js';
 import { readProxyHosts } from '../proxy-client.js';
@@ -117,7 +112,11 @@ async function resolveEndpoints(
     // lists must agree, or prompts would silently go to other agents.
     const mismatch = endpoints.findIndex((endpoint, index) => {
       const proxyHost = proxyHosts[index];
-      return proxyHost === undefined || proxyHost.host !== endpoint.host || proxyHost.port !== endpoint.port;
+      return (
+        proxyHost === undefined ||
+        proxyHost.host !== endpoint.host ||
+        proxyHost.port !== endpoint.port
+      );
     });
     if (mismatch >= 0) {
       const ours = endpoints[mismatch];
@@ -136,7 +135,9 @@ function describePlan(plan: RunPlan, flags: RunFlags, origin: string, via: strin
   if (plan.retried > 0) notes.push(`${plan.retried} failed earlier (sent again)`);
   if (plan.torn > 0) notes.push(`${plan.torn} cut-off line(s) of a killed run removed`);
   if (plan.unmatched > 0) {
-    notes.push(`${plan.unmatched} result(s) in ${flags.out} match no prompt (another prompts file?)`);
+    notes.push(
+      `${plan.unmatched} result(s) in ${flags.out} match no prompt (another prompts file?)`,
+    );
   }
   return (
     `aurora-swarm run: ${plan.total} prompt(s) in ${flags.prompts} (${plan.format})` +
@@ -146,7 +147,11 @@ function describePlan(plan: RunPlan, flags: RunFlags, origin: string, via: strin
 }
 
 /** The summary printed at the end (stdout). */
-export function formatRunSummary(summary: RunSummary, flags: { out: string }, style: CliStyle): string {
+export function formatRunSummary(
+  summary: RunSummary,
+  flags: { out: string },
+  style: CliStyle,
+): string {
   const { plan } = summary;
   const lines: string[] = [];
   const seconds = summary.elapsedMs / 1000;
@@ -169,7 +174,8 @@ export function formatRunSummary(summary: RunSummary, flags: { out: string }, st
     `  ${flags.out}: ${inFile} of ${plan.total} prompt(s) have a result${failedInFile > 0 ? ` (${failedInFile} failed)` : ''}`,
   );
   if (summary.interrupted) lines.push('  rerun the same command to resume');
-  else if (summary.failed > 0) lines.push(`  rerun the same command to retry the ${summary.failed} failed prompt(s)`);
+  else if (summary.failed > 0)
+    lines.push(`  rerun the same command to retry the ${summary.failed} failed prompt(s)`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -234,8 +240,14 @@ export function createRunCommand(io: CliIo, outcome: CliOutcome): Command {
       '-f, --hostfile <path>',
       `the agents (falls back to ${HOSTFILE_ENV_VAR}; optional with --proxy, which then supplies them)`,
     )
-    .requiredOption('-i, --prompts <path>', 'prompts file: JSONL with "id" and "prompt", or one prompt a line')
-    .requiredOption('-o, --out <path>', 'results file (JSONL), appended to; rerunning resumes from it')
+    .requiredOption(
+      '-i, --prompts <path>',
+      'prompts file: JSONL with "id" and "prompt", or one prompt a line',
+    )
+    .requiredOption(
+      '-o, --out <path>',
+      'results file (JSONL), appended to; rerunning resumes from it',
+    )
     .addOption(
       new Option('--format <format>', 'how to read the prompts file')
         .choices(FORMATS as string[])
