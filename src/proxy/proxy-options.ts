@@ -55,6 +55,8 @@ export interface ProxyOptions {
   shutdownGraceSeconds?: number | string;
   /** Receives each log line. @default writes to process.stderr */
   logSink?: LogSink;
+  /** Set by `--workers` in each worker process: which worker this is (shown by `/status`). */
+  clusterWorker?: { index: number; count: number };
 }
 
 /** {@link ProxyOptions} validated, with defaults and environment applied. */
@@ -70,6 +72,7 @@ export interface ResolvedProxyOptions {
   token: string | undefined;
   shutdownGraceMs: number;
   logSink: LogSink;
+  clusterWorker: { index: number; count: number } | undefined;
 }
 
 const INTEGER_TEXT = /^\+?[0-9]+$/;
@@ -216,5 +219,6 @@ export function resolveProxyOptions(
         true,
       ) * 1000,
     logSink: options.logSink ?? writeToStderr,
+    clusterWorker: options.clusterWorker,
   };
 }

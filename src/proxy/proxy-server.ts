@@ -194,6 +194,17 @@ export async function startProxy(
     queued: limiter.queued,
     connector_limit: limiter.limit,
     timeout_seconds: resolved.timeoutMs / 1000,
+    // With --workers, each worker answers for itself: its own counters and limit.
+    ...(resolved.clusterWorker === undefined
+      ? {}
+      : {
+          worker: {
+            index: resolved.clusterWorker.index,
+            count: resolved.clusterWorker.count,
+            pid: process.pid,
+            counters: 'this worker only',
+          },
+        }),
   });
 
   const answerLocal = (
