@@ -30,7 +30,10 @@ describe('CLI quality', { concurrency: true }, () => {
   test('unknown commands and flags: one line naming the command, exit 2', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['bogus'], /^aurora-swarm: error: unknown command 'bogus' \(see --help\)$/],
-      [['run', '-i', 'p', '-o', 'o', '--bogus'], /^aurora-swarm run: error: unknown option '--bogus' \(see --help\)$/],
+      [
+        ['run', '-i', 'p', '-o', 'o', '--bogus'],
+        /^aurora-swarm run: error: unknown option '--bogus' \(see --help\)$/,
+      ],
       [
         ['wait', '--min-host', '3'],
         /^aurora-swarm wait: error: unknown option '--min-host'.*Did you mean --min-hosts\?/,
