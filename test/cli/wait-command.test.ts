@@ -65,11 +65,12 @@ describe('aurora-swarm wait', { concurrency: true }, () => {
   });
 
   test(
-    'timeout counts from the start even when hung hosts never answer: exit 1, ready ones written',
+    'hung and dead hosts cannot stretch the timeout: exit 1, an empty list written',
     SAFETY,
     async (t) => {
-      const swarm = await partlyDeadSwarm();
+      const swarm = await startMockSwarm({ count: 3, behavior: { failure: 'hang' } });
       t.after(() => swarm.close());
+      await swarm.agents[1]?.stop();
       const hostfile = writeHostfile(t, swarm.hostfileText);
       const output = join(temporaryDirectory(t), 'ready.txt');
       const run = scriptedIo();
@@ -79,11 +80,42 @@ describe('aurora-swarm wait', { concurrency: true }, () => {
         '-f',
         hostfile,
         '--timeout',
-        '0.5',
+        '0.3',
         '--interval',
         '0.1',
         '--probe-timeout',
         '60',
+        '-o',
+        output,
+      ];
+      assert.equal(await runAuroraSwarm(args, run.io), 1);
+      assert.equal(readFileSync(output, 'utf8'), '');
+      assert.match(
+        run.stderrLines().at(-1) ?? '',
+        /timed out after .*: 0 of 3 agent\(s\) ready \(wanted 3\)/,
+      );
+    },
+  );
+
+  test(
+    'timed out with some ready: exit 1, the ready ones written in hostfile order',
+    SAFETY,
+    async (t) => {
+      const swarm = await partlyDeadSwarm();
+      t.after(() => swarm.close());
+      const hostfile = writeHostfile(t, swarm.hostfileText);
+      const output = join(temporaryDirectory(t), 'ready.txt');
+      const run = scriptedIo();
+      const args = [
+        'wait',
+        '-f',
+        hostfile,
+        '--timeout',
+        '5',
+        '--interval',
+        '0.1',
+        '--probe-timeout',
+        '1',
         '-o',
         output,
       ];
