@@ -90,7 +90,7 @@ function terminalDisplay(io: CliIo, style: CliStyle): RunProgressDisplay {
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format: `{bar} {value}/{total} | {ok} ok | {failed} failed | {rate}/s | ETA {eta}`,
+      format: `{bar} {value}/{total} | {ok} ok | {failed} failed | {rate}/s | ETA {remaining}`,
       barCompleteChar: '\u2588',
       barIncompleteChar: '\u2591',
       barsize: 30,
@@ -104,7 +104,7 @@ function terminalDisplay(io: CliIo, style: CliStyle): RunProgressDisplay {
     ok: style.green(String(progress.succeeded)),
     failed: progress.failed > 0 ? style.red(String(progress.failed)) : '0',
     rate: rateOf(progress).toFixed(1),
-    eta: formatDuration(etaSeconds(progress)),
+    remaining: formatDuration(etaSeconds(progress)),
   });
   return {
     start(plan) {

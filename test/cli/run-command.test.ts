@@ -245,6 +245,31 @@ describe('aurora-swarm run, in-process', { concurrency: true }, () => {
   });
 });
 
+describe('aurora-swarm run progress', () => {
+  test('a live bar on a terminal (done, ok, failed, rate, ETA), no colour with NO_COLOR', async (t) => {
+    const swarm = await startMockSwarm({ count: 2 });
+    t.after(() => swarm.close());
+    const directory = temporaryDirectory(t);
+    const hostfile = writeHostfile(t, swarm.hostfileText);
+    const prompts = writePrompts(directory, 6);
+    for (const [env, coloured] of [
+      [{}, true],
+      [{ NO_COLOR: '1' }, false],
+    ] as const) {
+      const out = join(directory, `out-${coloured}.jsonl`);
+      const run = scriptedIo(env, { terminal: true });
+      assert.equal(
+        await runAuroraSwarm(['run', '-f', hostfile, '-i', prompts, '-o', out], run.io),
+        0,
+      );
+      const stderr = run.stderr();
+      assert.match(stderr, /6\/6 \| \S*6\S* ok \| 0 failed \| [\d.]+\/s \| ETA 0s/);
+      assert.ok(stderr.includes('\u2588'), 'the bar is drawn');
+      assert.equal(run.stdout().includes(`${String.fromCharCode(27)}[32m`), coloured);
+    }
+  });
+});
+
 describe('aurora-swarm run, the built bin through the real proxy', { concurrency: true }, () => {
   test(
     '2,000 prompts, killed with SIGKILL part-way, rerun: every id exactly once with a result',
