@@ -21,6 +21,8 @@ import {
 } from './proxy-options.js';
 import { createTokenCheck } from './proxy-token.js';
 import { routeRequest } from './route-request.js';
+import { acceptsSessionCookie, answerStatusPage } from './status-page-route.js';
+import { createStatusPageSession, type StatusPageSession } from './status-page-session.js';
 
 /** A proxy started by {@link startProxy}. */
 export interface RunningProxy {
@@ -119,7 +121,7 @@ function loadEndpoints(resolved: ResolvedProxyOptions): readonly AgentEndpoint[]
 
 /**
  * Start the proxy: one port, `/agent/{index}/{path}` forwarded to the agent on
- * hostfile line `index`, plus `/health`, `/status` and `/hosts`.
+ * hostfile line `index`, plus `/` (the status page), `/health`, `/status` and `/hosts`.
  *
  * @param env Environment for the `AURORA_SWARM_*` fallbacks. @default process.env
  *
@@ -179,6 +181,8 @@ export async function startProxy(
   };
 
   const tokenCheck = resolved.token === undefined ? undefined : createTokenCheck(resolved.token);
+  const pageSession =
+    resolved.token === undefined ? undefined : createStatusPageSession(resolved.token);
 
   const statusBody = () => ({
     agents: endpoints.length,
@@ -230,20 +234,29 @@ export async function startProxy(
       return;
     }
     const route = routeRequest(request.url ?? '/', targets.length);
+    let session: StatusPageSession | undefined;
     if (
       tokenCheck !== undefined &&
       route.kind !== 'health' &&
       !tokenCheck(request.headers['proxy-authorization'])
     ) {
-      sendJsonError(
-        response,
-        401,
-        'missing or wrong proxy token: send the header "Proxy-Authorization: Bearer <token>"',
-        ['www-authenticate', 'Bearer realm="aurora-swarm-proxy"'],
-      );
-      return;
+      // Browsers cannot send Proxy-Authorization: the page takes `?token=` instead, and
+      // the cookie it hands out opens the proxy's own read-only routes.
+      session = pageSession;
+      if (route.kind !== 'page' && !acceptsSessionCookie(route, session, request)) {
+        sendJsonError(
+          response,
+          401,
+          'missing or wrong proxy token: send the header "Proxy-Authorization: Bearer <token>"',
+          ['www-authenticate', 'Bearer realm="aurora-swarm-proxy"'],
+        );
+        return;
+      }
     }
     switch (route.kind) {
+      case 'page':
+        answerStatusPage(request, response, session, logger);
+        return;
       case 'agent':
         forwardRequest(
           context,
@@ -269,7 +282,7 @@ export async function startProxy(
         sendJsonError(
           response,
           404,
-          'not found: the routes are /health, /status, /hosts and /agent/{index}/{path}',
+          'not found: the routes are / (status page), /health, /status, /hosts and /agent/{index}/{path}',
         );
     }
   };

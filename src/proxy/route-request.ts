@@ -2,12 +2,12 @@
  * Path-prefix routing: `/agent/{index}/{path}` goes to hostfile line `index`, with
  * `/{path}` and the query string kept byte for byte (no decoding of `%2F`, no
  * resolution of `..`): the request target is cut, never parsed as a URL. The proxy's
- * own routes are `/health`, `/status` and `/hosts`.
+ * own routes are `/` (the status page), `/health`, `/status` and `/hosts`.
  */
 
 /** A request for one of the proxy's own routes. */
 export interface LocalRoute {
-  readonly kind: 'health' | 'status' | 'hosts' | 'not-found';
+  readonly kind: 'page' | 'health' | 'status' | 'hosts' | 'not-found';
 }
 
 /** A request to forward to agent `index`, at `path` (starts with `/`, query included). */
@@ -26,6 +26,7 @@ export interface BadIndexRoute {
 /** Where a request goes. */
 export type Route = LocalRoute | AgentRoute | BadIndexRoute;
 
+const PAGE: LocalRoute = { kind: 'page' };
 const HEALTH: LocalRoute = { kind: 'health' };
 const STATUS: LocalRoute = { kind: 'status' };
 const HOSTS: LocalRoute = { kind: 'hosts' };
@@ -91,6 +92,8 @@ export function routeRequest(url: string, agentCount: number): Route {
   const queryStart = url.indexOf('?');
   const path = queryStart < 0 ? url : url.slice(0, queryStart);
   switch (path) {
+    case '/':
+      return PAGE;
     case '/health':
       return HEALTH;
     case '/status':
