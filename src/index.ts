@@ -209,6 +209,38 @@ export {
 } from './proxy/proxy-options.js';
 export { type RunningProxy, startProxy } from './proxy/proxy-server.js';
 export {
+  DEFAULT_PROBE_CONCURRENCY,
+  DEFAULT_PROBE_TIMEOUT_SECONDS,
+  DEFAULT_WAIT_INTERVAL_SECONDS,
+  DEFAULT_WAIT_TIMEOUT_SECONDS,
+  type WaitForAgentsOptions,
+  type WaitForAgentsResult,
+  waitForAgents,
+} from './readiness/wait-for-agents.js';
+export {
+  type PromptFileFormat,
+  type PromptFileSummary,
+  type PromptId,
+  type PromptRecord,
+  promptIdKey,
+  readPromptFile,
+  scanPromptFile,
+} from './run/prompt-file.js';
+export {
+  loadPreviousResults,
+  type PreviousResults,
+  type ResultRecord,
+  ResultWriter,
+} from './run/result-file.js';
+export {
+  type RunFailureGroup,
+  type RunPlan,
+  type RunProgress,
+  type RunPromptFileOptions,
+  type RunSummary,
+  runPromptFile,
+} from './run/run-prompt-file.js';
+export {
   DEFAULT_KERNEL,
   type KernelLanguageEntropyOptions,
   type KernelLanguageEntropyResult,

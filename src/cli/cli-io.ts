@@ -11,6 +11,12 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Call `handler` on SIGINT or SIGTERM until the returned function is called. */
   onSignal(handler: (signal: NodeJS.Signals) => void): () => void;
+  /** Whether standard output is a terminal (tables may use colour). @default false */
+  readonly stdoutIsTTY?: boolean;
+  /** Whether standard error is a terminal (live progress bar, colour). @default false */
+  readonly stderrIsTTY?: boolean;
+  /** Width of the terminal on standard error, in columns, when it is one. */
+  readonly stderrColumns?: number;
 }
 
 /** Outcome of a CLI run, set by the command that ran. */
@@ -19,10 +25,12 @@ export interface CliOutcome {
   exitCode: number;
 }
 
-/** Exit code of a run that failed at startup (bad hostfile, port in use...). */
+/** Exit code of a run that failed (a startup failure, a prompt that failed, a target not met). */
 export const EXIT_FAILURE = 1;
-/** Exit code of a command line that could not be understood (unknown flag, bad value). */
+/** Exit code of a command line that could not be understood (unknown flag, bad value, bad input file). */
 export const EXIT_USAGE = 2;
+/** Exit code after SIGINT/SIGTERM stopped a command early (128 + SIGINT's number, as shells do). */
+export const EXIT_INTERRUPTED = 130;
 
 /** The real process's streams, environment and signals. */
 export function processIo(): CliIo {
@@ -42,6 +50,11 @@ export function processIo(): CliIo {
         process.off('SIGINT', listener);
         process.off('SIGTERM', listener);
       };
+    },
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+    get stderrColumns() {
+      return process.stderr.columns;
     },
   };
 }

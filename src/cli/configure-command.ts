@@ -1,13 +1,34 @@
 import { type Command, CommanderError } from 'commander';
-import { formatLogLine } from '../proxy/proxy-logger.js';
 import { type CliIo, type CliOutcome, EXIT_USAGE } from './cli-io.js';
+
+/** Turns a one-line error message into the line written to standard error (with its newline). */
+export type ErrorLineFormat = (message: string) => string;
+
+/** `aurora-swarm run` for a subcommand, `aurora-swarm` for the root. */
+export function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let current: Command | null = command; current; current = current.parent) {
+    names.unshift(current.name());
+  }
+  return names.join(' ');
+}
+
+/** The usual CLI error line: `aurora-swarm run: error: <message>`. */
+export function plainErrorLine(command: Command): ErrorLineFormat {
+  return (message) => `${commandPath(command)}: error: ${message}\n`;
+}
 
 /**
  * Make a commander command testable and consistent: output goes through `io`,
- * errors become one log-format line (`... [ERROR] aurora_swarm.proxy: ...`), and
- * nothing calls `process.exit` (commander throws instead; see {@link runCommand}).
+ * errors become one line (by default `aurora-swarm run: error: ...`; the proxy passes
+ * its log format), and nothing calls `process.exit` (commander throws instead; see
+ * {@link runCommand}).
  */
-export function configureCommand(command: Command, io: CliIo): Command {
+export function configureCommand(
+  command: Command,
+  io: CliIo,
+  errorLine: ErrorLineFormat = plainErrorLine(command),
+): Command {
   return command
     .exitOverride()
     .showSuggestionAfterError(true)
@@ -19,7 +40,7 @@ export function configureCommand(command: Command, io: CliIo): Command {
           .replace(/^error:\s*/i, '')
           .trim()
           .replace(/\s*\n\s*/g, ' ');
-        write(formatLogLine(new Date(), 'ERROR', `${message} (see --help)`));
+        write(errorLine(`${message} (see --help)`));
       },
     });
 }

@@ -28,6 +28,8 @@ export interface PromptFileSummary {
   format: 'jsonl' | 'text';
   /** Number of prompts (blank lines do not count). */
   count: number;
+  /** The ids' keys (see {@link promptIdKey}), when asked for with `keepIds`. */
+  ids?: ReadonlySet<string>;
 }
 
 /** The key under which an id is remembered: `1` and `"1"` are different ids. */
@@ -78,12 +80,13 @@ export async function* readPromptFile(
 /**
  * Read a whole prompts file once without keeping the prompts, to count them and to
  * fail before any GPU time is spent: malformed lines and duplicate ids are errors.
- * Memory: the set of ids.
+ * Memory: the set of ids (returned as `ids` with `keepIds: true`).
  * @throws {InputFileError}
  */
 export async function scanPromptFile(
   path: string,
   format: PromptFileFormat = 'auto',
+  options: { keepIds?: boolean } = {},
 ): Promise<PromptFileSummary> {
   const seen = new Map<string, number>();
   let detected: 'jsonl' | 'text' = format === 'jsonl' ? 'jsonl' : 'text';
@@ -102,7 +105,9 @@ export async function scanPromptFile(
     }
     seen.set(key, record.lineNumber);
   }
-  return { format: detected, count: seen.size };
+  const summary: PromptFileSummary = { format: detected, count: seen.size };
+  if (options.keepIds) summary.ids = new Set(seen.keys());
+  return summary;
 }
 
 function parseJsonLine(line: string, path: string, lineNumber: number): PromptRecord {

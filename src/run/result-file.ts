@@ -34,6 +34,8 @@ export interface PreviousResults {
   finished: Set<string>;
   /** Lines kept: successes, and failures when they are not retried. */
   kept: number;
+  /** Of the lines kept, the failures (only with `retryFailed: false`). */
+  keptFailures: number;
   /** Failed results removed so that their prompts are tried again. */
   retried: number;
   /** Lines removed because a killed run left them cut short or unreadable. */
@@ -50,7 +52,13 @@ export async function loadPreviousResults(
   path: string,
   options: { retryFailed: boolean },
 ): Promise<PreviousResults> {
-  const result: PreviousResults = { finished: new Set(), kept: 0, retried: 0, torn: 0 };
+  const result: PreviousResults = {
+    finished: new Set(),
+    kept: 0,
+    keptFailures: 0,
+    retried: 0,
+    torn: 0,
+  };
   let size: number;
   try {
     size = (await stat(path)).size;
@@ -76,6 +84,7 @@ export async function loadPreviousResults(
     } else {
       result.finished.add(key);
       result.kept++;
+      if (!record.success) result.keptFailures++;
       keptBytes += Buffer.byteLength(line) + 1;
     }
   }
@@ -138,10 +147,9 @@ export class ResultWriter {
   async write(record: ResultRecord): Promise<void> {
     if (this.#failure) throw this.#failure;
     if (!this.#stream.write(`${JSON.stringify(record)}\n`)) {
-      await Promise.race([
-        once(this.#stream, 'drain'),
-        once(this.#stream, 'error').then(([error]) => Promise.reject(error)),
-      ]);
+      // events.once rejects when 'error' comes first, and removes both listeners either
+      // way (a race with a second once(…, 'error') would leak one listener per wait).
+      await once(this.#stream, 'drain');
     }
   }
 

@@ -143,6 +143,7 @@ describe('results files', () => {
     writeFileSync(path, text);
     const previous = await loadPreviousResults(path, { retryFailed: false });
     assert.deepEqual([...previous.finished], ['#1', '#2']);
+    assert.equal(previous.keptFailures, 1);
     assert.equal(readFileSync(path, 'utf8'), text);
   });
 

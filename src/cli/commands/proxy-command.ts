@@ -304,5 +304,5 @@ export function createProxyCommand(io: CliIo, outcome: CliOutcome, name = 'proxy
     .action(async (flags: ProxyFlags) => {
       outcome.exitCode = await runProxy(flags, io);
     });
-  return configureCommand(command, io);
+  return configureCommand(command, io, (message) => formatLogLine(new Date(), 'ERROR', message));
 }

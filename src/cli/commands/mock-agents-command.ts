@@ -1,0 +1,207 @@
+import { writeFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { DEFAULT_MOCK_BEHAVIOR, type MockFailure } from '../../mock/mock-behavior.js';
+import { type MockSwarm, startMockSwarm } from '../../mock/mock-swarm.js';
+import {
+  CliError,
+  fractionArgument,
+  nonNegativeIntegerArgument,
+  nonNegativeNumberArgument,
+  portArgument,
+  positiveIntegerArgument,
+  runAction,
+} from '../cli-errors.js';
+import type { CliIo, CliOutcome } from '../cli-io.js';
+import { configureCommand } from '../configure-command.js';
+
+/** Number of simulated agents when `--count` is not given. */
+export const DEFAULT_MOCK_AGENT_COUNT = 4;
+
+const FAILURES: readonly MockFailure[] = [
+  'none',
+  'hang',
+  'hang-body',
+  'die-mid-stream',
+  'status',
+  'malformed',
+  'drop',
+];
+
+/** Flag values after commander's parsing. */
+interface MockAgentsFlags {
+  count: number;
+  basePort: number;
+  host: string;
+  hostfile?: string;
+  model: string;
+  maxModelLen: number;
+  latencyMs: number;
+  tokenIntervalMs: number;
+  completionTokens?: number;
+  failure: MockFailure;
+  failureRate: number;
+  failureStatus: number;
+  embeddingDimensions: number;
+}
+
+const HELP_AFTER = `
+Every agent answers like vLLM: GET /health, GET /v1/models, POST /v1/chat/completions and
+/v1/completions (streamed or not), POST /v1/embeddings, POST /generate. Replies name the
+agent and echo the prompt's start. They run until Ctrl-C (SIGINT) or SIGTERM.
+
+Examples:
+  $ aurora-swarm mock-agents --count 4 --base-port 8000 --hostfile hostfile.txt
+  $ aurora-swarm mock-agents --count 100 --hostfile hostfile.txt --latency-ms 200 --token-interval-ms 20
+  $ aurora-swarm mock-agents --count 8 --hostfile hostfile.txt --failure status --failure-rate 0.1
+  $ aurora-swarm mock-agents --count 2 > hostfile.txt     # hostfile on stdout, free ports
+
+Documentation: docs/cli.md`;
+
+/** `listening on 127.0.0.1:8000-8003`, or the ports one by one when they are not consecutive. */
+export function describePorts(host: string, ports: readonly number[]): string {
+  const first = ports[0];
+  const last = ports.at(-1);
+  if (first === undefined || last === undefined) return host;
+  const consecutive = ports.every((port, index) => port === first + index);
+  if (ports.length === 1) return `${host}:${first}`;
+  if (consecutive) return `${host}:${first}-${last}`;
+  return `${host}:${ports.join(',')}`;
+}
+
+async function runMockAgents(flags: MockAgentsFlags, io: CliIo): Promise<number> {
+  let earlySignal = false;
+  let onSignal: (() => void) | undefined;
+  const stopListening = io.onSignal(() => {
+    if (onSignal) onSignal();
+    else earlySignal = true;
+  });
+  let swarm: MockSwarm | undefined;
+  try {
+    try {
+      swarm = await startMockSwarm({
+        count: flags.count,
+        host: flags.host,
+        basePort: flags.basePort,
+        recordLimit: 0,
+        behavior: {
+          model: flags.model,
+          maxModelLen: flags.maxModelLen,
+          latencyMs: flags.latencyMs,
+          tokenIntervalMs: flags.tokenIntervalMs,
+          completionTokens: flags.completionTokens,
+          failure: flags.failure,
+          failureRate: flags.failureRate,
+          failureStatus: flags.failureStatus,
+          embeddingDimensions: flags.embeddingDimensions,
+        },
+      });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE') {
+        throw new CliError(
+          `cannot listen on ${flags.host}: a port from ${flags.basePort} to ${flags.basePort + flags.count - 1} is already in use (choose another --base-port, or 0 for free ports)`,
+        );
+      }
+      if (code === 'EADDRNOTAVAIL') {
+        throw new CliError(
+          `cannot listen on ${flags.host}: not an address of this machine (--host)`,
+        );
+      }
+      throw error;
+    }
+    const ports = swarm.agents.map((agent) => agent.port);
+    if (flags.hostfile === undefined) {
+      io.stdout(swarm.hostfileText);
+    } else {
+      try {
+        await writeFile(flags.hostfile, swarm.hostfileText);
+      } catch (error) {
+        throw new CliError(`cannot write hostfile ${flags.hostfile}: ${(error as Error).message}`);
+      }
+    }
+    io.stderr(
+      `aurora-swarm mock-agents: ${flags.count} simulated vLLM agent(s) serving ${flags.model} listening on ${describePorts(flags.host, ports)}; hostfile ${flags.hostfile === undefined ? 'on stdout' : `written to ${flags.hostfile}`}. Ctrl-C stops them.\n`,
+    );
+    const running = swarm;
+    await new Promise<void>((resolve) => {
+      onSignal = resolve;
+      if (earlySignal) resolve();
+    });
+    const served = running.agents.reduce((total, agent) => total + agent.stats.requests, 0);
+    await running.close();
+    io.stderr(`aurora-swarm mock-agents: stopped after ${served} request(s)\n`);
+    return 0;
+  } finally {
+    stopListening();
+    await swarm?.close();
+  }
+}
+
+/** `aurora-swarm mock-agents`: a simulated vLLM swarm until SIGINT/SIGTERM. */
+export function createMockAgentsCommand(io: CliIo, outcome: CliOutcome): Command {
+  const defaults = DEFAULT_MOCK_BEHAVIOR;
+  const command = new Command('mock-agents')
+    .description('run simulated vLLM agents (many ports, one process) and write their hostfile')
+    .addOption(
+      new Option('-n, --count <number>', 'number of agents')
+        .argParser(positiveIntegerArgument)
+        .default(DEFAULT_MOCK_AGENT_COUNT),
+    )
+    .addOption(
+      new Option(
+        '--base-port <port>',
+        'port of agent 0; agent i listens on base-port + i (0: a free port for each)',
+      )
+        .argParser(portArgument)
+        .default(0),
+    )
+    .option('--host <address>', 'address the agents listen on', '127.0.0.1')
+    .option('-f, --hostfile <path>', 'write the hostfile here (default: print it on stdout)')
+    .option('--model <name>', 'model id the agents serve', defaults.model)
+    .addOption(
+      new Option('--max-model-len <tokens>', 'context length reported and enforced')
+        .argParser(positiveIntegerArgument)
+        .default(defaults.maxModelLen),
+    )
+    .addOption(
+      new Option('--latency-ms <ms>', 'delay before response headers, in milliseconds')
+        .argParser(nonNegativeNumberArgument)
+        .default(defaults.latencyMs),
+    )
+    .addOption(
+      new Option('--token-interval-ms <ms>', 'delay between generated tokens, in milliseconds')
+        .argParser(nonNegativeNumberArgument)
+        .default(defaults.tokenIntervalMs),
+    )
+    .addOption(
+      new Option(
+        '--completion-tokens <count>',
+        'pad or cut every reply to this many tokens (default: replies as written)',
+      ).argParser(nonNegativeIntegerArgument),
+    )
+    .addOption(
+      new Option('--failure <kind>', 'injected failure')
+        .choices(FAILURES as string[])
+        .default(defaults.failure),
+    )
+    .addOption(
+      new Option('--failure-rate <fraction>', 'probability that a request gets the failure')
+        .argParser(fractionArgument)
+        .default(defaults.failureRate),
+    )
+    .addOption(
+      new Option('--failure-status <status>', 'HTTP status of --failure status')
+        .argParser(positiveIntegerArgument)
+        .default(defaults.failureStatus),
+    )
+    .addOption(
+      new Option('--embedding-dimensions <count>', 'length of /v1/embeddings vectors')
+        .argParser(positiveIntegerArgument)
+        .default(defaults.embeddingDimensions),
+    )
+    .addHelpText('after', HELP_AFTER);
+  command.action((flags: MockAgentsFlags) =>
+    runAction(command, io, outcome, () => runMockAgents(flags, io)),
+  );
+  return configureCommand(command, io);
+}

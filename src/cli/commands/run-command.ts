@@ -1,0 +1,293 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { AgentEndpoint } from '../../hostfile/agent-endpoint.js';
+import { parseHostfile } from '../../hostfile/read-hostfile.js';
+import {
+  DEFAULT_CONCURRENCY,
+  POOL_PROXY_TOKEN_ENV_VAR,
+  PROXY_URL_ENV_VAR,
+} from '../../pool/pool-options.js';
+import { VLLMPool } from '../../pool/vllm-pool.js';
+import { DEFAULT_VLLM_POOL_TIMEOUT_MS } from '../../pool/vllm-pool-options.js';
+import { HOSTFILE_ENV_VAR } from '../../proxy/proxy-options.js';
+import type { PromptFileFormat } from '../../run/prompt-file.js';
+import { type RunPlan, type RunSummary, runPromptFile } from '../../run/run-prompt-file.js';
+import {
+  positiveIntegerArgument,
+  positiveSecondsArgument,
+  runAction,
+  urlArgument,
+  usageError,
+} from '../cli-errors.js';
+import { type CliIo, type CliOutcome, EXIT_FAILURE, EXIT_INTERRUPTED } from '../cli-io.js';
+import { type CliStyle, cliStyle } from '../cli-style.js';
+import { configureCommand } from '../configure-command.js';
+import { readProxyHosts } from '../proxy-client.js';
+import {
+  createRunProgressDisplay,
+  DEFAULT_PROGRESS_INTERVAL_SECONDS,
+  formatDuration,
+} from '../run-progress.js';
+
+/** Flag values after commander's parsing. */
+interface RunFlags {
+  hostfile?: string;
+  prompts: string;
+  out: string;
+  format: PromptFileFormat;
+  model?: string;
+  /** A URL, `false` after `--no-proxy`, or undefined (then the environment decides). */
+  proxy?: string | false;
+  token?: string;
+  concurrency: number;
+  maxTokens?: number;
+  timeout: number;
+  retryFailed: boolean;
+  progressInterval: number;
+}
+
+const HELP_AFTER = `
+Prompts file: JSONL, one {"id": ..., "prompt": "..."} a line (id: a string or a number,
+unique; without one, the line number), or plain text, one prompt a line (id = line
+number). Blank lines are skipped. The whole file is checked before anything is sent.
+
+Results file: one JSON line per prompt, appended as results arrive:
+  {"id", "success", "text" | "error", "failure_kind", "agent", "line", "latency_ms",
+   "finish_reason", "usage"}
+Rerun the same command after a crash, a kill or Ctrl-C: prompts with a result are
+skipped, failed ones are sent again (unless --no-retry-failed). Every id ends up in the
+file exactly once.
+
+Exit codes: 0 every prompt succeeded, 1 some failed (see the summary; rerun to retry),
+2 bad command line or input file, 130 interrupted (rerun to resume).
+
+Examples:
+  $ aurora-swarm run --hostfile hostfile.txt --prompts prompts.jsonl --out results.jsonl
+  $ aurora-swarm run --proxy http://localhost:9090 --prompts prompts.txt --out results.jsonl
+  $ aurora-swarm run -f hostfile.txt -i prompts.jsonl -o results.jsonl --concurrency 64 --max-tokens 256 --timeout 600
+  $ AURORA_SWARM_PROXY_URL=http://localhost:9090 aurora-swarm run -f hostfile.txt -i prompts.jsonl -o results.jsonl
+
+Documentation: docs/cli.md`;
+
+const FORMATS: readonly PromptFileFormat[] = ['auto', 'jsonl', 'text'];
+
+function fromEnvironment(io: CliIo, name: string): string | undefined {
+  const value = io.env[name]?.trim();
+  return value ? value : undefined;
+}
+
+/** The proxy URL: the flag, else the environment variable; `undefined` for direct mode. */
+function resolveProxyUrl(flags: RunFlags, io: CliIo): string | undefined {
+  if (flags.proxy === false) return undefined;
+  if (flags.proxy !== undefined) return flags.proxy;
+  const fromEnv = fromEnvironment(io, PROXY_URL_ENV_VAR);
+  if (fromEnv === undefined) return undefined;
+  try {
+    return urlArgument(fromEnv);
+  } catch (error) {
+    const reason = error instanceof InvalidArgumentError ? error.message : String(error);
+    throw usageError(`environment variable ${PROXY_URL_ENV_VAR}="${fromEnv}": ${reason}`);
+  }
+}
+
+/** The agents: the hostfile's, checked against the proxy's when there is one. */
+async function resolveEndpoints(
+  hostfile: string | undefined,
+  proxyUrl: string | undefined,
+  token: string | undefined,
+): Promise<{ endpoints: AgentEndpoint[]; origin: string }> {
+  const proxyHosts = proxyUrl === undefined ? undefined : await readProxyHosts(proxyUrl, token);
+  if (hostfile === undefined) {
+    if (proxyHosts === undefined) {
+      throw usageError(
+        `no agents: pass --hostfile (or set ${HOSTFILE_ENV_VAR}), or --proxy to use the proxy's agents`,
+      );
+    }
+    if (proxyHosts.length === 0) throw usageError(`the proxy at ${proxyUrl} has no agents`);
+    return { endpoints: proxyHosts, origin: `the proxy's ${proxyHosts.length} agent(s)` };
+  }
+  const endpoints = parseHostfile(hostfile);
+  if (endpoints.length === 0) throw usageError(`No endpoints found in hostfile ${hostfile}`);
+  if (proxyHosts !== undefined) {
+    // In proxy mode agent i of the hostfile is reached as /agent/i of the proxy: the two
+    // lists must agree, or prompts would silently go to other agents.
+    const mismatch = endpoints.findIndex((endpoint, index) => {
+      const proxyHost = proxyHosts[index];
+      return (
+        proxyHost === undefined ||
+        proxyHost.host !== endpoint.host ||
+        proxyHost.port !== endpoint.port
+      );
+    });
+    if (mismatch >= 0) {
+      const ours = endpoints[mismatch];
+      const theirs = proxyHosts[mismatch];
+      throw usageError(
+        `${hostfile} does not match the proxy's hostfile: agent ${mismatch} is ${ours?.host}:${ours?.port} here but ${theirs ? `${theirs.host}:${theirs.port}` : 'missing'} on the proxy (omit --hostfile to use the proxy's agents)`,
+      );
+    }
+  }
+  return { endpoints, origin: `${endpoints.length} agent(s) of ${hostfile}` };
+}
+
+function describePlan(plan: RunPlan, flags: RunFlags, origin: string, via: string): string {
+  const notes: string[] = [];
+  if (plan.alreadyDone > 0) notes.push(`${plan.alreadyDone} done by an earlier run (skipped)`);
+  if (plan.retried > 0) notes.push(`${plan.retried} failed earlier (sent again)`);
+  if (plan.torn > 0) notes.push(`${plan.torn} cut-off line(s) of a killed run removed`);
+  if (plan.unmatched > 0) {
+    notes.push(
+      `${plan.unmatched} result(s) in ${flags.out} match no prompt (another prompts file?)`,
+    );
+  }
+  return (
+    `aurora-swarm run: ${plan.total} prompt(s) in ${flags.prompts} (${plan.format})` +
+    `${notes.length > 0 ? `; ${notes.join('; ')}` : ''}\n` +
+    `aurora-swarm run: sending ${plan.toRun} to ${origin} ${via}, ${flags.concurrency} at a time; results to ${flags.out}\n`
+  );
+}
+
+/** The summary printed at the end (stdout). */
+export function formatRunSummary(
+  summary: RunSummary,
+  flags: { out: string },
+  style: CliStyle,
+): string {
+  const { plan } = summary;
+  const lines: string[] = [];
+  const seconds = summary.elapsedMs / 1000;
+  const head = summary.interrupted ? style.yellow('interrupted') : 'done';
+  lines.push(
+    `aurora-swarm run: ${head}: ${summary.done} of ${plan.toRun} prompt(s) answered in ${formatDuration(seconds)} (${summary.resultsPerSecond.toFixed(1)}/s): ${style.green(`${summary.succeeded} succeeded`)}, ${summary.failed > 0 ? style.red(`${summary.failed} failed`) : '0 failed'}`,
+  );
+  if (summary.failures.length > 0) {
+    lines.push('  failures by cause:');
+    const width = Math.max(...summary.failures.map((group) => group.cause.length));
+    for (const group of summary.failures) {
+      lines.push(
+        `    ${group.cause.padEnd(width)}  ${String(group.count).padStart(6)}  e.g. ${group.example.slice(0, 160)}`,
+      );
+    }
+  }
+  const inFile = plan.alreadyDone + summary.done;
+  const failedInFile = plan.alreadyFailed + summary.failed;
+  lines.push(
+    `  ${flags.out}: ${inFile} of ${plan.total} prompt(s) have a result${failedInFile > 0 ? ` (${failedInFile} failed)` : ''}`,
+  );
+  if (summary.interrupted) lines.push('  rerun the same command to resume');
+  else if (summary.failed > 0)
+    lines.push(`  rerun the same command to retry the ${summary.failed} failed prompt(s)`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function runRun(flags: RunFlags, io: CliIo): Promise<number> {
+  const proxyUrl = resolveProxyUrl(flags, io);
+  const token = flags.token ?? fromEnvironment(io, POOL_PROXY_TOKEN_ENV_VAR);
+  const hostfile = flags.hostfile ?? fromEnvironment(io, HOSTFILE_ENV_VAR);
+  const interrupt = new AbortController();
+  const stopListening = io.onSignal((signal) => {
+    if (!interrupt.signal.aborted) {
+      io.stderr(`\naurora-swarm run: ${signal}: stopping; the results so far are kept\n`);
+      interrupt.abort();
+    }
+  });
+  try {
+    const { endpoints, origin } = await resolveEndpoints(hostfile, proxyUrl, token);
+    const via = proxyUrl === undefined ? 'directly' : `through the proxy at ${proxyUrl}`;
+    await using pool = new VLLMPool({
+      endpoints,
+      model: flags.model,
+      proxyUrl: proxyUrl ?? null,
+      proxyToken: token,
+      concurrency: flags.concurrency,
+      timeoutMs: flags.timeout * 1000,
+      ...(flags.maxTokens === undefined ? {} : { maxTokens: flags.maxTokens }),
+    });
+    const style = cliStyle(io, 'stdout');
+    const display = createRunProgressDisplay(io, cliStyle(io, 'stderr'), flags.progressInterval);
+    let summary: RunSummary;
+    try {
+      summary = await runPromptFile({
+        pool,
+        promptsPath: flags.prompts,
+        outPath: flags.out,
+        format: flags.format,
+        retryFailed: flags.retryFailed,
+        signal: interrupt.signal,
+        onStart: (plan) => {
+          io.stderr(describePlan(plan, flags, origin, via));
+          display.start(plan);
+        },
+        onResult: (_record, progress) => display.update(progress),
+      });
+    } finally {
+      display.stop();
+    }
+    io.stdout(formatRunSummary(summary, flags, style));
+    if (summary.interrupted) return EXIT_INTERRUPTED;
+    return summary.failed + summary.plan.alreadyFailed > 0 ? EXIT_FAILURE : 0;
+  } finally {
+    stopListening();
+  }
+}
+
+/** `aurora-swarm run`: scatter-gather from a prompts file to a results file, resumable. */
+export function createRunCommand(io: CliIo, outcome: CliOutcome): Command {
+  const command = new Command('run')
+    .description(
+      'send every prompt of a file to the swarm and append each result to a JSONL file as it completes (resumable)',
+    )
+    .option(
+      '-f, --hostfile <path>',
+      `the agents (falls back to ${HOSTFILE_ENV_VAR}; optional with --proxy, which then supplies them)`,
+    )
+    .requiredOption(
+      '-i, --prompts <path>',
+      'prompts file: JSONL with "id" and "prompt", or one prompt a line',
+    )
+    .requiredOption(
+      '-o, --out <path>',
+      'results file (JSONL), appended to; rerunning resumes from it',
+    )
+    .addOption(
+      new Option('--format <format>', 'how to read the prompts file')
+        .choices(FORMATS as string[])
+        .default('auto'),
+    )
+    .option('-m, --model <name>', 'model name (default: the one the agents serve, from /v1/models)')
+    .addOption(
+      new Option(
+        '--proxy <url>',
+        `send everything through this aurora-swarm-proxy (falls back to ${PROXY_URL_ENV_VAR})`,
+      ).argParser(urlArgument),
+    )
+    .option('--no-proxy', `connect to the agents directly, even if ${PROXY_URL_ENV_VAR} is set`)
+    .option('--token <token>', `the proxy's token (falls back to ${POOL_PROXY_TOKEN_ENV_VAR})`)
+    .addOption(
+      new Option('-c, --concurrency <count>', 'most prompts in flight at once, all agents together')
+        .argParser(positiveIntegerArgument)
+        .default(DEFAULT_CONCURRENCY),
+    )
+    .addOption(
+      new Option(
+        '--max-tokens <count>',
+        'upper bound on generated tokens per prompt (default: AURORA_SWARM_MAX_TOKENS, else 512; lowered to fit the context)',
+      ).argParser(positiveIntegerArgument),
+    )
+    .addOption(
+      new Option('-t, --timeout <seconds>', 'timeout of one prompt, in seconds')
+        .argParser(positiveSecondsArgument)
+        .default(DEFAULT_VLLM_POOL_TIMEOUT_MS / 1000),
+    )
+    .option('--no-retry-failed', 'on a rerun, keep earlier failures instead of sending them again')
+    .addOption(
+      new Option(
+        '--progress-interval <seconds>',
+        'seconds between progress lines when stderr is not a terminal',
+      )
+        .argParser(positiveSecondsArgument)
+        .default(DEFAULT_PROGRESS_INTERVAL_SECONDS),
+    )
+    .addHelpText('after', HELP_AFTER);
+  command.action((flags: RunFlags) => runAction(command, io, outcome, () => runRun(flags, io)));
+  return configureCommand(command, io);
+}

@@ -1,0 +1,173 @@
+/** `aurora-swarm demo` (which spawns the real proxy bin) and `aurora-swarm mock-agents`. */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { DEMO_PROMPTS } from '../../src/cli/commands/demo-command.js';
+import { runAuroraSwarm } from '../../src/cli/program.js';
+import { parseHostfileText } from '../../src/hostfile/parse-hostfile.js';
+import { MAIN_BIN, send, spawnProxy, temporaryDirectory } from '../proxy/proxy-test-helpers.js';
+import { scriptedIo } from './cli-test-helpers.js';
+
+const SAFETY = { timeout: 60_000 };
+
+describe('aurora-swarm demo', { concurrency: true }, () => {
+  test(
+    "prints what it started, the commands by hand, and the seed's output; exits 0",
+    SAFETY,
+    async () => {
+      const run = scriptedIo();
+      assert.equal(await runAuroraSwarm(['demo'], run.io), 0, run.stderr());
+      const output = run.stdout();
+      assert.match(output, /4 simulated vLLM agent\(s\) listening on 127\.0\.0\.1:\d+/);
+      assert.match(output, /hostfile: .*hostfile\.txt/);
+      assert.match(
+        output,
+        /proxy: {4}http:\/\/127\.0\.0\.1:\d+ \(aurora-swarm-proxy, process \d+\)/,
+      );
+      assert.match(
+        output,
+        /aurora-swarm mock-agents --count 4 --base-port 8000 --hostfile hostfile\.txt/,
+      );
+      assert.match(
+        output,
+        /aurora-swarm-proxy --hostfile hostfile\.txt --host 127\.0\.0\.1 --port 9090/,
+      );
+      assert.match(output, /curl http:\/\/localhost:9090\/health/);
+      DEMO_PROMPTS.forEach((prompt, index) => {
+        const block = new RegExp(
+          `--- Prompt ${index} \\(agent ${index}\\) ---\\nAgent ${index} \\(meta-llama/Llama-3\\.1-70B-Instruct\\) on "${prompt.slice(0, 20)}[^\\n]* \\.\\.\\.\\n`,
+        );
+        assert.match(output, block);
+      });
+      // The first 200 characters, then " ..." (Python's print(text[:200], "...")).
+      const firstAnswer = output.split('--- Prompt 0 (agent 0) ---\n')[1]?.split('\n')[0] ?? '';
+      assert.equal(firstAnswer.length, 204);
+      assert.ok(
+        run
+          .stderrLines()
+          .some((line) =>
+            /Proxy started — listening on 127\.0\.0\.1:\d+ with 4 agent\(s\)/.test(line),
+          ),
+      );
+      assert.ok(run.stderrLines().some((line) => /Proxy shut down/.test(line)));
+    },
+  );
+
+  test('the proxy port in use: one line naming it, exit 1', SAFETY, async (t) => {
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    t.after(() => blocker.close());
+    const port = (blocker.address() as { port: number }).port;
+    const run = scriptedIo();
+    assert.equal(await runAuroraSwarm(['demo', '--port', String(port)], run.io), 1);
+    const errors = run.stderrLines().filter((line) => line.startsWith('aurora-swarm demo: error:'));
+    assert.equal(errors.length, 1);
+    assert.match(
+      errors[0] ?? '',
+      new RegExp(
+        `the proxy exited \\(code 1\\) before it started: Address already in use.*${port}`,
+      ),
+    );
+  });
+});
+
+describe('aurora-swarm mock-agents', { concurrency: true }, () => {
+  test(
+    'writes the hostfile, says where it listens, serves vLLM routes, stops on SIGTERM',
+    SAFETY,
+    async (t) => {
+      const hostfile = join(temporaryDirectory(t), 'hostfile.txt');
+      const run = scriptedIo();
+      const exited = runAuroraSwarm(
+        [
+          'mock-agents',
+          '--count',
+          '3',
+          '--hostfile',
+          hostfile,
+          '--model',
+          'my-model',
+          '--max-model-len',
+          '4096',
+        ],
+        run.io,
+      );
+      const line = await run.waitForStderr(/listening on/);
+      assert.match(
+        line,
+        /^aurora-swarm mock-agents: 3 simulated vLLM agent\(s\) serving my-model listening on 127\.0\.0\.1:\d+,\d+,\d+; hostfile written to .*hostfile\.txt\. Ctrl-C stops them\.$/,
+      );
+      const endpoints = parseHostfileText(readFileSync(hostfile, 'utf8'));
+      assert.equal(endpoints.length, 3);
+      const models = await send(endpoints[2]?.url ?? '', '/v1/models');
+      assert.equal(models.status, 200);
+      assert.match(models.text, /"id":"my-model".*"max_model_len":4096/);
+      run.signal('SIGTERM');
+      assert.equal(await exited, 0);
+      assert.match(run.stderrLines().at(-1) ?? '', /stopped after 1 request\(s\)/);
+    },
+  );
+
+  test(
+    'the built bin: hostfile on stdout without --hostfile, failure injection, SIGINT exits 0',
+    SAFETY,
+    async (t) => {
+      const mock = spawnProxy(
+        t,
+        ['mock-agents', '-n', '2', '--failure', 'status', '--failure-status', '503'],
+        { bin: MAIN_BIN },
+      );
+      await mock.waitForLine(/hostfile on stdout/);
+      const endpoints = parseHostfileText(mock.stdout());
+      assert.equal(endpoints.length, 2);
+      const answer = await send(endpoints[0]?.url ?? '', '/v1/chat/completions', {
+        method: 'POST',
+        body: '{"model":"m","messages":[{"role":"user","content":"hi"}]}',
+      });
+      assert.equal(answer.status, 503);
+      mock.child.kill('SIGINT');
+      assert.equal(await mock.exited, 0);
+    },
+  );
+
+  test('bad values and a port in use: one line, exit 2 / 1', SAFETY, async (t) => {
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    t.after(() => blocker.close());
+    const port = (blocker.address() as { port: number }).port;
+    const cases: Array<[string[], number, RegExp]> = [
+      [
+        ['--count', 'many'],
+        2,
+        /'-n, --count <number>' argument 'many' is invalid\. expected a positive integer/,
+      ],
+      [
+        ['--failure', 'explode'],
+        2,
+        /argument 'explode' is invalid\. Allowed choices are none, hang/,
+      ],
+      [['--failure-status', '999'], 2, /failureStatus must be an HTTP status, got 999/],
+      [
+        ['--base-port', String(port)],
+        1,
+        new RegExp(
+          `a port from ${port} to ${port + 3} is already in use \\(choose another --base-port`,
+        ),
+      ],
+    ];
+    for (const [args, exitCode, pattern] of cases) {
+      const run = scriptedIo();
+      assert.equal(
+        await runAuroraSwarm(['mock-agents', ...args], run.io),
+        exitCode,
+        args.join(' '),
+      );
+      assert.equal(run.stderrLines().length, 1, run.stderr());
+      assert.match(run.stderrLines()[0] ?? '', /^aurora-swarm mock-agents: error: /);
+      assert.match(run.stderrLines()[0] ?? '', pattern);
+    }
+  });
+});
