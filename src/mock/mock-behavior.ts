@@ -57,7 +57,8 @@ export const DEFAULT_MOCK_BEHAVIOR: Readonly<MockAgentBehavior> = Object.freeze(
   reply: undefined,
 });
 
-const FAILURES: readonly MockFailure[] = [
+/** Every value `failure` accepts. */
+export const MOCK_FAILURES: readonly MockFailure[] = [
   'none',
   'hang',
   'hang-body',
@@ -104,9 +105,9 @@ export function resolveMockBehavior(
       `mock behavior failureRate must be between 0 and 1, got ${describeValue(behavior.failureRate)}`,
     );
   }
-  if (!FAILURES.includes(behavior.failure)) {
+  if (!MOCK_FAILURES.includes(behavior.failure)) {
     throw new InvalidOptionError(
-      `mock behavior failure must be one of ${FAILURES.join(', ')}, got ${describeValue(behavior.failure)}`,
+      `mock behavior failure must be one of ${MOCK_FAILURES.join(', ')}, got ${describeValue(behavior.failure)}`,
     );
   }
   if (

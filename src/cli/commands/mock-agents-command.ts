@@ -1,6 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { DEFAULT_MOCK_BEHAVIOR, type MockFailure } from '../../mock/mock-behavior.js';
+import {
+  DEFAULT_MOCK_BEHAVIOR,
+  MOCK_FAILURES,
+  type MockFailure,
+} from '../../mock/mock-behavior.js';
 import { type MockSwarm, startMockSwarm } from '../../mock/mock-swarm.js';
 import {
   CliError,
@@ -16,16 +20,6 @@ import { configureCommand } from '../configure-command.js';
 
 /** Number of simulated agents when `--count` is not given. */
 export const DEFAULT_MOCK_AGENT_COUNT = 4;
-
-const FAILURES: readonly MockFailure[] = [
-  'none',
-  'hang',
-  'hang-body',
-  'die-mid-stream',
-  'status',
-  'malformed',
-  'drop',
-];
 
 /** Flag values after commander's parsing. */
 interface MockAgentsFlags {
@@ -181,7 +175,7 @@ export function createMockAgentsCommand(io: CliIo, outcome: CliOutcome): Command
     )
     .addOption(
       new Option('--failure <kind>', 'injected failure')
-        .choices(FAILURES as string[])
+        .choices([...MOCK_FAILURES])
         .default(defaults.failure),
     )
     .addOption(
