@@ -11,6 +11,11 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Call `handler` on SIGINT or SIGTERM until the returned function is called. */
   onSignal(handler: (signal: NodeJS.Signals) => void): () => void;
+  /**
+   * Call `handler` on SIGHUP (the conventional "reload your configuration") until
+   * the returned function is called. Optional: without it, reloading by signal is off.
+   */
+  onReloadSignal?(handler: () => void): () => void;
 }
 
 /** Outcome of a CLI run, set by the command that ran. */
@@ -41,6 +46,13 @@ export function processIo(): CliIo {
       return () => {
         process.off('SIGINT', listener);
         process.off('SIGTERM', listener);
+      };
+    },
+    onReloadSignal: (handler) => {
+      const listener = () => handler();
+      process.on('SIGHUP', listener);
+      return () => {
+        process.off('SIGHUP', listener);
       };
     },
   };

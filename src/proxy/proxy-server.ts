@@ -1,24 +1,30 @@
 /**
  * The proxy's lifecycle: read the hostfile, listen, answer the local routes, hand
- * `/agent/...` requests to the forwarder, and shut down gracefully.
+ * `/agent/...` and `/v1/...` requests to the forwarder, keep the agents' health,
+ * reload the hostfile, and shut down gracefully.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
-import { HostfileError, SwarmError } from '../errors.js';
+import { HostfileError, InvalidOptionError, SwarmError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
 import { parseHostfile } from '../hostfile/read-hostfile.js';
-import { AgentStats } from './agent-stats.js';
+import { AgentTargets } from './agent-targets.js';
 import { ConnectionLimiter } from './connection-limiter.js';
-import { type ForwardContext, type ForwardTarget, forwardRequest } from './forward-request.js';
-import { sendJson, sendJsonError } from './gateway-error.js';
+import { type ForwardContext, forwardRequest } from './forward-request.js';
+import { sendJson, sendJsonError, sendText } from './gateway-error.js';
+import { HealthMonitor } from './health-monitor.js';
+import { HostfileWatcher } from './hostfile-watcher.js';
+import { forwardPooledRequest } from './pooled-request.js';
 import { ProxyLogger } from './proxy-logger.js';
+import { ProxyMetrics } from './proxy-metrics.js';
 import {
   PROXY_TOKEN_ENV_VAR,
   type ProxyOptions,
   type ResolvedProxyOptions,
   resolveProxyOptions,
 } from './proxy-options.js';
+import { buildStatus } from './proxy-status.js';
 import { createTokenCheck } from './proxy-token.js';
 import { routeRequest } from './route-request.js';
 
@@ -30,8 +36,24 @@ export interface RunningProxy {
   readonly host: string;
   /** The port it listens on (the real one when 0 was asked for). */
   readonly port: number;
-  /** The agents, index = the `{index}` of `/agent/{index}/...`. */
+  /** The agents now (a reload replaces the list), index = the `{index}` of `/agent/{index}/...`. */
   readonly endpoints: readonly AgentEndpoint[];
+  /**
+   * Switch to a new agent list: `endpoints` when given, else the hostfile read
+   * again. Indices follow the new list; requests in flight finish with the agent
+   * they started with; agents whose `host:port` stays keep their health and
+   * counters. Logs `Reloaded hostfile — N agent(s) ...` and resolves with the new
+   * list. An empty list or a malformed hostfile is rejected (logged, and thrown)
+   * and the old list kept.
+   * @throws {HostfileError} malformed (`path:line`), unreadable or empty hostfile.
+   * @throws {InvalidOptionError} without `endpoints` when the proxy was started without a hostfile.
+   */
+  reload(endpoints?: readonly AgentEndpoint[]): Promise<readonly AgentEndpoint[]>;
+  /**
+   * Probe every agent's `/health` now and resolve when the round is over (a round
+   * already running is awaited first). Nothing happens when health checking is off.
+   */
+  checkHealth(): Promise<void>;
   /**
    * Stop accepting connections, let in-flight requests finish for up to
    * `graceMs` (then cut them), close upstream connections and log `Proxy shut down`.
@@ -94,6 +116,28 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
   return new SwarmError('ERR_PROXY_START', message, { cause: error });
 }
 
+function readHostfile(path: string): readonly AgentEndpoint[] {
+  const endpoints = parseHostfile(path);
+  if (endpoints.length === 0) {
+    throw new HostfileError('ERR_HOSTFILE_EMPTY', `No endpoints found in hostfile ${path}`, {
+      path,
+    });
+  }
+  return endpoints;
+}
+
+function sameEndpoints(a: readonly AgentEndpoint[], b: readonly AgentEndpoint[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((endpoint, index) => {
+      const other = b[index] as AgentEndpoint;
+      return (
+        endpoint.url === other.url && JSON.stringify(endpoint.tags) === JSON.stringify(other.tags)
+      );
+    })
+  );
+}
+
 function loadEndpoints(resolved: ResolvedProxyOptions): readonly AgentEndpoint[] {
   if (resolved.endpoints !== undefined) {
     if (resolved.endpoints.length === 0) {
@@ -107,19 +151,14 @@ function loadEndpoints(resolved: ResolvedProxyOptions): readonly AgentEndpoint[]
     }
     return resolved.endpoints;
   }
-  const path = resolved.hostfile as string;
-  const endpoints = parseHostfile(path);
-  if (endpoints.length === 0) {
-    throw new HostfileError('ERR_HOSTFILE_EMPTY', `No endpoints found in hostfile ${path}`, {
-      path,
-    });
-  }
-  return endpoints;
+  return readHostfile(resolved.hostfile as string);
 }
 
 /**
  * Start the proxy: one port, `/agent/{index}/{path}` forwarded to the agent on
- * hostfile line `index`, plus `/health`, `/status` and `/hosts`.
+ * hostfile line `index`, `/v1/...` to a healthy agent of the proxy's choosing,
+ * plus `/health`, `/status`, `/hosts` and `/metrics`. Agents are probed for
+ * health in the background, and the hostfile is reloaded when it changes.
  *
  * @param env Environment for the `AURORA_SWARM_*` fallbacks. @default process.env
  *
@@ -136,18 +175,50 @@ export async function startProxy(
 ): Promise<RunningProxy> {
   const resolved = resolveProxyOptions(options, env);
   const logger = new ProxyLogger(resolved.logLevel, resolved.logSink);
-  const endpoints = loadEndpoints(resolved);
+  let endpoints = loadEndpoints(resolved);
   const startedAt = performance.now();
+  const uptimeSeconds = () => Math.round(performance.now() - startedAt) / 1000;
+  const limiter = new ConnectionLimiter(resolved.connectorLimit);
 
-  const targets: ForwardTarget[] = endpoints.map((endpoint, index) => ({
-    index,
-    origin: endpoint.url,
-    authority: endpoint.url.slice('http://'.length),
-    stats: new AgentStats(),
-  }));
-  const hostsBody = {
-    hosts: endpoints.map(({ host, port, tags }) => ({ host, port, tags })),
-  };
+  // Reads `targets` only when scraped, after it is assigned.
+  const metrics: ProxyMetrics = new ProxyMetrics(
+    {
+      targets: () => targets.all,
+      inFlight: () => limiter.active,
+      queued: () => limiter.queued,
+      connectorLimit: limiter.limit,
+      uptimeSeconds,
+    },
+    resolved.metricsAgentLabel,
+  );
+  const targets = new AgentTargets(endpoints, (index) => metrics.statusCountsFor(index));
+  const hostsBodyOf = (list: readonly AgentEndpoint[]) => ({
+    hosts: list.map(({ host, port, tags }) => ({ host, port, tags })),
+  });
+  let hostsBody = hostsBodyOf(endpoints);
+
+  const health = new HealthMonitor(
+    {
+      intervalMs: resolved.healthIntervalMs,
+      timeoutMs: resolved.healthTimeoutMs,
+      unhealthyThreshold: resolved.unhealthyThreshold,
+      healthyThreshold: resolved.healthyThreshold,
+      concurrency: resolved.healthConcurrency,
+    },
+    () => targets.all,
+    logger,
+    {
+      onTransition: (_target, healthy) => {
+        if (healthy) metrics.becameHealthy++;
+        else metrics.becameUnhealthy++;
+        targets.healthChanged();
+      },
+      onProbe: (success) => {
+        if (success) metrics.probeSuccesses++;
+        else metrics.probeFailures++;
+      },
+    },
+  );
 
   const dispatcher = new Agent({
     pipelining: 1,
@@ -158,7 +229,6 @@ export async function startProxy(
     bodyTimeout: 0,
     connectTimeout: UPSTREAM_CONNECT_TIMEOUT_MS,
   });
-  const limiter = new ConnectionLimiter(resolved.connectorLimit);
 
   let openExchanges = 0;
   let closing = false;
@@ -167,6 +237,8 @@ export async function startProxy(
     dispatcher,
     limiter,
     logger,
+    metrics,
+    health,
     defaultTimeoutMs: resolved.timeoutMs,
     maxTimeoutMs: resolved.maxTimeoutMs,
     onExchangeOpened: () => {
@@ -180,36 +252,40 @@ export async function startProxy(
 
   const tokenCheck = resolved.token === undefined ? undefined : createTokenCheck(resolved.token);
 
-  const statusBody = () => ({
-    agents: endpoints.length,
-    uptime_seconds: Math.round(performance.now() - startedAt) / 1000,
-    endpoints: endpoints.map(({ host, port, tags }, index) => ({
-      index,
-      host,
-      port,
-      tags,
-      ...(targets[index] as ForwardTarget).stats.toJSON(),
-    })),
-    in_flight: limiter.active,
-    queued: limiter.queued,
-    connector_limit: limiter.limit,
-    timeout_seconds: resolved.timeoutMs / 1000,
-  });
+  const statusSource = {
+    targets,
+    limiter,
+    metrics,
+    uptimeSeconds,
+    timeoutMs: resolved.timeoutMs,
+    healthChecks: health.enabled,
+  };
 
+  const allowGet = (request: IncomingMessage, response: ServerResponse, path: string): boolean => {
+    if (request.method === 'GET' || request.method === 'HEAD') return true;
+    sendJsonError(response, 405, `method ${request.method} not allowed on ${path} (use GET)`, [
+      'allow',
+      'GET, HEAD',
+    ]);
+    return false;
+  };
   const answerLocal = (
     request: IncomingMessage,
     response: ServerResponse,
     path: string,
     body: () => unknown,
   ): void => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      sendJsonError(response, 405, `method ${request.method} not allowed on ${path} (use GET)`, [
-        'allow',
-        'GET, HEAD',
-      ]);
-      return;
-    }
-    sendJson(response, 200, body());
+    if (allowGet(request, response, path)) sendJson(response, 200, body());
+  };
+  const answerMetrics = (request: IncomingMessage, response: ServerResponse): void => {
+    if (!allowGet(request, response, '/metrics')) return;
+    metrics.render().then(
+      (text) => sendText(response, 200, metrics.contentType, text),
+      (error: unknown) => {
+        logger.error(`cannot render /metrics: ${String(error)}`);
+        sendJsonError(response, 500, 'cannot render the metrics');
+      },
+    );
   };
 
   const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
@@ -218,7 +294,7 @@ export async function startProxy(
       sendJsonError(response, 503, 'the proxy is shutting down');
       return;
     }
-    const route = routeRequest(request.url ?? '/', targets.length);
+    const route = routeRequest(request.url ?? '/', targets.all.length);
     if (
       tokenCheck !== undefined &&
       route.kind !== 'health' &&
@@ -234,22 +310,22 @@ export async function startProxy(
     }
     switch (route.kind) {
       case 'agent':
-        forwardRequest(
-          context,
-          targets[route.index] as ForwardTarget,
-          request,
-          response,
-          route.path,
-        );
+        forwardRequest(context, targets.all[route.index]!, request, response, route.path);
+        return;
+      case 'pooled':
+        forwardPooledRequest(context, targets, request, response, route.path);
         return;
       case 'health':
         answerLocal(request, response, '/health', () => ({ status: 'ok' }));
         return;
       case 'status':
-        answerLocal(request, response, '/status', statusBody);
+        answerLocal(request, response, '/status', () => buildStatus(statusSource));
         return;
       case 'hosts':
         answerLocal(request, response, '/hosts', () => hostsBody);
+        return;
+      case 'metrics':
+        answerMetrics(request, response);
         return;
       case 'bad-index':
         sendJsonError(response, 400, route.message);
@@ -258,7 +334,7 @@ export async function startProxy(
         sendJsonError(
           response,
           404,
-          'not found: the routes are /health, /status, /hosts and /agent/{index}/{path}',
+          'not found: the routes are /health, /status, /hosts, /metrics, /agent/{index}/{path} and /v1/{path}',
         );
     }
   };
@@ -286,6 +362,7 @@ export async function startProxy(
     });
   } catch (error) {
     await dispatcher.destroy();
+    await health.close();
     throw listenError(error as NodeJS.ErrnoException, resolved.host, resolved.port);
   }
   const port = (server.address() as AddressInfo).port;
@@ -294,10 +371,69 @@ export async function startProxy(
   logger.info(`Proxy started — listening on ${host}:${port} with ${endpoints.length} agent(s)`);
   if (tokenCheck === undefined && !isLoopback(host)) {
     logger.warning(
-      `No proxy token set and listening on ${host}: anyone who can reach port ${port} can use every agent. ` +
-        `To close it, bind to loopback with --host 127.0.0.1 (SSH tunnels still work) or require a token with --token or ${PROXY_TOKEN_ENV_VAR}.`,
+      `No proxy token set and listening on ${host}: anyone who can reach port ${port} can use every agent (${endpoints.length}) — any host on this machine's networks, and every user logged in to it. ` +
+        `To close it, require a token with --token or ${PROXY_TOKEN_ENV_VAR} (clients send "Proxy-Authorization: Bearer <token>"), ` +
+        `or bind to loopback with --host 127.0.0.1 (SSH tunnels still work; other users of this machine can still connect).`,
     );
   }
+  health.start();
+
+  const applyEndpoints = (next: readonly AgentEndpoint[], source: string): void => {
+    const changes = targets.replace(next);
+    endpoints = next;
+    hostsBody = hostsBodyOf(next);
+    metrics.reloadsApplied++;
+    logger.info(
+      `Reloaded hostfile — ${next.length} agent(s) (${changes.added} added, ${changes.removed} removed, ${changes.kept} kept) from ${source}`,
+    );
+    // New agents are unknown: probe them now rather than at the next round.
+    if (changes.added > 0) void health.checkNow();
+  };
+  const reject = (error: unknown): never => {
+    metrics.reloadsRejected++;
+    const reason = error instanceof Error ? error.message : String(error);
+    logger.error(
+      `Hostfile reload rejected, keeping the ${endpoints.length} agent(s) already loaded: ${reason}`,
+    );
+    throw error;
+  };
+  const reload = async (
+    next?: readonly AgentEndpoint[],
+    onlyIfChanged = false,
+  ): Promise<readonly AgentEndpoint[]> => {
+    if (closing) return endpoints;
+    if (next !== undefined) {
+      if (!Array.isArray(next) || next.length === 0) {
+        reject(
+          new InvalidOptionError('reload(endpoints): expected a non-empty array of endpoints'),
+        );
+      }
+      applyEndpoints(next, '<endpoints>');
+      return endpoints;
+    }
+    const path = resolved.hostfile;
+    if (path === undefined) {
+      throw new InvalidOptionError(
+        'reload(): the proxy was started with endpoints, not a hostfile; pass the new endpoints',
+      );
+    }
+    let read: readonly AgentEndpoint[];
+    try {
+      read = readHostfile(path);
+    } catch (error) {
+      return reject(error);
+    }
+    if (!(onlyIfChanged && sameEndpoints(read, endpoints))) applyEndpoints(read, path);
+    return endpoints;
+  };
+  // A change on disk reloads only when the agent list really changed (editors and
+  // `touch` make events without changes), and rejections are logged, not thrown.
+  const watcher =
+    resolved.hostfile !== undefined && resolved.watchHostfile
+      ? new HostfileWatcher(resolved.hostfile, () => {
+          reload(undefined, true).catch(() => undefined);
+        })
+      : undefined;
 
   let closePromise: Promise<void> | undefined;
   let endGrace: (() => void) | undefined;
@@ -308,6 +444,8 @@ export async function startProxy(
     }
     closePromise = (async () => {
       closing = true;
+      watcher?.close();
+      const healthClosed = health.close();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       if (openExchanges > 0) {
         await new Promise<void>((resolve) => {
@@ -329,6 +467,7 @@ export async function startProxy(
       server.closeAllConnections();
       await serverClosed;
       await dispatcher.destroy();
+      await healthClosed;
       logger.info('Proxy shut down');
     })();
     return closePromise;
@@ -338,7 +477,11 @@ export async function startProxy(
     url: `http://${connectHost(host)}:${port}`,
     host,
     port,
-    endpoints,
+    get endpoints() {
+      return endpoints;
+    },
+    reload: (next) => reload(next),
+    checkHealth: () => health.checkNow(),
     close,
     [Symbol.asyncDispose]: () => close(),
   };

@@ -72,7 +72,11 @@ export async function startUpstream(
   return upstream;
 }
 
-/** Start the proxy in-process on 127.0.0.1:0; its log lines are collected in `logLines`. */
+/**
+ * Start the proxy in-process on 127.0.0.1:0; its log lines are collected in `logLines`.
+ * Health probing is off unless `options` turn it on, so that scripted upstreams see
+ * only the requests a test sends.
+ */
 export async function startTestProxy(
   t: TestContext,
   endpoints: readonly AgentEndpoint[],
@@ -86,6 +90,7 @@ export async function startTestProxy(
       port: 0,
       logSink: (line) => logLines.push(line),
       shutdownGraceSeconds: 0,
+      healthIntervalSeconds: 0,
       ...options,
     },
     {},

@@ -3,11 +3,16 @@ import { InvalidOptionError } from '../../errors.js';
 import { formatLogLine, ProxyLogger, parseLogLevel } from '../../proxy/proxy-logger.js';
 import {
   DEFAULT_CONNECTOR_LIMIT,
+  DEFAULT_HEALTH_CONCURRENCY,
+  DEFAULT_HEALTH_INTERVAL_SECONDS,
+  DEFAULT_HEALTH_TIMEOUT_SECONDS,
+  DEFAULT_HEALTHY_THRESHOLD,
   DEFAULT_LOG_LEVEL,
   DEFAULT_PROXY_HOST,
   DEFAULT_PROXY_PORT,
   DEFAULT_SHUTDOWN_GRACE_SECONDS,
   DEFAULT_TIMEOUT_SECONDS,
+  DEFAULT_UNHEALTHY_THRESHOLD,
   HOSTFILE_ENV_VAR,
   PROXY_TOKEN_ENV_VAR,
 } from '../../proxy/proxy-options.js';
@@ -26,22 +31,38 @@ interface ProxyFlags {
   logLevel: string;
   token?: string;
   shutdownGrace: string | number;
+  healthInterval: string | number;
+  healthTimeout: string | number;
+  unhealthyThreshold: string | number;
+  healthyThreshold: string | number;
+  healthConcurrency: string | number;
+  watch: boolean;
+  metricsAgentLabel: boolean;
 }
 
 const HELP_AFTER = `
 Routes:
   GET  /health                   {"status": "ok"} (never needs the token)
-  GET  /status                   agent count, uptime, endpoints with per-agent counters
+  GET  /status                   agents, health, load, errors and latency percentiles (JSON)
   GET  /hosts                    the hostfile's agents as {"hosts": [{host, port, tags}]}
+  GET  /metrics                  Prometheus metrics
   ANY  /agent/{index}/{path}     forwarded to http://host:port/{path} of hostfile line {index}
+                                 (even when that agent is unhealthy)
+  ANY  /v1/{path}                forwarded to /v1/{path} of a healthy agent chosen by the proxy:
+                                 the least busy of two random ones; "X-Agent-Tag: key=value"
+                                 restricts the choice, "X-Session-Id: <id>" pins a session to
+                                 one agent; the answer names it in X-Agent-Index
 
 Per request, the X-Timeout header (seconds) overrides --timeout.
+The hostfile is reloaded when it changes and on SIGHUP (kill -HUP <pid>).
 
 Examples:
   $ aurora-swarm-proxy --hostfile hostfile.txt
   $ AURORA_SWARM_HOSTFILE=hostfile.txt aurora-swarm-proxy --host 127.0.0.1 --port 9090
   $ ssh -fNL 9090:localhost:9090 user@hpc-login-node     # on your laptop
   $ curl http://localhost:9090/agent/0/v1/models
+  $ curl http://localhost:9090/v1/chat/completions -H 'Content-Type: application/json' \
+      -d '{"model": "my-model", "messages": [{"role": "user", "content": "Hi"}]}'
 
 Documentation: docs/proxy.md`;
 
@@ -66,6 +87,14 @@ async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
     if (onShutdownSignal === undefined) earlySignal ??= signal;
     else onShutdownSignal(signal);
   });
+  // Also before starting: SIGHUP's default action would kill the process. During
+  // startup it is moot (the hostfile is being read anyway).
+  const stopReloadListening = io.onReloadSignal?.(() => {
+    if (proxy === undefined || signalCount > 0) return;
+    logger.info('Received SIGHUP: reloading the hostfile');
+    // reload() logs the outcome, a rejection included.
+    proxy.reload().catch(() => undefined);
+  });
   try {
     try {
       proxy = await startProxy(
@@ -79,6 +108,13 @@ async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
           logLevel: flags.logLevel,
           token: flags.token,
           shutdownGraceSeconds: flags.shutdownGrace,
+          healthIntervalSeconds: flags.healthInterval,
+          healthTimeoutSeconds: flags.healthTimeout,
+          unhealthyThreshold: flags.unhealthyThreshold,
+          healthyThreshold: flags.healthyThreshold,
+          healthConcurrency: flags.healthConcurrency,
+          watchHostfile: flags.watch,
+          metricsAgentLabel: flags.metricsAgentLabel,
           logSink: io.stderr,
         },
         io.env,
@@ -108,6 +144,7 @@ async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
     return 0;
   } finally {
     stopListening();
+    stopReloadListening?.();
   }
 }
 
@@ -164,6 +201,43 @@ export function createProxyCommand(io: CliIo, outcome: CliOutcome, name = 'proxy
         '--shutdown-grace <seconds>',
         'on SIGINT/SIGTERM, how long in-flight requests may take to finish before they are cut',
       ).default(DEFAULT_SHUTDOWN_GRACE_SECONDS),
+    )
+    .addOption(
+      new Option(
+        '--health-interval <seconds>',
+        'seconds between health probe rounds (GET /health of every agent); 0 turns health checking off (every agent then counts as healthy)',
+      ).default(DEFAULT_HEALTH_INTERVAL_SECONDS),
+    )
+    .addOption(
+      new Option(
+        '--health-timeout <seconds>',
+        'most seconds one health probe may take, connection included',
+      ).default(DEFAULT_HEALTH_TIMEOUT_SECONDS),
+    )
+    .addOption(
+      new Option(
+        '--unhealthy-threshold <count>',
+        'consecutive failures (probes, or requests that cannot connect) that take an agent out of the /v1 pool',
+      ).default(DEFAULT_UNHEALTHY_THRESHOLD),
+    )
+    .addOption(
+      new Option(
+        '--healthy-threshold <count>',
+        'consecutive successful probes that bring an unhealthy agent back',
+      ).default(DEFAULT_HEALTHY_THRESHOLD),
+    )
+    .addOption(
+      new Option('--health-concurrency <count>', 'most health probes in flight at once').default(
+        DEFAULT_HEALTH_CONCURRENCY,
+      ),
+    )
+    .option(
+      '--no-watch',
+      'do not reload the hostfile when it changes on disk (SIGHUP still reloads it)',
+    )
+    .option(
+      '--no-metrics-agent-label',
+      'count requests in /metrics by status class only, without the agent label (fewer series for very large swarms)',
     )
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: ProxyFlags) => {
