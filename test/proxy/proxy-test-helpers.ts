@@ -81,14 +81,18 @@ export async function startTestProxy(
   t: TestContext,
   endpoints: readonly AgentEndpoint[],
   options: ProxyOptions = {},
-): Promise<RunningProxy & { logLines: string[] }> {
+): Promise<TestProxy> {
   const logLines: string[] = [];
+  const logged = new EventEmitter();
   const proxy = await startProxy(
     {
       endpoints,
       host: '127.0.0.1',
       port: 0,
-      logSink: (line) => logLines.push(line),
+      logSink: (line) => {
+        logLines.push(line);
+        logged.emit('line', line);
+      },
       shutdownGraceSeconds: 0,
       healthIntervalSeconds: 0,
       ...options,
@@ -96,7 +100,29 @@ export async function startTestProxy(
     {},
   );
   t.after(() => proxy.close(0));
-  return Object.assign(proxy, { logLines });
+  return Object.assign(proxy, {
+    logLines,
+    waitForLog: (pattern: RegExp, after = 0) => {
+      const seen = logLines.slice(after).find((line) => pattern.test(line));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise<string>((resolve) => {
+        const onLine = (line: string) => {
+          if (!pattern.test(line)) return;
+          logged.off('line', onLine);
+          resolve(line);
+        };
+        logged.on('line', onLine);
+      });
+    },
+  });
+}
+
+/** An in-process proxy with its log. */
+export interface TestProxy extends RunningProxy {
+  /** Every log line so far. */
+  readonly logLines: string[];
+  /** Resolves with the first log line matching `pattern` among lines `after` and later (seen or future). */
+  waitForLog(pattern: RegExp, after?: number): Promise<string>;
 }
 
 /** A finished response: status, headers (lower-case and raw), body. */
