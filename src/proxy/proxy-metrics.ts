@@ -91,7 +91,7 @@ export class ProxyMetrics {
   constructor(source: MetricsSource, agentLabel: boolean) {
     const registers = [this.#registry];
     const name = (suffix: string) => `${METRICS_PREFIX}${suffix}`;
-    // biome-ignore lint/complexity/noUselessThisAlias: read inside prom-client's collect callbacks
+    // prom-client binds `this` of collect() to the metric; the proxy's fields are read through `self`.
     const self = this;
     const counter = (suffix: string, help: string, read: () => number) =>
       new Counter({
