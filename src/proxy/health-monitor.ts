@@ -52,6 +52,7 @@ export class HealthMonitor {
   readonly #dispatcher: Dispatcher;
   #timer: NodeJS.Timeout | undefined;
   #round: Promise<void> | undefined;
+  #pendingCheck: Promise<void> = Promise.resolve();
   #rounds = 0;
   #closed = false;
 
@@ -89,10 +90,17 @@ export class HealthMonitor {
    * running is awaited first, so the result reflects the agents as they are when
    * this is called. Does nothing when health checking is off.
    */
-  async checkNow(): Promise<void> {
-    if (!this.enabled || this.#closed) return;
-    if (this.#round !== undefined) await this.#round;
-    await this.#runRound();
+  checkNow(): Promise<void> {
+    if (!this.enabled || this.#closed) return Promise.resolve();
+    // Serialized: two callers get two rounds, one after the other, never overlapping.
+    const previous = this.#pendingCheck;
+    const check = (async () => {
+      await previous;
+      if (this.#round !== undefined) await this.#round;
+      if (!this.#closed) await this.#runRound();
+    })();
+    this.#pendingCheck = check.catch(() => undefined);
+    return check;
   }
 
   /** A real request could not reach `target` (refused, reset, unreachable). */
