@@ -5,21 +5,24 @@
  * `Proxy-Authenticate`, `Proxy-Connection`, `TE`, `Trailer`, `Transfer-Encoding`,
  * `Upgrade`. On the way to the agent `Host` is the agent's own (the HTTP client adds
  * it from the hostfile's address), `X-Timeout` is the proxy's and `Expect` was already
- * answered by the proxy's server. Everything else — notably `Authorization`, which
+ * answered by the proxy's server, and the status page's session cookies are the
+ * proxy's (status-page-session.ts). Everything else — notably `Authorization`, which
  * vLLM's `--api-key` checks — passes unchanged, names in their original case. A
  * pooled request (`/v1/*`) also keeps `X-Agent-Tag` and `X-Session-Id` to the proxy.
  *
  * Both functions run once per request, so they scan the header list once and only
  * take a second pass in the rare case where `Connection` names extra headers.
  */
+import { withoutSessionCookies } from './status-page-session.js';
 
 const DROP = 1;
 const CONNECTION = 2;
 const TIMEOUT = 3;
 const CONTENT_LENGTH = 4;
 const TRANSFER_ENCODING = 5;
-const AGENT_TAG = 6;
-const SESSION_ID = 7;
+const COOKIE = 6;
+const AGENT_TAG = 7;
+const SESSION_ID = 8;
 
 /** Lower-case names never relayed, in either direction. */
 export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
@@ -55,6 +58,7 @@ const REQUEST_RULES = new Map<string, number>([
   ['expect', DROP],
   [TIMEOUT_HEADER, TIMEOUT],
   ['content-length', CONTENT_LENGTH],
+  ['cookie', COOKIE],
 ]);
 
 const POOLED_REQUEST_RULES = new Map<string, number>([
@@ -148,6 +152,11 @@ export function buildUpstreamRequestHead(
       case TIMEOUT:
         timeoutHeader ??= value;
         break;
+      case COOKIE: {
+        const kept = withoutSessionCookies(value);
+        if (kept !== undefined) headers.push(name, kept);
+        break;
+      }
       case CONNECTION:
         connectionValues ??= [];
         connectionValues.push(value);

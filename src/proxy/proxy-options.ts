@@ -79,6 +79,8 @@ export interface ProxyOptions {
   metricsAgentLabel?: boolean;
   /** Receives each log line. @default writes to process.stderr */
   logSink?: LogSink;
+  /** Set by `--workers` in each worker process: which worker this is (shown by `/status`). */
+  clusterWorker?: { index: number; count: number };
 }
 
 /** {@link ProxyOptions} validated, with defaults and environment applied. */
@@ -101,6 +103,7 @@ export interface ResolvedProxyOptions {
   watchHostfile: boolean;
   metricsAgentLabel: boolean;
   logSink: LogSink;
+  clusterWorker: { index: number; count: number } | undefined;
 }
 
 const INTEGER_TEXT = /^\+?[0-9]+$/;
@@ -289,5 +292,6 @@ export function resolveProxyOptions(
     watchHostfile: resolveBoolean('watchHostfile', options.watchHostfile, true),
     metricsAgentLabel: resolveBoolean('metricsAgentLabel', options.metricsAgentLabel, true),
     logSink: options.logSink ?? writeToStderr,
+    clusterWorker: options.clusterWorker,
   };
 }

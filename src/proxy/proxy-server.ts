@@ -27,6 +27,8 @@ import {
 import { buildStatus } from './proxy-status.js';
 import { createTokenCheck } from './proxy-token.js';
 import { routeRequest } from './route-request.js';
+import { acceptsSessionCookie, answerStatusPage } from './status-page-route.js';
+import { createStatusPageSession, type StatusPageSession } from './status-page-session.js';
 
 /** A proxy started by {@link startProxy}. */
 export interface RunningProxy {
@@ -157,8 +159,9 @@ function loadEndpoints(resolved: ResolvedProxyOptions): readonly AgentEndpoint[]
 /**
  * Start the proxy: one port, `/agent/{index}/{path}` forwarded to the agent on
  * hostfile line `index`, `/v1/...` to a healthy agent of the proxy's choosing,
- * plus `/health`, `/status`, `/hosts` and `/metrics`. Agents are probed for
- * health in the background, and the hostfile is reloaded when it changes.
+ * plus `/` (the status page), `/health`, `/status`, `/hosts` and `/metrics`. Agents
+ * are probed for health in the background, and the hostfile is reloaded when it
+ * changes.
  *
  * @param env Environment for the `AURORA_SWARM_*` fallbacks. @default process.env
  *
@@ -251,6 +254,8 @@ export async function startProxy(
   };
 
   const tokenCheck = resolved.token === undefined ? undefined : createTokenCheck(resolved.token);
+  const pageSession =
+    resolved.token === undefined ? undefined : createStatusPageSession(resolved.token);
 
   const statusSource = {
     targets,
@@ -260,6 +265,22 @@ export async function startProxy(
     timeoutMs: resolved.timeoutMs,
     healthChecks: health.enabled,
   };
+  // With --workers, each worker answers for itself: its own counters and limit.
+  const workerBody =
+    resolved.clusterWorker === undefined
+      ? undefined
+      : {
+          worker: {
+            index: resolved.clusterWorker.index,
+            count: resolved.clusterWorker.count,
+            pid: process.pid,
+            counters: 'this worker only',
+          },
+        };
+  const statusBody = () =>
+    workerBody === undefined
+      ? buildStatus(statusSource)
+      : { ...buildStatus(statusSource), ...workerBody };
 
   const allowGet = (request: IncomingMessage, response: ServerResponse, path: string): boolean => {
     if (request.method === 'GET' || request.method === 'HEAD') return true;
@@ -295,20 +316,29 @@ export async function startProxy(
       return;
     }
     const route = routeRequest(request.url ?? '/', targets.all.length);
+    let session: StatusPageSession | undefined;
     if (
       tokenCheck !== undefined &&
       route.kind !== 'health' &&
       !tokenCheck(request.headers['proxy-authorization'])
     ) {
-      sendJsonError(
-        response,
-        401,
-        'missing or wrong proxy token: send the header "Proxy-Authorization: Bearer <token>"',
-        ['www-authenticate', 'Bearer realm="aurora-swarm-proxy"'],
-      );
-      return;
+      // Browsers cannot send Proxy-Authorization: the page takes `?token=` instead, and
+      // the cookie it hands out opens the proxy's own read-only routes.
+      session = pageSession;
+      if (route.kind !== 'page' && !acceptsSessionCookie(route, session, request)) {
+        sendJsonError(
+          response,
+          401,
+          'missing or wrong proxy token: send the header "Proxy-Authorization: Bearer <token>"',
+          ['www-authenticate', 'Bearer realm="aurora-swarm-proxy"'],
+        );
+        return;
+      }
     }
     switch (route.kind) {
+      case 'page':
+        answerStatusPage(request, response, session, logger);
+        return;
       case 'agent':
         forwardRequest(context, targets.all[route.index]!, request, response, route.path);
         return;
@@ -319,7 +349,7 @@ export async function startProxy(
         answerLocal(request, response, '/health', () => ({ status: 'ok' }));
         return;
       case 'status':
-        answerLocal(request, response, '/status', () => buildStatus(statusSource));
+        answerLocal(request, response, '/status', statusBody);
         return;
       case 'hosts':
         answerLocal(request, response, '/hosts', () => hostsBody);
@@ -334,7 +364,7 @@ export async function startProxy(
         sendJsonError(
           response,
           404,
-          'not found: the routes are /health, /status, /hosts, /metrics, /agent/{index}/{path} and /v1/{path}',
+          'not found: the routes are / (status page), /health, /status, /hosts, /metrics, /agent/{index}/{path} and /v1/{path}',
         );
     }
   };

@@ -3,12 +3,12 @@
  * `/{path}` and the query string kept byte for byte (no decoding of `%2F`, no
  * resolution of `..`): the request target is cut, never parsed as a URL. `/v1` and
  * everything under it goes to an agent the proxy picks (pooled). The proxy's own
- * routes are `/health`, `/status`, `/hosts` and `/metrics`.
+ * routes are `/` (the status page), `/health`, `/status`, `/hosts` and `/metrics`.
  */
 
 /** A request for one of the proxy's own routes. */
 export interface LocalRoute {
-  readonly kind: 'health' | 'status' | 'hosts' | 'metrics' | 'not-found';
+  readonly kind: 'page' | 'health' | 'status' | 'hosts' | 'metrics' | 'not-found';
 }
 
 /** A request for an agent of the proxy's choosing, forwarded at `path` (the request target). */
@@ -33,6 +33,7 @@ export interface BadIndexRoute {
 /** Where a request goes. */
 export type Route = LocalRoute | AgentRoute | PooledRoute | BadIndexRoute;
 
+const PAGE: LocalRoute = { kind: 'page' };
 const HEALTH: LocalRoute = { kind: 'health' };
 const STATUS: LocalRoute = { kind: 'status' };
 const HOSTS: LocalRoute = { kind: 'hosts' };
@@ -107,6 +108,8 @@ export function routeRequest(url: string, agentCount: number): Route {
   const queryStart = url.indexOf('?');
   const path = queryStart < 0 ? url : url.slice(0, queryStart);
   switch (path) {
+    case '/':
+      return PAGE;
     case '/health':
       return HEALTH;
     case '/status':

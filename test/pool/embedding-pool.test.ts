@@ -32,7 +32,7 @@ describe('EmbeddingPool', () => {
   test('embedOne, sub-pools with global indices, failures as values, discovered model', async (t) => {
     const swarm = await startMockSwarm({ count: 4, behavior: { model: 'embedder' } });
     t.after(() => swarm.close());
-    await using pool = new EmbeddingPool({ endpoints: swarm.endpoints, timeoutMs: 150 });
+    await using pool = new EmbeddingPool({ endpoints: swarm.endpoints });
     const sub = pool.slice(2).select([1]);
     assert.ok(sub instanceof EmbeddingPool);
     const one = await sub.embedOne(0, 'text');
@@ -42,7 +42,7 @@ describe('EmbeddingPool', () => {
     const invalid = await sub.embedOne(1, 'text');
     assert.equal(invalid.failureKind, 'invalid-index');
     swarm.agents[0]!.setBehavior({ failure: 'hang' });
-    const hung = await pool.embedOne(0, 'x');
+    const hung = await pool.embedOne(0, 'x', { timeoutMs: 150 });
     assert.equal(hung.failureKind, 'timeout');
     assert.match(hung.error ?? '', /^timeout after 150 ms/);
     await assert.rejects(pool.embedAll([1 as unknown as string]), { code: 'ERR_INVALID_OPTION' });

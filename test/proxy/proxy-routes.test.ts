@@ -183,7 +183,7 @@ describe('proxy routes', () => {
     const swarm = await startMockSwarm({ count: 1 });
     t.after(() => swarm.close());
     const proxy = await startTestProxy(t, swarm.endpoints);
-    for (const path of ['/', '/nope', '/v10/models', '/agents', '/healthz']) {
+    for (const path of ['/nope', '/v10/models', '/agents', '/healthz', '/index.html']) {
       const response = await send(proxy.url, path);
       assert.equal(response.status, 404, path);
       assert.equal(typeof (JSON.parse(response.text) as { error: unknown }).error, 'string');

@@ -82,8 +82,11 @@ describe('routeRequest', () => {
     assert.equal(routeRequest('/health?probe=1', 1).kind, 'health');
     assert.equal(routeRequest('/status', 1).kind, 'status');
     assert.equal(routeRequest('/hosts', 1).kind, 'hosts');
+    assert.equal(routeRequest('/', 1).kind, 'page');
+    assert.equal(routeRequest('/?token=x', 1).kind, 'page');
     for (const url of [
-      '/',
+      '//',
+      '/index.html',
       '/healthz',
       '/health/',
       '/agents/0/x',

@@ -86,14 +86,16 @@ describe('timeouts', () => {
   });
 
   test('a stream that keeps producing outlives --timeout', SAFETY, async (t) => {
-    const timeoutSeconds = 0.3;
+    // Gaps of 20 ms against a 1 s timeout: a loaded machine's scheduling jitter cannot
+    // make a gap look like silence.
+    const timeoutSeconds = 1;
     let sent = 0;
     const upstream = await startUpstream(t, async (_request, response) => {
       response.writeHead(200, { 'content-type': 'text/event-stream' });
       response.flushHeaders();
       const startedAt = performance.now();
-      // Tokens every 20 ms (each gap far below the timeout) for three timeouts in total.
-      while (performance.now() - startedAt < 3 * timeoutSeconds * 1000) {
+      // Tokens every 20 ms (each gap far below the timeout) for 2.5 timeouts in total.
+      while (performance.now() - startedAt < 2.5 * timeoutSeconds * 1000) {
         response.write(`data: ${sent++}\n\n`);
         await delay(20);
       }

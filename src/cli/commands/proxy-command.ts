@@ -1,5 +1,17 @@
 import { Command, Option } from 'commander';
 import { InvalidOptionError } from '../../errors.js';
+import { parseHostfile } from '../../hostfile/read-hostfile.js';
+import {
+  DEFAULT_PROXY_WORKERS,
+  onPrimaryReloadRequest,
+  onPrimaryShutdownRequest,
+  proxyWorkerIdentity,
+  type RunningProxyCluster,
+  reportWorkerListening,
+  resolveProxyWorkers,
+  startProxyCluster,
+  workerLogSink,
+} from '../../proxy/proxy-cluster.js';
 import { formatLogLine, ProxyLogger, parseLogLevel } from '../../proxy/proxy-logger.js';
 import {
   DEFAULT_CONNECTOR_LIMIT,
@@ -15,6 +27,7 @@ import {
   DEFAULT_UNHEALTHY_THRESHOLD,
   HOSTFILE_ENV_VAR,
   PROXY_TOKEN_ENV_VAR,
+  resolveProxyOptions,
 } from '../../proxy/proxy-options.js';
 import { type RunningProxy, startProxy } from '../../proxy/proxy-server.js';
 import { type CliIo, type CliOutcome, EXIT_FAILURE, EXIT_USAGE } from '../cli-io.js';
@@ -38,6 +51,7 @@ interface ProxyFlags {
   healthConcurrency: string | number;
   watch: boolean;
   metricsAgentLabel: boolean;
+  workers: string | number;
 }
 
 const HELP_AFTER = `
@@ -70,60 +84,138 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Log a startup failure and give its exit code (2 for a bad option value). */
+function startFailure(error: unknown, io: CliIo): number {
+  const usage = error instanceof InvalidOptionError;
+  const level = usage || error instanceof Error ? 'ERROR' : 'CRITICAL';
+  io.stderr(formatLogLine(new Date(), level, errorMessage(error)));
+  return usage ? EXIT_USAGE : EXIT_FAILURE;
+}
+
+function proxyOptionsFrom(flags: ProxyFlags) {
+  return {
+    hostfile: flags.hostfile,
+    host: flags.host,
+    port: flags.port,
+    connectorLimit: flags.connectorLimit,
+    timeoutSeconds: flags.timeout,
+    maxTimeoutSeconds: flags.maxTimeout,
+    logLevel: flags.logLevel,
+    token: flags.token,
+    shutdownGraceSeconds: flags.shutdownGrace,
+    healthIntervalSeconds: flags.healthInterval,
+    healthTimeoutSeconds: flags.healthTimeout,
+    unhealthyThreshold: flags.unhealthyThreshold,
+    healthyThreshold: flags.healthyThreshold,
+    healthConcurrency: flags.healthConcurrency,
+    watchHostfile: flags.watch,
+    metricsAgentLabel: flags.metricsAgentLabel,
+  };
+}
+
+/**
+ * `--workers N` (N > 1), in the primary: check the options once, fork the workers
+ * (proxy-cluster.ts), relay SIGINT/SIGTERM to them and wait until they have all exited.
+ */
+async function runProxyPrimary(flags: ProxyFlags, io: CliIo, workers: number): Promise<number> {
+  const logger = new ProxyLogger(parseLogLevel(flags.logLevel) ?? DEFAULT_LOG_LEVEL, io.stderr);
+  let running: RunningProxyCluster | undefined;
+  let signalCount = 0;
+  let earlySignal: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (running === undefined) {
+      earlySignal ??= signal;
+      return;
+    }
+    signalCount++;
+    if (signalCount === 1) {
+      logger.info(`Received ${signal}: shutting down ${workers} workers`);
+      void running.close();
+    } else {
+      logger.warning(`Received ${signal} again: cutting in-flight requests now`);
+      void running.close(true);
+    }
+  };
+  const stopListening = io.onSignal(onSignal);
+  // Every worker watches the hostfile itself; SIGHUP is relayed to them all.
+  const stopReloadListening = io.onReloadSignal?.(() => {
+    if (running === undefined || signalCount > 0) return;
+    logger.info(`Received SIGHUP: reloading the hostfile in ${workers} workers`);
+    running.reload();
+  });
+  try {
+    let shutdownGraceMs: number;
+    let host: string;
+    try {
+      const resolved = resolveProxyOptions(proxyOptionsFrom(flags), io.env);
+      if (resolved.hostfile !== undefined) parseHostfile(resolved.hostfile);
+      shutdownGraceMs = resolved.shutdownGraceMs;
+      host = resolved.host;
+    } catch (error) {
+      return startFailure(error, io);
+    }
+    try {
+      running = await startProxyCluster({ workers, host, shutdownGraceMs, logger });
+    } catch (error) {
+      return startFailure(error, io);
+    }
+    if (earlySignal !== undefined) onSignal(earlySignal);
+    return await running.exited;
+  } finally {
+    stopListening();
+    stopReloadListening?.();
+  }
+}
+
 /**
  * Start the proxy with the parsed flags and run it until SIGINT/SIGTERM.
  * Returns the exit code: 0 after a clean shutdown, 1 when it cannot start,
  * 2 for an invalid flag value.
  */
 async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
-  const logger = new ProxyLogger(parseLogLevel(flags.logLevel) ?? DEFAULT_LOG_LEVEL, io.stderr);
+  let workers: number;
+  try {
+    workers = resolveProxyWorkers(flags.workers);
+  } catch (error) {
+    return startFailure(error, io);
+  }
+  const worker = proxyWorkerIdentity(io.env);
+  if (workers > 1 && worker === undefined) return runProxyPrimary(flags, io, workers);
+  const logSink = worker === undefined ? io.stderr : workerLogSink(io.stderr, worker);
+  const logger = new ProxyLogger(parseLogLevel(flags.logLevel) ?? DEFAULT_LOG_LEVEL, logSink);
   let proxy: RunningProxy | undefined;
   let signalCount = 0;
   let onShutdownSignal: ((signal: NodeJS.Signals) => void) | undefined;
   // Listen before starting, so a signal during startup cannot kill the process
   // with the default action; it is acted upon once the proxy is up.
   let earlySignal: NodeJS.Signals | undefined;
+  let stopPrimaryRequests: (() => void) | undefined;
+  let stopPrimaryReloads: (() => void) | undefined;
   const stopListening = io.onSignal((signal) => {
     if (onShutdownSignal === undefined) earlySignal ??= signal;
     else onShutdownSignal(signal);
   });
-  // Also before starting: SIGHUP's default action would kill the process. During
-  // startup it is moot (the hostfile is being read anyway).
-  const stopReloadListening = io.onReloadSignal?.(() => {
+  const reload = (reason: string) => {
     if (proxy === undefined || signalCount > 0) return;
-    logger.info('Received SIGHUP: reloading the hostfile');
+    logger.info(`${reason}: reloading the hostfile`);
     // reload() logs the outcome, a rejection included.
     proxy.reload().catch(() => undefined);
-  });
+  };
+  // Also before starting: SIGHUP's default action would kill the process. During
+  // startup it is moot (the hostfile is being read anyway).
+  const stopReloadListening = io.onReloadSignal?.(() => reload('Received SIGHUP'));
   try {
     try {
       proxy = await startProxy(
         {
-          hostfile: flags.hostfile,
-          host: flags.host,
-          port: flags.port,
-          connectorLimit: flags.connectorLimit,
-          timeoutSeconds: flags.timeout,
-          maxTimeoutSeconds: flags.maxTimeout,
-          logLevel: flags.logLevel,
-          token: flags.token,
-          shutdownGraceSeconds: flags.shutdownGrace,
-          healthIntervalSeconds: flags.healthInterval,
-          healthTimeoutSeconds: flags.healthTimeout,
-          unhealthyThreshold: flags.unhealthyThreshold,
-          healthyThreshold: flags.healthyThreshold,
-          healthConcurrency: flags.healthConcurrency,
-          watchHostfile: flags.watch,
-          metricsAgentLabel: flags.metricsAgentLabel,
-          logSink: io.stderr,
+          ...proxyOptionsFrom(flags),
+          logSink,
+          ...(worker === undefined ? {} : { clusterWorker: worker }),
         },
         io.env,
       );
     } catch (error) {
-      const usage = error instanceof InvalidOptionError;
-      const level = usage || error instanceof Error ? 'ERROR' : 'CRITICAL';
-      io.stderr(formatLogLine(new Date(), level, errorMessage(error)));
-      return usage ? EXIT_USAGE : EXIT_FAILURE;
+      return startFailure(error, io);
     }
     const running = proxy;
     await new Promise<void>((resolve) => {
@@ -139,12 +231,24 @@ async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
           void running.close(0);
         }
       };
+      if (worker !== undefined) {
+        // The primary relays the user's signals as messages (a terminal's Ctrl-C also
+        // reaches the workers directly; close() is idempotent).
+        stopPrimaryRequests = onPrimaryShutdownRequest((now) => {
+          if (now) void running.close(0);
+          else running.close().then(resolve, resolve);
+        });
+        stopPrimaryReloads = onPrimaryReloadRequest(() => reload('Asked by the primary'));
+        reportWorkerListening(running.port, running.endpoints.length);
+      }
       if (earlySignal !== undefined) onShutdownSignal(earlySignal);
     });
     return 0;
   } finally {
     stopListening();
     stopReloadListening?.();
+    stopPrimaryRequests?.();
+    stopPrimaryReloads?.();
   }
 }
 
@@ -201,6 +305,12 @@ export function createProxyCommand(io: CliIo, outcome: CliOutcome, name = 'proxy
         '--shutdown-grace <seconds>',
         'on SIGINT/SIGTERM, how long in-flight requests may take to finish before they are cut',
       ).default(DEFAULT_SHUTDOWN_GRACE_SECONDS),
+    )
+    .addOption(
+      new Option(
+        '-w, --workers <count>',
+        'worker processes sharing the port (node:cluster), to use more than one core; /status counters are per worker',
+      ).default(DEFAULT_PROXY_WORKERS),
     )
     .addOption(
       new Option(

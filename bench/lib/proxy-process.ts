@@ -1,0 +1,52 @@
+/** Our proxy as a child process (the `aurora-swarm-proxy` CLI), reporting its real port. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageScript, type RunningChild, startChild } from './child-process.js';
+import { childPids } from './nginx.js';
+
+/** A running proxy child. */
+export interface ProxyProcess {
+  readonly url: string;
+  readonly child: RunningChild;
+  /** The pid of the proxy and of its workers, if any (for /proc sampling). */
+  pids(): number[];
+  stop(): Promise<void>;
+}
+
+/** Start `aurora-swarm-proxy` on 127.0.0.1:0 over `hostfileText`. */
+export async function startProxyProcess(
+  directory: string,
+  hostfileText: string,
+  options: { cpus?: string; workers?: number; extraArgs?: string[]; nodeArgs?: string[] } = {},
+): Promise<ProxyProcess> {
+  const hostfile = join(directory, 'hostfile.txt');
+  writeFileSync(hostfile, hostfileText);
+  const args = [
+    ...(options.nodeArgs ?? []),
+    packageScript('cli/aurora-swarm-proxy.js'),
+    '--hostfile',
+    hostfile,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--log-level',
+    'INFO',
+    ...(options.workers === undefined ? [] : ['--workers', String(options.workers)]),
+    ...(options.extraArgs ?? []),
+  ];
+  const child = await startChild(process.execPath, args, {
+    name: 'proxy',
+    readyPattern: /Proxy started .*listening on [^\s]+:(\d+)/,
+    ...(options.cpus === undefined ? {} : { cpus: options.cpus }),
+  });
+  const port = Number(child.readyMatch?.[1]);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    pids: () => [child.pid, ...childPids(child.pid)],
+    async stop() {
+      await child.stop();
+    },
+  };
+}

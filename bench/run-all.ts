@@ -1,0 +1,85 @@
+/**
+ * `npm run bench`: every benchmark in turn (proxy overhead, streams, client), each
+ * writing bench/results/<name>.json, then one summary. Options of the single
+ * benchmarks are not forwarded: run them alone to change their size.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { benchScript } from './lib/child-process.js';
+import { machineInfo } from './lib/machine.js';
+import { printTable, RESULTS_DIRECTORY } from './lib/results.js';
+
+const BENCHMARKS = ['proxy-overhead', 'streams', 'client'] as const;
+// Each benchmark bounds itself; this is the last resort if one hangs.
+const BENCHMARK_TIMEOUT_MS = 15 * 60_000;
+
+const machine = machineInfo();
+console.log(
+  `aurora-swarm benchmarks — ${machine.nproc} CPUs (${machine.cpuModel}), node ${machine.node}, nginx: ${machine.nginx ?? 'not installed'}, wrk: ${machine.wrk ?? 'not installed'}`,
+);
+const failed: string[] = [];
+for (const name of BENCHMARKS) {
+  console.log(`\n=== ${name} ===`);
+  const child = spawn(process.execPath, [benchScript(`${name}.js`)], { stdio: 'inherit' });
+  const timer = setTimeout(() => child.kill('SIGTERM'), BENCHMARK_TIMEOUT_MS);
+  const [code] = await once(child, 'exit');
+  clearTimeout(timer);
+  if (code !== 0) failed.push(name);
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: results files written by this suite, read for a summary only
+const read = (name: string): Record<string, any> | undefined => {
+  try {
+    return JSON.parse(readFileSync(join(RESULTS_DIRECTORY, `${name}.json`), 'utf8'));
+  } catch {
+    return undefined;
+  }
+};
+const overhead = read('proxy-overhead');
+const streams = read('streams');
+const client = read('client');
+console.log('\n=== summary (see bench/results/*.json) ===');
+printTable([
+  ['target', 'measured', 'met'],
+  [
+    'proxy req/s >= 0.35 x nginx (c=64)',
+    overhead?.throughput?.ratio ?? 'skipped',
+    String(overhead?.throughput?.met ?? '-'),
+  ],
+  [
+    'proxy added p50 <= 0.25 ms (c=1)',
+    overhead?.latency ? `${overhead.latency.addedP50Ms} ms` : '-',
+    String(overhead?.latency?.met ?? '-'),
+  ],
+  [
+    '4000 streams all complete',
+    streams?.ours ? `${streams.ours.completed}/${streams.method.streams}` : '-',
+    String(streams?.targets?.allComplete ?? '-'),
+  ],
+  [
+    'stream lateness p99 <= direct + 50 ms',
+    streams ? `+${streams.latenessP99DeltaMs} ms` : '-',
+    String(streams?.targets?.latenessMet ?? '-'),
+  ],
+  [
+    'proxy RSS <= 300 MB (4000 streams)',
+    streams?.ours ? `${streams.ours.proxyPeakRssMb} MB` : '-',
+    String(streams?.targets?.rssMet ?? '-'),
+  ],
+  [
+    'scatterGather >= 0.3 x wrk req/s',
+    client?.throughputRatio ?? 'skipped',
+    String(client?.targets?.throughputMet ?? '-'),
+  ],
+  [
+    'stream peak RSS 100k <= 1.5 x 10k',
+    client?.stream?.rssRatio ?? '-',
+    String(client?.targets?.rssMet ?? '-'),
+  ],
+]);
+if (failed.length > 0) {
+  console.log(`\nfailed: ${failed.join(', ')}`);
+  process.exitCode = 1;
+}

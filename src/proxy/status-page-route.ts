@@ -1,0 +1,72 @@
+/**
+ * `GET /`: the status page, and the browser's way past `--token` (see
+ * status-page-session.ts). Kept apart from proxy-server.ts so that the server only
+ * has to ask two questions: does a route accept the session cookie, and who answers `/`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendJsonError } from './gateway-error.js';
+import type { ProxyLogger } from './proxy-logger.js';
+import type { Route } from './route-request.js';
+import { sendStatusPage, sendStatusPageLogin, sendStatusPageRedirect } from './status-page.js';
+import { type StatusPageSession, tokenCandidates } from './status-page-session.js';
+
+// The proxy's own read-only routes; never the forwarded ones, whose requests reach agents.
+const SESSION_COOKIE_ROUTES: ReadonlySet<string> = new Set(['page', 'status', 'metrics', 'hosts']);
+
+/**
+ * Whether a request lacking `Proxy-Authorization` may still reach `route` because it
+ * carries the status page's session cookie.
+ */
+export function acceptsSessionCookie(
+  route: Route,
+  session: StatusPageSession | undefined,
+  request: IncomingMessage,
+): boolean {
+  return (
+    session !== undefined &&
+    SESSION_COOKIE_ROUTES.has(route.kind) &&
+    session.cookieMatches(request.headers.cookie)
+  );
+}
+
+/**
+ * Answer `/`. `session` is the proxy's when it has a token and the request did not
+ * carry a good `Proxy-Authorization`; `undefined` when the page is open to it.
+ * The token is never logged: only the fact that a wrong one was tried, and from where.
+ */
+export function answerStatusPage(
+  request: IncomingMessage,
+  response: ServerResponse,
+  session: StatusPageSession | undefined,
+  logger: ProxyLogger,
+): void {
+  const method = request.method;
+  if (method !== 'GET' && method !== 'HEAD') {
+    sendJsonError(response, 405, `method ${method} not allowed on / (use GET)`, [
+      'allow',
+      'GET, HEAD',
+    ]);
+    return;
+  }
+  if (session === undefined) {
+    sendStatusPage(response, method);
+    return;
+  }
+  const candidates = tokenCandidates(request.url ?? '/');
+  if (candidates.length > 0) {
+    // Check every candidate so the time taken does not say which one matched.
+    const matches = candidates.map((candidate) => session.tokenMatches(candidate));
+    if (matches.includes(true)) {
+      logger.debug(`status page: session cookie set for ${request.socket.remoteAddress}`);
+      sendStatusPageRedirect(response, session.setCookieHeader(request.headers.host));
+    } else {
+      logger.warning(
+        `status page: wrong token in the address of a request from ${request.socket.remoteAddress}`,
+      );
+      sendStatusPageLogin(response, method, request.headers.host, true);
+    }
+    return;
+  }
+  if (session.cookieMatches(request.headers.cookie)) sendStatusPage(response, method);
+  else sendStatusPageLogin(response, method, request.headers.host, false);
+}
