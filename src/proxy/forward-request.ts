@@ -14,6 +14,9 @@
  * when the connector slot is taken (so the in-flight counts it compares are
  * current), and picks another if the first cannot be reached — only when no byte
  * of the answer exists yet and the body can be sent again.
+ *
+ * Longer than most files on purpose: the exchange is one state machine, and its
+ * transitions (and the counters they move) read best side by side.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';

@@ -6,15 +6,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
-import { HostfileError, InvalidOptionError, SwarmError } from '../errors.js';
+import { HostfileError, SwarmError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
-import { parseHostfile } from '../hostfile/read-hostfile.js';
 import { AgentTargets } from './agent-targets.js';
 import { ConnectionLimiter } from './connection-limiter.js';
 import { type ForwardContext, forwardRequest } from './forward-request.js';
 import { sendJson, sendJsonError, sendText } from './gateway-error.js';
 import { HealthMonitor } from './health-monitor.js';
-import { HostfileWatcher } from './hostfile-watcher.js';
+import { HostfileReloader, readHostfile } from './hostfile-reloader.js';
 import { forwardPooledRequest } from './pooled-request.js';
 import { ProxyLogger } from './proxy-logger.js';
 import { ProxyMetrics } from './proxy-metrics.js';
@@ -116,28 +115,6 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
       message = `cannot listen on ${where}: ${error.message}`;
   }
   return new SwarmError('ERR_PROXY_START', message, { cause: error });
-}
-
-function readHostfile(path: string): readonly AgentEndpoint[] {
-  const endpoints = parseHostfile(path);
-  if (endpoints.length === 0) {
-    throw new HostfileError('ERR_HOSTFILE_EMPTY', `No endpoints found in hostfile ${path}`, {
-      path,
-    });
-  }
-  return endpoints;
-}
-
-function sameEndpoints(a: readonly AgentEndpoint[], b: readonly AgentEndpoint[]): boolean {
-  return (
-    a.length === b.length &&
-    a.every((endpoint, index) => {
-      const other = b[index] as AgentEndpoint;
-      return (
-        endpoint.url === other.url && JSON.stringify(endpoint.tags) === JSON.stringify(other.tags)
-      );
-    })
-  );
 }
 
 function loadEndpoints(resolved: ResolvedProxyOptions): readonly AgentEndpoint[] {
@@ -408,62 +385,21 @@ export async function startProxy(
   }
   health.start();
 
-  const applyEndpoints = (next: readonly AgentEndpoint[], source: string): void => {
-    const changes = targets.replace(next);
-    endpoints = next;
-    hostsBody = hostsBodyOf(next);
-    metrics.reloadsApplied++;
-    logger.info(
-      `Reloaded hostfile — ${next.length} agent(s) (${changes.added} added, ${changes.removed} removed, ${changes.kept} kept) from ${source}`,
-    );
-    // New agents are unknown: probe them now rather than at the next round.
-    if (changes.added > 0) void health.checkNow();
-  };
-  const reject = (error: unknown): never => {
-    metrics.reloadsRejected++;
-    const reason = error instanceof Error ? error.message : String(error);
-    logger.error(
-      `Hostfile reload rejected, keeping the ${endpoints.length} agent(s) already loaded: ${reason}`,
-    );
-    throw error;
-  };
-  const reload = async (
-    next?: readonly AgentEndpoint[],
-    onlyIfChanged = false,
-  ): Promise<readonly AgentEndpoint[]> => {
-    if (closing) return endpoints;
-    if (next !== undefined) {
-      if (!Array.isArray(next) || next.length === 0) {
-        reject(
-          new InvalidOptionError('reload(endpoints): expected a non-empty array of endpoints'),
-        );
-      }
-      applyEndpoints(next, '<endpoints>');
-      return endpoints;
-    }
-    const path = resolved.hostfile;
-    if (path === undefined) {
-      throw new InvalidOptionError(
-        'reload(): the proxy was started with endpoints, not a hostfile; pass the new endpoints',
-      );
-    }
-    let read: readonly AgentEndpoint[];
-    try {
-      read = readHostfile(path);
-    } catch (error) {
-      return reject(error);
-    }
-    if (!(onlyIfChanged && sameEndpoints(read, endpoints))) applyEndpoints(read, path);
-    return endpoints;
-  };
-  // A change on disk reloads only when the agent list really changed (editors and
-  // `touch` make events without changes), and rejections are logged, not thrown.
-  const watcher =
-    resolved.hostfile !== undefined && resolved.watchHostfile
-      ? new HostfileWatcher(resolved.hostfile, () => {
-          reload(undefined, true).catch(() => undefined);
-        })
-      : undefined;
+  const reloader = new HostfileReloader({
+    hostfile: resolved.hostfile,
+    watch: resolved.watchHostfile,
+    logger,
+    metrics,
+    current: () => endpoints,
+    apply: (next) => {
+      const changes = targets.replace(next);
+      endpoints = next;
+      hostsBody = hostsBodyOf(next);
+      // New agents are unknown: probe them now rather than at the next round.
+      if (changes.added > 0) void health.checkNow();
+      return changes;
+    },
+  });
 
   let closePromise: Promise<void> | undefined;
   let endGrace: (() => void) | undefined;
@@ -474,7 +410,7 @@ export async function startProxy(
     }
     closePromise = (async () => {
       closing = true;
-      watcher?.close();
+      reloader.close();
       const healthClosed = health.close();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       if (openExchanges > 0) {
@@ -510,7 +446,7 @@ export async function startProxy(
     get endpoints() {
       return endpoints;
     },
-    reload: (next) => reload(next),
+    reload: (next) => reloader.reload(next),
     checkHealth: () => health.checkNow(),
     close,
     [Symbol.asyncDispose]: () => close(),
