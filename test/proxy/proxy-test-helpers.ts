@@ -337,7 +337,9 @@ export function spawnProxy(
     }
   });
   const exited = new Promise<number | null>((resolve) => {
-    child.on('exit', (code) => {
+    // 'close', not 'exit': it comes after stdout and stderr are drained, so a long
+    // --help is read whole.
+    child.on('close', (code) => {
       if (pending !== '') {
         stderrLines.push(pending);
         lines.emit('line', pending);
