@@ -171,7 +171,10 @@ export {
   sizeMaxTokens,
   type VLLMPoolOptions,
 } from './pool/vllm-pool-options.js';
-export { AgentStats } from './proxy/agent-stats.js';
+export { AgentStats, type AgentStatsJson } from './proxy/agent-stats.js';
+export { AGENT_INDEX_HEADER, MAX_POOLED_ATTEMPTS } from './proxy/forward-request.js';
+export { AGENT_TAG_HEADER, SESSION_ID_HEADER } from './proxy/hop-by-hop-headers.js';
+export { MAX_REPLAYABLE_BODY_BYTES } from './proxy/pooled-request.js';
 export {
   DEFAULT_BODY_IDLE_TIMEOUT_SECONDS,
   DEFAULT_HEADERS_TIMEOUT_SECONDS,
@@ -193,13 +196,19 @@ export {
   ProxyLogger,
   parseLogLevel,
 } from './proxy/proxy-logger.js';
+export { METRICS_PREFIX } from './proxy/proxy-metrics.js';
 export {
   DEFAULT_CONNECTOR_LIMIT,
+  DEFAULT_HEALTH_CONCURRENCY,
+  DEFAULT_HEALTH_INTERVAL_SECONDS,
+  DEFAULT_HEALTH_TIMEOUT_SECONDS,
+  DEFAULT_HEALTHY_THRESHOLD,
   DEFAULT_LOG_LEVEL,
   DEFAULT_PROXY_HOST,
   DEFAULT_PROXY_PORT,
   DEFAULT_SHUTDOWN_GRACE_SECONDS,
   DEFAULT_TIMEOUT_SECONDS,
+  DEFAULT_UNHEALTHY_THRESHOLD,
   HOSTFILE_ENV_VAR,
   MAX_TIMEOUT_SECONDS,
   PROXY_TOKEN_ENV_VAR,
@@ -208,6 +217,8 @@ export {
   resolveProxyOptions,
 } from './proxy/proxy-options.js';
 export { type RunningProxy, startProxy } from './proxy/proxy-server.js';
+export type { EndpointStatusJson, ProxyStatusJson } from './proxy/proxy-status.js';
+export type { Percentiles } from './proxy/sample-ring.js';
 export {
   DEFAULT_PROBE_CONCURRENCY,
   DEFAULT_PROBE_TIMEOUT_SECONDS,

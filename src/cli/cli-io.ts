@@ -17,6 +17,11 @@ export interface CliIo {
   readonly stderrIsTTY?: boolean;
   /** Width of the terminal on standard error, in columns, when it is one. */
   readonly stderrColumns?: number;
+  /**
+   * Call `handler` on SIGHUP (the conventional "reload your configuration") until
+   * the returned function is called. Optional: without it, reloading by signal is off.
+   */
+  onReloadSignal?(handler: () => void): () => void;
 }
 
 /** Outcome of a CLI run, set by the command that ran. */
@@ -55,6 +60,13 @@ export function processIo(): CliIo {
     stderrIsTTY: process.stderr.isTTY === true,
     get stderrColumns() {
       return process.stderr.columns;
+    },
+    onReloadSignal: (handler) => {
+      const listener = () => handler();
+      process.on('SIGHUP', listener);
+      return () => {
+        process.off('SIGHUP', listener);
+      };
     },
   };
 }

@@ -9,11 +9,19 @@
  * in the response body; it is suspended while the *client* is the slow side, so a
  * stream that keeps producing is never cut. When the client goes away the upstream
  * request is aborted at once, which closes the agent's socket so it stops generating.
+ *
+ * A pooled request (`/v1/*`) has no target until it is sent: a selector picks one
+ * when the connector slot is taken (so the in-flight counts it compares are
+ * current), and picks another if the first cannot be reached — only when no byte
+ * of the answer exists yet and the body can be sent again.
+ *
+ * Longer than most files on purpose: the exchange is one state machine, and its
+ * transitions (and the counters they move) read best side by side.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { AgentStats } from './agent-stats.js';
+import type { ForwardTarget } from './agent-targets.js';
 import type { ConnectionLimiter } from './connection-limiter.js';
 import {
   badResponseMessage,
@@ -25,27 +33,39 @@ import {
   upstreamTimeoutMessage,
 } from './gateway-error.js';
 import { guardRequestBody, type RequestBodyLimitHandler } from './guarded-request-body.js';
-import { buildClientResponseHeaders, buildUpstreamRequestHead } from './hop-by-hop-headers.js';
-import { bodyTooLargeMessage } from './proxy-limits.js';
+import type { HealthMonitor } from './health-monitor.js';
+import {
+  buildClientResponseHeaders,
+  buildUpstreamRequestHead,
+  type UpstreamRequestHead,
+} from './hop-by-hop-headers.js';
+import { bodyIdleMessage, bodyTooLargeMessage } from './proxy-limits.js';
 import type { ProxyLogger } from './proxy-logger.js';
+import { type ProxyMetrics, statusClassSlot } from './proxy-metrics.js';
 
-/** One agent as the forwarder sees it, prepared once at startup. */
-export interface ForwardTarget {
-  /** Hostfile index. */
-  readonly index: number;
-  /** `http://host:port`, the undici origin. */
-  readonly origin: string;
-  /** `host:port` (IPv6 in brackets), for messages. */
-  readonly authority: string;
-  /** Counters reported by `/status`. */
-  readonly stats: AgentStats;
+/** Picks the agent of a pooled request. */
+export interface TargetSelector {
+  /** A healthy agent not in `tried` (the agents that could not be reached), if any. */
+  pick(tried: readonly ForwardTarget[] | undefined): ForwardTarget | undefined;
+  /** The 503 message when no agent can be picked at all. */
+  unavailableMessage(): string;
+  /** Whether the request body can be sent again (none, or buffered whole). */
+  readonly replayable: boolean;
 }
+
+/** Most agents a pooled request is sent to when they cannot be reached. */
+export const MAX_POOLED_ATTEMPTS = 3;
+
+/** Response header naming the agent (hostfile index) that answered a pooled request. */
+export const AGENT_INDEX_HEADER = 'x-agent-index';
 
 /** What every exchange shares: the upstream client, the limit, the settings. */
 export interface ForwardContext {
   readonly dispatcher: Dispatcher;
   readonly limiter: ConnectionLimiter;
   readonly logger: ProxyLogger;
+  readonly metrics: ProxyMetrics;
+  readonly health: HealthMonitor;
   /** Timeout when the request has no `X-Timeout`, in milliseconds. */
   readonly defaultTimeoutMs: number;
   /** Cap on `X-Timeout`, in milliseconds. */
@@ -85,12 +105,16 @@ class ExchangeAbort extends Error {
 
 class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitHandler {
   readonly #context: ForwardContext;
-  readonly #target: ForwardTarget;
+  // Assigned by the constructor, or by start() for a pooled request, before any use.
+  #target: ForwardTarget;
+  readonly #selector: TargetSelector | undefined;
+  #tried: ForwardTarget[] | undefined;
   readonly #request: IncomingMessage;
   readonly #response: ServerResponse;
-  readonly #options: Dispatcher.DispatchOptions;
+  #options: Dispatcher.DispatchOptions;
   readonly #timeoutMs: number;
   readonly #startedAt: number;
+  #sentAt = 0;
   #state = QUEUED;
   #holdsSlot = false;
   #controller: Dispatcher.DispatchController | undefined;
@@ -103,34 +127,39 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
 
   constructor(
     context: ForwardContext,
-    target: ForwardTarget,
+    target: ForwardTarget | undefined,
+    selector: TargetSelector | undefined,
     request: IncomingMessage,
     response: ServerResponse,
     path: string,
     headers: string[],
-    hasBody: boolean,
+    body: IncomingMessage | Buffer | null,
     timeoutMs: number,
   ) {
     this.#context = context;
-    this.#target = target;
+    this.#target = target as ForwardTarget;
+    this.#selector = selector;
     this.#request = request;
     this.#response = response;
     this.#timeoutMs = timeoutMs;
     this.#startedAt = context.logger.isEnabled('DEBUG') ? performance.now() : 0;
     this.#options = {
-      origin: target.origin,
+      origin: target?.origin,
       path,
       method: request.method as Dispatcher.HttpMethod,
       headers,
-      // undici streams any async iterable body (its type lists only Readable).
-      body: hasBody
-        ? (guardRequestBody(
-            request,
-            context.maxBodySizeBytes,
-            context.bodyIdleTimeoutMs,
-            this,
-          ) as unknown as Readable)
-        : null,
+      // A client's streamed body is read under the size cap and idle timeout (undici
+      // streams any async iterable; its type lists only Readable). A replayable body
+      // was already read whole, under the same limits.
+      body:
+        body === null || Buffer.isBuffer(body)
+          ? body
+          : (guardRequestBody(
+              body,
+              context.maxBodySizeBytes,
+              context.bodyIdleTimeoutMs,
+              this,
+            ) as unknown as Readable),
     };
     context.onExchangeOpened();
     response.once('close', this.#onClientClose);
@@ -143,10 +172,27 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
       this.#context.limiter.release();
       return;
     }
+    const selector = this.#selector;
+    if (selector !== undefined) {
+      const picked = selector.pick(undefined);
+      if (picked === undefined) {
+        // Every matching agent turned unhealthy while this request was queued.
+        this.#context.limiter.release();
+        this.#context.metrics.noHealthyAgent++;
+        this.#settle();
+        sendJsonError(this.#response, 503, selector.unavailableMessage());
+        return;
+      }
+      this.#target = picked;
+      this.#options.origin = picked.origin;
+    }
+    const target = this.#target;
     this.#holdsSlot = true;
     this.#state = AWAITING_HEADERS;
-    this.#target.stats.requests++;
-    this.#target.stats.inFlight++;
+    target.stats.requests++;
+    target.stats.inFlight++;
+    this.#context.metrics.forwarded++;
+    this.#sentAt = performance.now();
     this.#timer = setTimeout(this.#onTimeout, this.#timeoutMs);
     this.#context.dispatcher.dispatch(this.#options, this);
   };
@@ -168,17 +214,27 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
     // 1xx informational responses (103 Early Hints...) are the agent's business.
     if (statusCode < 200 || this.#state !== AWAITING_HEADERS) return;
     const response = this.#response;
+    const target = this.#target;
+    // The agent answers: whatever failed before is not a streak any more.
+    target.health.consecutiveFailures = 0;
+    const ttfbMs = performance.now() - this.#sentAt;
+    target.stats.ttfbMs.add(ttfbMs);
+    this.#context.metrics.timeToFirstByte.observe(ttfbMs / 1000);
     try {
       const clientHeaders = buildClientResponseHeaders(headers);
+      if (this.#selector !== undefined)
+        clientHeaders.push(AGENT_INDEX_HEADER, String(target.index));
       if (statusMessage) response.writeHead(statusCode, statusMessage, clientHeaders);
       else response.writeHead(statusCode, clientHeaders);
     } catch (error) {
       // Node refused a header or reason phrase the agent sent.
-      this.#target.stats.errors++;
-      this.#failBeforeHeaders(502, badResponseMessage(this.#target.authority), error);
+      target.stats.errors++;
+      this.#context.metrics.badResponses++;
+      this.#failBeforeHeaders(502, badResponseMessage(target.authority), error);
       controller.abort(new ExchangeAbort('invalid response headers'));
       return;
     }
+    (target.statusCounts[statusClassSlot(statusCode)] as number)++;
     this.#state = STREAMING;
     this.#statusCode = statusCode;
     this.#timer?.refresh();
@@ -193,6 +249,7 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
     if (this.#state !== STREAMING) return;
     this.#timer?.refresh();
     this.#bodyStarted = true;
+    this.#context.metrics.responseBytes += chunk.length;
     if (!this.#response.write(chunk)) {
       this.#clientPaused = true;
       controller.pause();
@@ -205,6 +262,9 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
 
   onResponseEnd(): void {
     if (this.#state === STREAMING) {
+      const elapsedMs = performance.now() - this.#sentAt;
+      this.#target.stats.latencyMs.add(elapsedMs);
+      this.#context.metrics.requestDuration.observe(elapsedMs / 1000);
       this.#settle();
       this.#response.end();
       this.#logAccess('');
@@ -214,24 +274,71 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     const target = this.#target;
+    const metrics = this.#context.metrics;
     if (this.#state === AWAITING_HEADERS) {
       target.stats.errors++;
-      const kind = classifyUpstreamError(error);
-      const message =
-        kind === 'connect'
-          ? cannotConnectMessage(target.authority)
-          : badResponseMessage(target.authority);
+      let message: string;
+      if (classifyUpstreamError(error) === 'connect') {
+        metrics.connectFailures++;
+        this.#context.health.reportConnectFailure(target, error);
+        if (this.#retryElsewhere(error)) return;
+        const tried = this.#tried ?? [target];
+        message = cannotConnectMessage(tried.map((agent) => agent.authority).join(', '));
+      } else {
+        metrics.badResponses++;
+        message = badResponseMessage(target.authority);
+      }
       this.#failBeforeHeaders(502, message, error);
     } else if (this.#state === STREAMING) {
       target.stats.errors++;
+      metrics.midStreamFailures++;
       this.#settle();
       this.#response.destroy();
+      const message = `failed mid-response (${describeError(error)})`;
+      target.stats.recordError(message);
       this.#context.logger.warning(
-        `agent ${target.index} (${target.authority}) failed mid-response (${describeError(error)}); cut the response to ${this.#describeRequest()}`,
+        `agent ${target.index} (${target.authority}) ${message}; cut the response to ${this.#describeRequest()}`,
       );
     }
     this.#upstreamDone();
   }
+
+  /**
+   * Send a pooled request to another agent after a connection failure, when that
+   * is safe: nothing was sent to the client and the body can be sent again.
+   * Returns whether it did.
+   */
+  #retryElsewhere(error: unknown): boolean {
+    const selector = this.#selector;
+    if (selector === undefined || !selector.replayable || this.#response.headersSent) return false;
+    const previous = this.#target;
+    this.#tried ??= [];
+    this.#tried.push(previous);
+    if (this.#tried.length >= MAX_POOLED_ATTEMPTS) return false;
+    const next = selector.pick(this.#tried);
+    if (next === undefined) return false;
+    this.#context.logger.warning(
+      `${this.#describeRequest()}: cannot connect to agent ${previous.index} (${previous.authority}) (${describeError(error)}); retrying on agent ${next.index} (${next.authority})`,
+    );
+    this.#context.metrics.retries++;
+    previous.stats.inFlight--;
+    next.stats.requests++;
+    next.stats.inFlight++;
+    this.#target = next;
+    this.#controller = undefined;
+    this.#options = { ...this.#options, origin: next.origin };
+    this.#sentAt = performance.now();
+    this.#timer?.refresh();
+    // Not from inside undici's error callback for the previous attempt.
+    queueMicrotask(this.#dispatchAgain);
+    return true;
+  }
+
+  readonly #dispatchAgain = (): void => {
+    // The client left in between: nothing to send.
+    if (this.#state !== AWAITING_HEADERS) this.#upstreamDone();
+    else this.#context.dispatcher.dispatch(this.#options, this);
+  };
 
   readonly #afterResponseStart = (): void => {
     this.#response.uncork();
@@ -255,16 +362,20 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
     const target = this.#target;
     if (this.#state === AWAITING_HEADERS) {
       target.stats.errors++;
+      this.#context.metrics.headersTimeouts++;
       const message = upstreamTimeoutMessage(this.#timeoutMs);
       this.#failBeforeHeaders(504, message, undefined);
       this.#abortUpstream(message);
     } else if (this.#state === STREAMING) {
       target.stats.errors++;
+      this.#context.metrics.bodyTimeouts++;
       this.#settle();
       this.#response.destroy();
       this.#abortUpstream('response body timeout');
+      const message = `sent nothing for ${formatSeconds(this.#timeoutMs)}s mid-response`;
+      target.stats.recordError(message);
       this.#context.logger.warning(
-        `agent ${target.index} (${target.authority}) sent nothing for ${formatSeconds(this.#timeoutMs)}s mid-response; cut the response to ${this.#describeRequest()}`,
+        `agent ${target.index} (${target.authority}) ${message}; cut the response to ${this.#describeRequest()}`,
       );
     }
   };
@@ -274,10 +385,7 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
   }
 
   onBodyIdle(): void {
-    this.#failOnClientBody(
-      408,
-      `request body timeout: the client sent nothing for ${formatSeconds(this.#context.bodyIdleTimeoutMs)}s (--body-timeout)`,
-    );
+    this.#failOnClientBody(408, bodyIdleMessage(this.#context.bodyIdleTimeoutMs));
   }
 
   /** The client broke a body limit: answer it (or cut it), close its connection, abort upstream. */
@@ -301,12 +409,14 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
     const state = this.#state;
     if (state === DONE) return;
     this.#settle();
+    this.#context.metrics.clientDisconnects++;
     if (state === QUEUED) {
       // Not started: leave the queue (if start() is already scheduled it sees DONE).
       this.#context.limiter.cancel(this.start);
       return;
     }
     this.#target.stats.clientAborts++;
+    if (state === AWAITING_HEADERS) (this.#target.statusCounts[0] as number)++;
     this.#abortUpstream('client disconnected');
     if (this.#context.logger.isEnabled('DEBUG')) {
       this.#context.logger.debug(
@@ -317,9 +427,17 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
 
   #failBeforeHeaders(statusCode: number, message: string, error: unknown): void {
     this.#settle();
+    const target = this.#target;
     if (!this.#response.headersSent && !this.#response.destroyed) {
-      sendJsonError(this.#response, statusCode, message);
+      sendJsonError(
+        this.#response,
+        statusCode,
+        message,
+        this.#selector === undefined ? undefined : [AGENT_INDEX_HEADER, String(target.index)],
+      );
     }
+    (target.statusCounts[statusClassSlot(statusCode)] as number)++;
+    target.stats.recordError(message);
     this.#statusCode = statusCode;
     this.#context.logger.warning(
       `${this.#describeRequest()} -> ${statusCode}: ${message}${error === undefined ? '' : ` (${describeError(error)})`}`,
@@ -362,6 +480,57 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
 }
 
 /**
+ * The request's timeout in milliseconds: its `X-Timeout` (capped) or the default.
+ * Answers 400 and returns `undefined` when `X-Timeout` is not a positive number.
+ */
+export function requestTimeoutMs(
+  context: ForwardContext,
+  head: UpstreamRequestHead,
+  response: ServerResponse,
+): number | undefined {
+  if (head.timeoutHeader === undefined) return context.defaultTimeoutMs;
+  const seconds = parseTimeoutSeconds(head.timeoutHeader);
+  if (seconds === undefined) {
+    sendJsonError(
+      response,
+      400,
+      `invalid X-Timeout header ${JSON.stringify(head.timeoutHeader)}: expected a positive number of seconds`,
+    );
+    return undefined;
+  }
+  return Math.min(seconds * 1000, context.maxTimeoutMs);
+}
+
+/**
+ * Send a request to `selector`'s pick (pooled) at `path`, once a connector slot is
+ * free. `body` is the request itself (streamed), a buffered copy, or `null`.
+ */
+export function forwardToSelected(
+  context: ForwardContext,
+  selector: TargetSelector,
+  request: IncomingMessage,
+  response: ServerResponse,
+  path: string,
+  headers: string[],
+  body: IncomingMessage | Buffer | null,
+  timeoutMs: number,
+): void {
+  const exchange = new ForwardedExchange(
+    context,
+    undefined,
+    selector,
+    request,
+    response,
+    path,
+    headers,
+    body,
+    timeoutMs,
+  );
+  if (context.limiter.tryAcquire()) exchange.start();
+  else context.limiter.enqueue(exchange.start);
+}
+
+/**
  * Forward `request` to `target` at `path` (already cut from the request target) and
  * relay the answer into `response`. Never throws; every failure becomes an answer
  * (400 bad `X-Timeout`, 502, 504) or a cut response.
@@ -374,27 +543,17 @@ export function forwardRequest(
   path: string,
 ): void {
   const head = buildUpstreamRequestHead(request.rawHeaders);
-  let timeoutMs = context.defaultTimeoutMs;
-  if (head.timeoutHeader !== undefined) {
-    const seconds = parseTimeoutSeconds(head.timeoutHeader);
-    if (seconds === undefined) {
-      sendJsonError(
-        response,
-        400,
-        `invalid X-Timeout header ${JSON.stringify(head.timeoutHeader)}: expected a positive number of seconds`,
-      );
-      return;
-    }
-    timeoutMs = Math.min(seconds * 1000, context.maxTimeoutMs);
-  }
+  const timeoutMs = requestTimeoutMs(context, head, response);
+  if (timeoutMs === undefined) return;
   const exchange = new ForwardedExchange(
     context,
     target,
+    undefined,
     request,
     response,
     path,
     head.headers,
-    head.hasBody,
+    head.hasBody ? request : null,
     timeoutMs,
   );
   if (context.limiter.tryAcquire()) exchange.start();

@@ -26,6 +26,24 @@ export function sendJson(
   response.end(payload);
 }
 
+/** Send `text` as a complete response of type `contentType`. */
+export function sendText(
+  response: ServerResponse,
+  statusCode: number,
+  contentType: string,
+  text: string,
+): void {
+  response.writeHead(statusCode, [
+    'content-type',
+    contentType,
+    'content-length',
+    String(Buffer.byteLength(text)),
+    'cache-control',
+    'no-store',
+  ]);
+  response.end(text);
+}
+
 /** Send `{"error": message}` with `statusCode`. */
 export function sendJsonError(
   response: ServerResponse,

@@ -7,7 +7,8 @@
  * it from the hostfile's address), `X-Timeout` is the proxy's and `Expect` was already
  * answered by the proxy's server, and the status page's session cookies are the
  * proxy's (status-page-session.ts). Everything else — notably `Authorization`, which
- * vLLM's `--api-key` checks — passes unchanged, names in their original case.
+ * vLLM's `--api-key` checks — passes unchanged, names in their original case. A
+ * pooled request (`/v1/*`) also keeps `X-Agent-Tag` and `X-Session-Id` to the proxy.
  *
  * Both functions run once per request, so they scan the header list once and only
  * take a second pass in the rare case where `Connection` names extra headers.
@@ -20,6 +21,8 @@ const TIMEOUT = 3;
 const CONTENT_LENGTH = 4;
 const TRANSFER_ENCODING = 5;
 const COOKIE = 6;
+const AGENT_TAG = 7;
+const SESSION_ID = 8;
 
 /** Lower-case names never relayed, in either direction. */
 export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
@@ -36,6 +39,10 @@ export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
 
 /** Name of the request header that overrides the proxy's timeout, in seconds. */
 export const TIMEOUT_HEADER = 'x-timeout';
+/** Name of the request header filtering a pooled request's agents by tag (`key=value`). */
+export const AGENT_TAG_HEADER = 'x-agent-tag';
+/** Name of the request header pinning a pooled request's session to one agent. */
+export const SESSION_ID_HEADER = 'x-session-id';
 
 const REQUEST_RULES = new Map<string, number>([
   ['connection', CONNECTION],
@@ -54,6 +61,12 @@ const REQUEST_RULES = new Map<string, number>([
   ['cookie', COOKIE],
 ]);
 
+const POOLED_REQUEST_RULES = new Map<string, number>([
+  ...REQUEST_RULES,
+  [AGENT_TAG_HEADER, AGENT_TAG],
+  [SESSION_ID_HEADER, SESSION_ID],
+]);
+
 /** What the proxy sends upstream, read from the client's raw headers in one pass. */
 export interface UpstreamRequestHead {
   /** Header names and values, alternating, as they go to the agent. */
@@ -62,6 +75,12 @@ export interface UpstreamRequestHead {
   timeoutHeader: string | undefined;
   /** Whether the request carries a body (non-zero `Content-Length` or `Transfer-Encoding`). */
   hasBody: boolean;
+  /** The `Content-Length` value, if any (first occurrence, as sent). */
+  contentLength: string | undefined;
+  /** Pooled requests only: every `X-Agent-Tag` value. */
+  agentTags: string[] | undefined;
+  /** Pooled requests only: the `X-Session-Id` value (first occurrence). */
+  sessionId: string | undefined;
 }
 
 const CONNECTION_OPTIONS: ReadonlySet<string> = new Set(['keep-alive', 'close']);
@@ -94,22 +113,38 @@ function withoutNames(headers: string[], names: ReadonlySet<string>): string[] {
 /**
  * Build the agent-bound header list from the client's `rawHeaders`
  * (`IncomingMessage.rawHeaders`: names and values alternating, as received).
+ * With `pooled`, `X-Agent-Tag` and `X-Session-Id` are read and not forwarded.
  */
-export function buildUpstreamRequestHead(rawHeaders: readonly string[]): UpstreamRequestHead {
+export function buildUpstreamRequestHead(
+  rawHeaders: readonly string[],
+  pooled = false,
+): UpstreamRequestHead {
+  const rules = pooled ? POOLED_REQUEST_RULES : REQUEST_RULES;
   let headers: string[] = [];
   let timeoutHeader: string | undefined;
   let hasBody = false;
+  let contentLength: string | undefined;
+  let agentTags: string[] | undefined;
+  let sessionId: string | undefined;
   let connectionValues: string[] | undefined;
   for (let index = 0; index < rawHeaders.length; index += 2) {
     const name = rawHeaders[index] as string;
     const value = rawHeaders[index + 1] as string;
-    switch (REQUEST_RULES.get(name.toLowerCase())) {
+    switch (rules.get(name.toLowerCase())) {
       case undefined:
         headers.push(name, value);
         break;
       case CONTENT_LENGTH:
         if (value.trim() !== '0') hasBody = true;
+        contentLength ??= value;
         headers.push(name, value);
+        break;
+      case AGENT_TAG:
+        agentTags ??= [];
+        agentTags.push(value);
+        break;
+      case SESSION_ID:
+        sessionId ??= value;
         break;
       case TRANSFER_ENCODING:
         hasBody = true;
@@ -134,7 +169,7 @@ export function buildUpstreamRequestHead(rawHeaders: readonly string[]): Upstrea
     const listed = connectionListedNames(connectionValues);
     if (listed !== undefined) headers = withoutNames(headers, listed);
   }
-  return { headers, timeoutHeader, hasBody };
+  return { headers, timeoutHeader, hasBody, contentLength, agentTags, sessionId };
 }
 
 /**

@@ -24,6 +24,7 @@ export const WORKER_SEMI_SPACE_FLAG = '--max-semi-space-size=64';
 
 const LISTENING_MESSAGE = 'aurora-swarm-proxy:listening';
 const SHUTDOWN_MESSAGE = 'aurora-swarm-proxy:shutdown';
+const RELOAD_MESSAGE = 'aurora-swarm-proxy:reload';
 // After the grace period, how long the primary waits before killing a worker that
 // still has not exited.
 const WORKER_EXIT_MARGIN_MS = 10_000;
@@ -95,6 +96,18 @@ export function onPrimaryShutdownRequest(handler: (now: boolean) => void): () =>
   return () => process.off('message', listener);
 }
 
+/**
+ * In a worker: call `handler` when the primary asks for a hostfile reload (it got
+ * SIGHUP). Returns the unsubscribe function.
+ */
+export function onPrimaryReloadRequest(handler: () => void): () => void {
+  const listener = (message: unknown) => {
+    if ((message as { type?: unknown } | null)?.type === RELOAD_MESSAGE) handler();
+  };
+  process.on('message', listener);
+  return () => process.off('message', listener);
+}
+
 /** A running cluster, seen from the primary. */
 export interface RunningProxyCluster {
   /** The port every worker listens on. */
@@ -110,6 +123,8 @@ export interface RunningProxyCluster {
    * up to its grace period), or at once with `now`. Resolves like `exited`.
    */
   close(now?: boolean): Promise<number>;
+  /** Ask every worker to reload the hostfile (each logs the outcome). */
+  reload(): void;
 }
 
 /** Options of {@link startProxyCluster}. */
@@ -216,5 +231,10 @@ export async function startProxyCluster(
     workers: count,
     exited,
     close: (now) => close(now).then(() => exited),
+    reload: () => {
+      for (const worker of workers) {
+        if (worker.isConnected()) worker.send({ type: RELOAD_MESSAGE });
+      }
+    },
   };
 }

@@ -4,7 +4,9 @@
  * long a client may take to send them. Response streaming is never limited: a
  * generation may run for hours as long as it keeps producing (see `--timeout`).
  */
+
 import { describeValue, InvalidOptionError } from '../errors.js';
+import { formatSeconds } from './gateway-error.js';
 
 /** Most simultaneous client connections; further ones are closed at once. */
 export const DEFAULT_MAX_CONNECTIONS = 4096;
@@ -154,6 +156,11 @@ export function resolveProxyLimits(options: ProxyLimitOptions = {}): ResolvedPro
 }
 
 /** The 413 message for a body over `--max-body-size`. */
+/** The 408 message when a client's request body stays silent for `bodyIdleTimeoutMs`. */
+export function bodyIdleMessage(bodyIdleTimeoutMs: number): string {
+  return `request body timeout: the client sent nothing for ${formatSeconds(bodyIdleTimeoutMs)}s (--body-timeout)`;
+}
+
 export function bodyTooLargeMessage(maxBodySizeBytes: number): string {
   return `request body too large: at most ${maxBodySizeBytes} bytes (--max-body-size)`;
 }

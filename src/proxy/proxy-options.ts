@@ -23,6 +23,16 @@ export const DEFAULT_LOG_LEVEL: LogLevel = 'INFO';
 export const HOSTFILE_ENV_VAR = 'AURORA_SWARM_HOSTFILE';
 /** Environment variable holding the proxy token when none is given. */
 export const PROXY_TOKEN_ENV_VAR = 'AURORA_SWARM_PROXY_TOKEN';
+/** Seconds between health probe rounds (`GET /health` of every agent); 0 disables health checking. */
+export const DEFAULT_HEALTH_INTERVAL_SECONDS = 10;
+/** Most seconds a health probe may take, connection included. */
+export const DEFAULT_HEALTH_TIMEOUT_SECONDS = 2;
+/** Consecutive failures (probes or connection failures) that take an agent out of the pool. */
+export const DEFAULT_UNHEALTHY_THRESHOLD = 2;
+/** Consecutive successful probes that bring an unhealthy agent back. */
+export const DEFAULT_HEALTHY_THRESHOLD = 1;
+/** Most health probes at once. */
+export const DEFAULT_HEALTH_CONCURRENCY = 64;
 /** Longest timeout a Node.js timer can express, in seconds (2^31 − 1 ms, about 24.8 days). */
 export const MAX_TIMEOUT_SECONDS = 2_147_483;
 
@@ -58,6 +68,20 @@ export interface ProxyOptions extends ProxyLimitOptions {
   token?: string;
   /** Seconds in-flight requests may take to finish on shutdown before they are cut. @default 5 */
   shutdownGraceSeconds?: number | string;
+  /** Seconds between health probe rounds; 0 disables health checking (every agent counts as healthy). @default 10 */
+  healthIntervalSeconds?: number | string;
+  /** Most seconds one health probe may take, connection included. @default 2 */
+  healthTimeoutSeconds?: number | string;
+  /** Consecutive failures (probes, or connection failures of requests) that mark an agent unhealthy. @default 2 */
+  unhealthyThreshold?: number | string;
+  /** Consecutive successful probes that mark an unhealthy agent healthy again. @default 1 */
+  healthyThreshold?: number | string;
+  /** Most health probes in flight at once. @default 64 */
+  healthConcurrency?: number | string;
+  /** Reload the hostfile when it changes on disk (it is also reloaded by `reload()` and, in the CLI, SIGHUP). @default true */
+  watchHostfile?: boolean;
+  /** Label `aurora_swarm_proxy_requests_total` by agent index (up to 6 series per agent). @default true */
+  metricsAgentLabel?: boolean;
   /** Receives each log line. @default writes to process.stderr */
   logSink?: LogSink;
   /** Set by `--workers` in each worker process: which worker this is (shown by `/status`). */
@@ -76,6 +100,13 @@ export interface ResolvedProxyOptions extends ResolvedProxyLimits {
   logLevel: LogLevel;
   token: string | undefined;
   shutdownGraceMs: number;
+  healthIntervalMs: number;
+  healthTimeoutMs: number;
+  unhealthyThreshold: number;
+  healthyThreshold: number;
+  healthConcurrency: number;
+  watchHostfile: boolean;
+  metricsAgentLabel: boolean;
   logSink: LogSink;
   clusterWorker: { index: number; count: number } | undefined;
 }
@@ -128,6 +159,12 @@ function resolveSeconds(
     );
   }
   return seconds;
+}
+
+function resolveBoolean(flag: string, value: boolean | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw invalid(flag, value, 'true or false');
+  return value;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -223,6 +260,42 @@ export function resolveProxyOptions(
         DEFAULT_SHUTDOWN_GRACE_SECONDS,
         true,
       ) * 1000,
+    healthIntervalMs:
+      resolveSeconds(
+        '--health-interval',
+        options.healthIntervalSeconds,
+        DEFAULT_HEALTH_INTERVAL_SECONDS,
+        true,
+      ) * 1000,
+    healthTimeoutMs:
+      resolveSeconds(
+        '--health-timeout',
+        options.healthTimeoutSeconds,
+        DEFAULT_HEALTH_TIMEOUT_SECONDS,
+      ) * 1000,
+    unhealthyThreshold: resolveInteger(
+      '--unhealthy-threshold',
+      options.unhealthyThreshold,
+      DEFAULT_UNHEALTHY_THRESHOLD,
+      1,
+      1_000,
+    ),
+    healthyThreshold: resolveInteger(
+      '--healthy-threshold',
+      options.healthyThreshold,
+      DEFAULT_HEALTHY_THRESHOLD,
+      1,
+      1_000,
+    ),
+    healthConcurrency: resolveInteger(
+      '--health-concurrency',
+      options.healthConcurrency,
+      DEFAULT_HEALTH_CONCURRENCY,
+      1,
+      10_000,
+    ),
+    watchHostfile: resolveBoolean('watchHostfile', options.watchHostfile, true),
+    metricsAgentLabel: resolveBoolean('metricsAgentLabel', options.metricsAgentLabel, true),
     logSink: options.logSink ?? writeToStderr,
     ...resolveProxyLimits(options),
     clusterWorker: options.clusterWorker,

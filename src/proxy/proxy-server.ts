@@ -1,24 +1,29 @@
 /**
  * The proxy's lifecycle: read the hostfile, listen, answer the local routes, hand
- * `/agent/...` requests to the forwarder, and shut down gracefully.
+ * `/agent/...` and `/v1/...` requests to the forwarder, keep the agents' health,
+ * reload the hostfile, and shut down gracefully.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { HostfileError, SwarmError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
-import { parseHostfile } from '../hostfile/read-hostfile.js';
-import { AgentStats } from './agent-stats.js';
+import { AgentTargets } from './agent-targets.js';
 import { ConnectionLimiter } from './connection-limiter.js';
-import { type ForwardContext, type ForwardTarget, forwardRequest } from './forward-request.js';
-import { sendJson, sendJsonError } from './gateway-error.js';
+import { type ForwardContext, forwardRequest } from './forward-request.js';
+import { sendJson, sendJsonError, sendText } from './gateway-error.js';
+import { HealthMonitor } from './health-monitor.js';
+import { HostfileReloader, readHostfile } from './hostfile-reloader.js';
+import { forwardPooledRequest } from './pooled-request.js';
 import { ProxyLogger } from './proxy-logger.js';
+import { ProxyMetrics } from './proxy-metrics.js';
 import {
   PROXY_TOKEN_ENV_VAR,
   type ProxyOptions,
   type ResolvedProxyOptions,
   resolveProxyOptions,
 } from './proxy-options.js';
+import { buildStatus } from './proxy-status.js';
 import { createTokenCheck } from './proxy-token.js';
 import { routeRequest } from './route-request.js';
 import {
@@ -38,8 +43,24 @@ export interface RunningProxy {
   readonly host: string;
   /** The port it listens on (the real one when 0 was asked for). */
   readonly port: number;
-  /** The agents, index = the `{index}` of `/agent/{index}/...`. */
+  /** The agents now (a reload replaces the list), index = the `{index}` of `/agent/{index}/...`. */
   readonly endpoints: readonly AgentEndpoint[];
+  /**
+   * Switch to a new agent list: `endpoints` when given, else the hostfile read
+   * again. Indices follow the new list; requests in flight finish with the agent
+   * they started with; agents whose `host:port` stays keep their health and
+   * counters. Logs `Reloaded hostfile — N agent(s) ...` and resolves with the new
+   * list. An empty list or a malformed hostfile is rejected (logged, and thrown)
+   * and the old list kept.
+   * @throws {HostfileError} malformed (`path:line`), unreadable or empty hostfile.
+   * @throws {InvalidOptionError} without `endpoints` when the proxy was started without a hostfile.
+   */
+  reload(endpoints?: readonly AgentEndpoint[]): Promise<readonly AgentEndpoint[]>;
+  /**
+   * Probe every agent's `/health` now and resolve when the round is over (a round
+   * already running is awaited first). Nothing happens when health checking is off.
+   */
+  checkHealth(): Promise<void>;
   /**
    * Stop accepting connections, let in-flight requests finish for up to
    * `graceMs` (then cut them), close upstream connections and log `Proxy shut down`.
@@ -110,19 +131,15 @@ function loadEndpoints(resolved: ResolvedProxyOptions): readonly AgentEndpoint[]
     }
     return resolved.endpoints;
   }
-  const path = resolved.hostfile as string;
-  const endpoints = parseHostfile(path);
-  if (endpoints.length === 0) {
-    throw new HostfileError('ERR_HOSTFILE_EMPTY', `No endpoints found in hostfile ${path}`, {
-      path,
-    });
-  }
-  return endpoints;
+  return readHostfile(resolved.hostfile as string);
 }
 
 /**
  * Start the proxy: one port, `/agent/{index}/{path}` forwarded to the agent on
- * hostfile line `index`, plus `/` (the status page), `/health`, `/status` and `/hosts`.
+ * hostfile line `index`, `/v1/...` to a healthy agent of the proxy's choosing,
+ * plus `/` (the status page), `/health`, `/status`, `/hosts` and `/metrics`. Agents
+ * are probed for health in the background, and the hostfile is reloaded when it
+ * changes.
  *
  * @param env Environment for the `AURORA_SWARM_*` fallbacks. @default process.env
  *
@@ -139,18 +156,50 @@ export async function startProxy(
 ): Promise<RunningProxy> {
   const resolved = resolveProxyOptions(options, env);
   const logger = new ProxyLogger(resolved.logLevel, resolved.logSink);
-  const endpoints = loadEndpoints(resolved);
+  let endpoints = loadEndpoints(resolved);
   const startedAt = performance.now();
+  const uptimeSeconds = () => Math.round(performance.now() - startedAt) / 1000;
+  const limiter = new ConnectionLimiter(resolved.connectorLimit);
 
-  const targets: ForwardTarget[] = endpoints.map((endpoint, index) => ({
-    index,
-    origin: endpoint.url,
-    authority: endpoint.url.slice('http://'.length),
-    stats: new AgentStats(),
-  }));
-  const hostsBody = {
-    hosts: endpoints.map(({ host, port, tags }) => ({ host, port, tags })),
-  };
+  // Reads `targets` only when scraped, after it is assigned.
+  const metrics: ProxyMetrics = new ProxyMetrics(
+    {
+      targets: () => targets.all,
+      inFlight: () => limiter.active,
+      queued: () => limiter.queued,
+      connectorLimit: limiter.limit,
+      uptimeSeconds,
+    },
+    resolved.metricsAgentLabel,
+  );
+  const targets = new AgentTargets(endpoints, (index) => metrics.statusCountsFor(index));
+  const hostsBodyOf = (list: readonly AgentEndpoint[]) => ({
+    hosts: list.map(({ host, port, tags }) => ({ host, port, tags })),
+  });
+  let hostsBody = hostsBodyOf(endpoints);
+
+  const health = new HealthMonitor(
+    {
+      intervalMs: resolved.healthIntervalMs,
+      timeoutMs: resolved.healthTimeoutMs,
+      unhealthyThreshold: resolved.unhealthyThreshold,
+      healthyThreshold: resolved.healthyThreshold,
+      concurrency: resolved.healthConcurrency,
+    },
+    () => targets.all,
+    logger,
+    {
+      onTransition: (_target, healthy) => {
+        if (healthy) metrics.becameHealthy++;
+        else metrics.becameUnhealthy++;
+        targets.healthChanged();
+      },
+      onProbe: (success) => {
+        if (success) metrics.probeSuccesses++;
+        else metrics.probeFailures++;
+      },
+    },
+  );
 
   const dispatcher = new Agent({
     pipelining: 1,
@@ -161,7 +210,6 @@ export async function startProxy(
     bodyTimeout: 0,
     connectTimeout: UPSTREAM_CONNECT_TIMEOUT_MS,
   });
-  const limiter = new ConnectionLimiter(resolved.connectorLimit);
 
   let openExchanges = 0;
   let closing = false;
@@ -170,6 +218,8 @@ export async function startProxy(
     dispatcher,
     limiter,
     logger,
+    metrics,
+    health,
     defaultTimeoutMs: resolved.timeoutMs,
     maxTimeoutMs: resolved.maxTimeoutMs,
     maxBodySizeBytes: resolved.maxBodySizeBytes,
@@ -187,23 +237,18 @@ export async function startProxy(
   const pageSession =
     resolved.token === undefined ? undefined : createStatusPageSession(resolved.token);
 
-  const statusBody = () => ({
-    agents: endpoints.length,
-    uptime_seconds: Math.round(performance.now() - startedAt) / 1000,
-    endpoints: endpoints.map(({ host, port, tags }, index) => ({
-      index,
-      host,
-      port,
-      tags,
-      ...(targets[index] as ForwardTarget).stats.toJSON(),
-    })),
-    in_flight: limiter.active,
-    queued: limiter.queued,
-    connector_limit: limiter.limit,
-    timeout_seconds: resolved.timeoutMs / 1000,
-    // With --workers, each worker answers for itself: its own counters and limit.
-    ...(resolved.clusterWorker === undefined
-      ? {}
+  const statusSource = {
+    targets,
+    limiter,
+    metrics,
+    uptimeSeconds,
+    timeoutMs: resolved.timeoutMs,
+    healthChecks: health.enabled,
+  };
+  // With --workers, each worker answers for itself: its own counters and limit.
+  const workerBody =
+    resolved.clusterWorker === undefined
+      ? undefined
       : {
           worker: {
             index: resolved.clusterWorker.index,
@@ -211,23 +256,37 @@ export async function startProxy(
             pid: process.pid,
             counters: 'this worker only',
           },
-        }),
-  });
+        };
+  const statusBody = () =>
+    workerBody === undefined
+      ? buildStatus(statusSource)
+      : { ...buildStatus(statusSource), ...workerBody };
 
+  const allowGet = (request: IncomingMessage, response: ServerResponse, path: string): boolean => {
+    if (request.method === 'GET' || request.method === 'HEAD') return true;
+    sendJsonError(response, 405, `method ${request.method} not allowed on ${path} (use GET)`, [
+      'allow',
+      'GET, HEAD',
+    ]);
+    return false;
+  };
   const answerLocal = (
     request: IncomingMessage,
     response: ServerResponse,
     path: string,
     body: () => unknown,
   ): void => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      sendJsonError(response, 405, `method ${request.method} not allowed on ${path} (use GET)`, [
-        'allow',
-        'GET, HEAD',
-      ]);
-      return;
-    }
-    sendJson(response, 200, body());
+    if (allowGet(request, response, path)) sendJson(response, 200, body());
+  };
+  const answerMetrics = (request: IncomingMessage, response: ServerResponse): void => {
+    if (!allowGet(request, response, '/metrics')) return;
+    metrics.render().then(
+      (text) => sendText(response, 200, metrics.contentType, text),
+      (error: unknown) => {
+        logger.error(`cannot render /metrics: ${String(error)}`);
+        sendJsonError(response, 500, 'cannot render the metrics');
+      },
+    );
   };
 
   const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
@@ -237,7 +296,7 @@ export async function startProxy(
       return;
     }
     if (refuseOverLimit(request, response, resolved)) return;
-    const route = routeRequest(request.url ?? '/', targets.length);
+    const route = routeRequest(request.url ?? '/', targets.all.length);
     let session: StatusPageSession | undefined;
     if (
       tokenCheck !== undefined &&
@@ -263,13 +322,10 @@ export async function startProxy(
         answerStatusPage(request, response, session, logger);
         return;
       case 'agent':
-        forwardRequest(
-          context,
-          targets[route.index] as ForwardTarget,
-          request,
-          response,
-          route.path,
-        );
+        forwardRequest(context, targets.all[route.index]!, request, response, route.path);
+        return;
+      case 'pooled':
+        forwardPooledRequest(context, targets, request, response, route.path);
         return;
       case 'health':
         answerLocal(request, response, '/health', () => ({ status: 'ok' }));
@@ -280,6 +336,9 @@ export async function startProxy(
       case 'hosts':
         answerLocal(request, response, '/hosts', () => hostsBody);
         return;
+      case 'metrics':
+        answerMetrics(request, response);
+        return;
       case 'bad-index':
         sendJsonError(response, 400, route.message);
         return;
@@ -287,7 +346,7 @@ export async function startProxy(
         sendJsonError(
           response,
           404,
-          'not found: the routes are / (status page), /health, /status, /hosts and /agent/{index}/{path}',
+          'not found: the routes are / (status page), /health, /status, /hosts, /metrics, /agent/{index}/{path} and /v1/{path}',
         );
     }
   };
@@ -305,6 +364,7 @@ export async function startProxy(
     });
   } catch (error) {
     await dispatcher.destroy();
+    await health.close();
     throw listenError(error as NodeJS.ErrnoException, resolved.host, resolved.port);
   }
   const port = (server.address() as AddressInfo).port;
@@ -313,10 +373,28 @@ export async function startProxy(
   logger.info(`Proxy started — listening on ${host}:${port} with ${endpoints.length} agent(s)`);
   if (tokenCheck === undefined && !isLoopback(host)) {
     logger.warning(
-      `No proxy token set and listening on ${host}: anyone who can reach port ${port} can use every agent. ` +
-        `To close it, bind to loopback with --host 127.0.0.1 (SSH tunnels still work) or require a token with --token or ${PROXY_TOKEN_ENV_VAR}.`,
+      `No proxy token set and listening on ${host}: anyone who can reach port ${port} can use every agent (${endpoints.length}) — any host on this machine's networks, and every user logged in to it. ` +
+        `To close it, require a token with --token or ${PROXY_TOKEN_ENV_VAR} (clients send "Proxy-Authorization: Bearer <token>"), ` +
+        `or bind to loopback with --host 127.0.0.1 (SSH tunnels still work; other users of this machine can still connect).`,
     );
   }
+  health.start();
+
+  const reloader = new HostfileReloader({
+    hostfile: resolved.hostfile,
+    watch: resolved.watchHostfile,
+    logger,
+    metrics,
+    current: () => endpoints,
+    apply: (next) => {
+      const changes = targets.replace(next);
+      endpoints = next;
+      hostsBody = hostsBodyOf(next);
+      // New agents are unknown: probe them now rather than at the next round.
+      if (changes.added > 0) void health.checkNow();
+      return changes;
+    },
+  });
 
   let closePromise: Promise<void> | undefined;
   let endGrace: (() => void) | undefined;
@@ -327,6 +405,8 @@ export async function startProxy(
     }
     closePromise = (async () => {
       closing = true;
+      reloader.close();
+      const healthClosed = health.close();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       if (openExchanges > 0) {
         await new Promise<void>((resolve) => {
@@ -348,6 +428,7 @@ export async function startProxy(
       server.closeAllConnections();
       await serverClosed;
       await dispatcher.destroy();
+      await healthClosed;
       logger.info('Proxy shut down');
     })();
     return closePromise;
@@ -357,7 +438,11 @@ export async function startProxy(
     url: `http://${connectHost(host)}:${port}`,
     host,
     port,
-    endpoints,
+    get endpoints() {
+      return endpoints;
+    },
+    reload: (next) => reloader.reload(next),
+    checkHealth: () => health.checkNow(),
     close,
     [Symbol.asyncDispose]: () => close(),
   };

@@ -1,13 +1,20 @@
 /**
  * Path-prefix routing: `/agent/{index}/{path}` goes to hostfile line `index`, with
  * `/{path}` and the query string kept byte for byte (no decoding of `%2F`, no
- * resolution of `..`): the request target is cut, never parsed as a URL. The proxy's
- * own routes are `/` (the status page), `/health`, `/status` and `/hosts`.
+ * resolution of `..`): the request target is cut, never parsed as a URL. `/v1` and
+ * everything under it goes to an agent the proxy picks (pooled). The proxy's own
+ * routes are `/` (the status page), `/health`, `/status`, `/hosts` and `/metrics`.
  */
 
 /** A request for one of the proxy's own routes. */
 export interface LocalRoute {
-  readonly kind: 'page' | 'health' | 'status' | 'hosts' | 'not-found';
+  readonly kind: 'page' | 'health' | 'status' | 'hosts' | 'metrics' | 'not-found';
+}
+
+/** A request for an agent of the proxy's choosing, forwarded at `path` (the request target). */
+export interface PooledRoute {
+  readonly kind: 'pooled';
+  readonly path: string;
 }
 
 /** A request to forward to agent `index`, at `path` (starts with `/`, query included). */
@@ -24,15 +31,17 @@ export interface BadIndexRoute {
 }
 
 /** Where a request goes. */
-export type Route = LocalRoute | AgentRoute | BadIndexRoute;
+export type Route = LocalRoute | AgentRoute | PooledRoute | BadIndexRoute;
 
 const PAGE: LocalRoute = { kind: 'page' };
 const HEALTH: LocalRoute = { kind: 'health' };
 const STATUS: LocalRoute = { kind: 'status' };
 const HOSTS: LocalRoute = { kind: 'hosts' };
+const METRICS: LocalRoute = { kind: 'metrics' };
 const NOT_FOUND: LocalRoute = { kind: 'not-found' };
 
 const AGENT_PREFIX = '/agent/';
+const POOLED_PREFIX = '/v1';
 const SLASH = 0x2f;
 const QUESTION_MARK = 0x3f;
 const DIGIT_ZERO = 0x30;
@@ -89,6 +98,13 @@ function routeAgent(url: string, agentCount: number): Route {
  */
 export function routeRequest(url: string, agentCount: number): Route {
   if (url.startsWith(AGENT_PREFIX)) return routeAgent(url, agentCount);
+  if (url.startsWith(POOLED_PREFIX)) {
+    const next = url.charCodeAt(POOLED_PREFIX.length);
+    // `/v1`, `/v1/...` or `/v1?...`, not `/v10`.
+    if (Number.isNaN(next) || next === SLASH || next === QUESTION_MARK) {
+      return { kind: 'pooled', path: url };
+    }
+  }
   const queryStart = url.indexOf('?');
   const path = queryStart < 0 ? url : url.slice(0, queryStart);
   switch (path) {
@@ -100,6 +116,8 @@ export function routeRequest(url: string, agentCount: number): Route {
       return STATUS;
     case '/hosts':
       return HOSTS;
+    case '/metrics':
+      return METRICS;
     case '/agent':
       return badIndex('missing agent index: use /agent/{index}/{path}');
     default:

@@ -54,7 +54,9 @@ describe('aurora-swarm-proxy command line', { concurrency: true }, () => {
       const url = `http://127.0.0.1:${port}`;
       assert.deepEqual(JSON.parse((await send(url, '/health')).text), { status: 'ok' });
       assert.equal((await send(url, '/agent/3/v1/models')).status, 200);
-      assert.equal(swarm.agents[3]?.stats.requests, 1);
+      // The proxy's own health probes (GET /health) are not forwarded requests.
+      const forwarded = swarm.agents[3]?.requests.filter((request) => request.url !== '/health');
+      assert.equal(forwarded?.length, 1);
       proxy.child.kill('SIGTERM');
       assert.equal(await proxy.exited, 0);
       await proxy.waitForLine(/\[INFO\] aurora_swarm\.proxy: Proxy shut down$/);
@@ -155,6 +157,19 @@ describe('aurora-swarm-proxy command line', { concurrency: true }, () => {
       '--log-level',
       '--token',
       '--max-timeout',
+      '--health-interval',
+      '--health-timeout',
+      '--unhealthy-threshold',
+      '--healthy-threshold',
+      '--health-concurrency',
+      '--no-watch',
+      '--no-metrics-agent-label',
+      '/metrics',
+      '/v1/{path}',
+      'X-Agent-Tag',
+      'X-Session-Id',
+      'X-Agent-Index',
+      'SIGHUP',
       'AURORA_SWARM_HOSTFILE',
       'X-Timeout',
       '0.0.0.0',
@@ -258,7 +273,17 @@ describe('aurora-swarm-proxy graceful shutdown', { concurrency: true }, () => {
       const held: ServerResponse[] = [];
       const upstream = await startUpstream(t, (_request, response) => held.push(response));
       const hostfile = writeHostfile(t, `127.0.0.1\t${upstream.port}\n`);
-      const proxy = spawnProxy(t, ['-f', hostfile, '--host', '127.0.0.1', '-p', '0']);
+      // No health probes: this upstream holds every request it gets.
+      const proxy = spawnProxy(t, [
+        '-f',
+        hostfile,
+        '--host',
+        '127.0.0.1',
+        '-p',
+        '0',
+        '--health-interval',
+        '0',
+      ]);
       const url = await proxyUrlOf(proxy);
       const arrived = once(upstream.events, 'request');
       const inFlight = send(url, '/agent/0/v1/chat/completions', { method: 'POST', body: '{}' });
@@ -290,6 +315,8 @@ describe('aurora-swarm-proxy graceful shutdown', { concurrency: true }, () => {
         '0',
         '--shutdown-grace',
         '0.2',
+        '--health-interval',
+        '0',
       ]);
       const url = await proxyUrlOf(proxy);
       const arrived = once(upstream.events, 'request');

@@ -22,10 +22,15 @@ describe('aurora-swarm status', { concurrency: true }, () => {
     assert.equal(await runAuroraSwarm(['status', '--proxy', proxy.url], run.io), 0);
     const lines = run.stdout().trimEnd().split('\n');
     assert.match(lines[0] ?? '', /^proxy http:\/\/127\.0\.0\.1:\d+: agents 2, up \d+s/);
-    assert.match(lines[2] ?? '', /^index\s+host\s+port\s+tags\s+in_flight\s+requests\s+errors/);
+    assert.match(
+      lines[2] ?? '',
+      /^index\s+host\s+port\s+tags\s+healthy\s+in_flight\s+requests\s+errors/,
+    );
     assert.match(
       lines[3] ?? '',
-      new RegExp(`^0\\s+127\\.0\\.0\\.1\\s+${swarm.agents[0]?.port}\\s+role=a\\s+0\\s+0\\s+0`),
+      new RegExp(
+        `^0\\s+127\\.0\\.0\\.1\\s+${swarm.agents[0]?.port}\\s+role=a\\s+yes\\s+0\\s+0\\s+0`,
+      ),
     );
     assert.match(lines[4] ?? '', /^1\s+127\.0\.0\.1\s+\d+\s+role=b/);
     assert.ok(!run.stdout().includes(String.fromCharCode(27)), 'no colour when not a terminal');

@@ -222,7 +222,8 @@ describe('commands in README.md and docs/', () => {
   test('every curl command succeeds against a real proxy in front of simulated agents', {
     timeout: 60_000,
   }, async (t) => {
-    const swarm = await startMockSwarm({ count: 4 });
+    // Tagged like the docs' examples (X-Agent-Tag: role=worker).
+    const swarm = await startMockSwarm({ count: 4, tags: () => ({ role: 'worker' }) });
     t.after(() => swarm.close());
     const proxy = await startTestProxy(t, swarm.endpoints);
     let ran = 0;

@@ -384,6 +384,23 @@ describe('oversized and slow requests', () => {
     },
   );
 
+  test(
+    'slowloris on /v1: a small body the proxy buffers for retries still gets 408 when it stalls',
+    SAFETY,
+    async (t) => {
+      const { swarm, proxy } = await setup(t);
+      const answer = await rawExchange(
+        proxy.port,
+        `POST /v1/completions HTTP/1.1\r\n${HEAD}Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"prompt":`,
+      );
+      assertRefused(answer, 408, 'stalled buffered body');
+      assert.match(answer.body, /sent nothing for 0\.5s \(--body-timeout\)/);
+      assert.ok(answer.closed || /connection: close/i.test(answer.text));
+      assert.equal(swarm.agents[0]!.stats.requests + swarm.agents[1]!.stats.requests, 0);
+      assert.equal((await send(proxy.url, '/v1/models')).status, 200);
+    },
+  );
+
   test('invalid X-Timeouts are 400 and never forwarded', SAFETY, async (t) => {
     const { proxy, forwarded } = await setup(t);
     for (const value of ['NaN', 'Infinity', '-1', '1e309', '0x10', '0b1', '1_000', '']) {

@@ -226,11 +226,23 @@ describe('proxy token', () => {
     t.after(() => swarm.close());
     const proxy = await startTestProxy(t, swarm.endpoints, { token: 's3cret-token' });
     assert.equal((await send(proxy.url, '/health')).status, 200);
-    for (const path of ['/status', '/hosts', '/agent/0/v1/models', '/agent/9/x', '/nope']) {
+    for (const path of [
+      '/status',
+      '/hosts',
+      '/metrics',
+      '/agent/0/v1/models',
+      '/agent/9/x',
+      '/v1/models',
+      '/v1',
+      '/nope',
+    ]) {
       const response = await send(proxy.url, path);
       assert.equal(response.status, 401, path);
+      assert.equal(response.headers['www-authenticate'], 'Bearer realm="aurora-swarm-proxy"');
       assert.equal(typeof (JSON.parse(response.text) as { error: unknown }).error, 'string');
     }
+    const post = await send(proxy.url, '/v1/chat/completions', { method: 'POST', body: '{}' });
+    assert.equal(post.status, 401);
     for (const wrong of [
       'Bearer wrong',
       'Bearer s3cret-token-and-more',
@@ -257,6 +269,24 @@ describe('proxy token', () => {
       headers: [['Proxy-Authorization', 'bearer s3cret-token']],
     });
     assert.equal(statusResponse.status, 200, 'the scheme is case-insensitive');
+    for (const path of ['/metrics', '/hosts']) {
+      const response = await send(proxy.url, path, {
+        headers: [['Proxy-Authorization', 'Bearer s3cret-token']],
+      });
+      assert.equal(response.status, 200, path);
+    }
+    const pooled = await send(proxy.url, '/v1/models', {
+      headers: [
+        ['Proxy-Authorization', 'Bearer s3cret-token'],
+        ['Authorization', 'Bearer vllm-key'],
+      ],
+    });
+    assert.equal(pooled.status, 200);
+    assert.equal(pooled.headers['x-agent-index'], '0');
+    const pooledRecorded = swarm.agents[0]!.requests.at(-1);
+    assert.equal(pooledRecorded?.url, '/v1/models');
+    assert.equal(pooledRecorded?.headers['proxy-authorization'], undefined);
+    assert.equal(pooledRecorded?.headers.authorization, 'Bearer vllm-key');
   });
 
   test('the startup warns when bound beyond loopback without a token, not otherwise', async (t) => {
@@ -267,9 +297,11 @@ describe('proxy token', () => {
       open0.logLines.some(
         (line) =>
           line.includes('[WARNING]') &&
-          line.includes('anyone who can reach port') &&
+          line.includes(`anyone who can reach port ${open0.port} can use every agent (1)`) &&
+          line.includes('every user logged in to it') &&
           line.includes('--host 127.0.0.1') &&
-          line.includes('--token'),
+          line.includes('--token') &&
+          line.includes('AURORA_SWARM_PROXY_TOKEN'),
       ),
     );
     const closed = await startTestProxy(t, swarm.endpoints, { host: '0.0.0.0', token: 't' });

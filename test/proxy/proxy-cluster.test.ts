@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { startMockSwarm } from '../../src/mock/mock-swarm.js';
 import { resolveProxyWorkers, workerLogSink } from '../../src/proxy/proxy-cluster.js';
@@ -121,4 +122,34 @@ test('worker log lines name the worker; its own startup line is left to the prim
   assert.deepEqual(lines, [
     '2025-01-15 10:00:01 [WARNING] aurora_swarm.proxy: [worker 2/3] agent 1 failed\n',
   ]);
+});
+
+test('--workers 2: SIGHUP to the primary makes every worker reload the hostfile', {
+  timeout: 30_000,
+}, async (t) => {
+  const swarm = await startMockSwarm({ count: 2 });
+  t.after(() => swarm.close());
+  const [first, second] = swarm.endpoints;
+  const hostfile = writeHostfile(t, `127.0.0.1\t${first!.port}\n`);
+  const proxy = spawnProxy(t, [
+    '--workers',
+    '2',
+    '--hostfile',
+    hostfile,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--no-watch',
+    '--health-interval',
+    '0',
+  ]);
+  await proxy.waitForLine(/Proxy started/);
+  writeFileSync(hostfile, `127.0.0.1\t${second!.port}\n127.0.0.1\t${first!.port}\n`);
+  proxy.child.kill('SIGHUP');
+  await proxy.waitForLine(/Received SIGHUP: reloading the hostfile in 2 workers$/);
+  await proxy.waitForLine(/\[worker 1\/2\] Reloaded hostfile — 2 agent\(s\)/);
+  await proxy.waitForLine(/\[worker 2\/2\] Reloaded hostfile — 2 agent\(s\)/);
+  proxy.child.kill('SIGTERM');
+  assert.equal(await proxy.exited, 0);
 });

@@ -82,6 +82,49 @@ describe('resolveProxyOptions', () => {
     );
   });
 
+  test('health, reload and metrics options: defaults, flag text and bad values', () => {
+    const defaults = resolveProxyOptions({ hostfile: 'h' }, {});
+    assert.equal(defaults.healthIntervalMs, 10_000);
+    assert.equal(defaults.healthTimeoutMs, 2_000);
+    assert.equal(defaults.unhealthyThreshold, 2);
+    assert.equal(defaults.healthyThreshold, 1);
+    assert.equal(defaults.healthConcurrency, 64);
+    assert.equal(defaults.watchHostfile, true);
+    assert.equal(defaults.metricsAgentLabel, true);
+    const given = resolveProxyOptions(
+      {
+        hostfile: 'h',
+        healthIntervalSeconds: '0',
+        healthTimeoutSeconds: '0.5',
+        unhealthyThreshold: '3',
+        healthyThreshold: 2,
+        healthConcurrency: '8',
+        watchHostfile: false,
+        metricsAgentLabel: false,
+      },
+      {},
+    );
+    assert.equal(given.healthIntervalMs, 0);
+    assert.equal(given.healthTimeoutMs, 500);
+    assert.equal(given.unhealthyThreshold, 3);
+    assert.equal(given.healthyThreshold, 2);
+    assert.equal(given.healthConcurrency, 8);
+    assert.equal(given.watchHostfile, false);
+    assert.equal(given.metricsAgentLabel, false);
+    rejects({ healthIntervalSeconds: '-1' }, /"-1" for --health-interval: expected a non-negative/);
+    rejects({ healthTimeoutSeconds: '0' }, /"0" for --health-timeout: expected a positive/);
+    rejects(
+      { unhealthyThreshold: '0' },
+      /"0" for --unhealthy-threshold: expected an integer from 1/,
+    );
+    rejects({ healthyThreshold: 'x' }, /"x" for --healthy-threshold/);
+    rejects({ healthConcurrency: '0' }, /"0" for --health-concurrency/);
+    rejects(
+      { watchHostfile: 'no' as unknown as boolean },
+      /"no" for watchHostfile: expected true or false/,
+    );
+  });
+
   test('never mutates its input', () => {
     const options = Object.freeze({ hostfile: 'h', port: '1' });
     resolveProxyOptions(options, {});

@@ -82,6 +82,68 @@ describe('proxy routes', () => {
     assert.deepEqual(third?.tags, { role: 'critic' });
   });
 
+  test('GET /status has every field the status page reads', async (t) => {
+    const swarm = await startMockSwarm({ count: 2 });
+    t.after(() => swarm.close());
+    const proxy = await startTestProxy(t, swarm.endpoints, { healthIntervalSeconds: 3600 });
+    await proxy.checkHealth();
+    await send(proxy.url, '/agent/0/v1/models');
+    await swarm.agents[1]!.stop();
+    await send(proxy.url, '/agent/1/v1/models');
+    const status = JSON.parse((await send(proxy.url, '/status')).text) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(status).sort(), [
+      'agents',
+      'connector_limit',
+      'endpoints',
+      'health_checks',
+      'healthy_agents',
+      'in_flight',
+      'queued',
+      'requests_total',
+      'timeout_seconds',
+      'uptime_seconds',
+    ]);
+    assert.equal(status.agents, 2);
+    assert.equal(status.healthy_agents, 2);
+    assert.equal(status.requests_total, 2);
+    assert.equal(status.in_flight, 0);
+    assert.equal(status.queued, 0);
+    assert.equal(typeof status.uptime_seconds, 'number');
+    const [served, failed] = status.endpoints as Array<Record<string, unknown>>;
+    assert.deepEqual(Object.keys(served ?? {}).sort(), [
+      'client_aborts',
+      'errors',
+      'healthy',
+      'host',
+      'in_flight',
+      'index',
+      'last_error',
+      'last_error_at',
+      'latency_ms',
+      'port',
+      'requests',
+      'tags',
+      'ttfb_ms',
+    ]);
+    assert.equal(served?.healthy, true);
+    assert.equal(served?.last_error, null);
+    assert.equal(served?.last_error_at, null);
+    for (const key of ['latency_ms', 'ttfb_ms']) {
+      const percentiles = served?.[key] as { p50: number; p90: number; p99: number };
+      assert.deepEqual(Object.keys(percentiles), ['p50', 'p90', 'p99'], key);
+      assert.ok(
+        percentiles.p50 >= 0 &&
+          percentiles.p50 <= percentiles.p90 &&
+          percentiles.p90 <= percentiles.p99,
+      );
+    }
+    assert.equal(failed?.latency_ms, null);
+    assert.equal(failed?.ttfb_ms, null);
+    assert.equal(failed?.errors, 1);
+    assert.equal(failed?.last_error, `cannot connect to 127.0.0.1:${swarm.agents[1]!.port}`);
+    assert.match(String(failed?.last_error_at), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+  });
+
   test('GET /hosts lists host, port and tags in hostfile order', async (t) => {
     const swarm = await startMockSwarm({ count: 2, tags: () => ({ node: 'aurora-0003' }) });
     t.after(() => swarm.close());
@@ -121,7 +183,7 @@ describe('proxy routes', () => {
     const swarm = await startMockSwarm({ count: 1 });
     t.after(() => swarm.close());
     const proxy = await startTestProxy(t, swarm.endpoints);
-    for (const path of ['/nope', '/v1/models', '/healthz', '/index.html']) {
+    for (const path of ['/nope', '/v10/models', '/agents', '/healthz', '/index.html']) {
       const response = await send(proxy.url, path);
       assert.equal(response.status, 404, path);
       assert.equal(typeof (JSON.parse(response.text) as { error: unknown }).error, 'string');

@@ -72,26 +72,57 @@ export async function startUpstream(
   return upstream;
 }
 
-/** Start the proxy in-process on 127.0.0.1:0; its log lines are collected in `logLines`. */
+/**
+ * Start the proxy in-process on 127.0.0.1:0; its log lines are collected in `logLines`.
+ * Health probing is off unless `options` turn it on, so that scripted upstreams see
+ * only the requests a test sends.
+ */
 export async function startTestProxy(
   t: TestContext,
   endpoints: readonly AgentEndpoint[],
   options: ProxyOptions = {},
-): Promise<RunningProxy & { logLines: string[] }> {
+): Promise<TestProxy> {
   const logLines: string[] = [];
+  const logged = new EventEmitter();
   const proxy = await startProxy(
     {
       endpoints,
       host: '127.0.0.1',
       port: 0,
-      logSink: (line) => logLines.push(line),
+      logSink: (line) => {
+        logLines.push(line);
+        logged.emit('line', line);
+      },
       shutdownGraceSeconds: 0,
+      healthIntervalSeconds: 0,
       ...options,
     },
     {},
   );
   t.after(() => proxy.close(0));
-  return Object.assign(proxy, { logLines });
+  return Object.assign(proxy, {
+    logLines,
+    waitForLog: (pattern: RegExp, after = 0) => {
+      const seen = logLines.slice(after).find((line) => pattern.test(line));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise<string>((resolve) => {
+        const onLine = (line: string) => {
+          if (!pattern.test(line)) return;
+          logged.off('line', onLine);
+          resolve(line);
+        };
+        logged.on('line', onLine);
+      });
+    },
+  });
+}
+
+/** An in-process proxy with its log. */
+export interface TestProxy extends RunningProxy {
+  /** Every log line so far. */
+  readonly logLines: string[];
+  /** Resolves with the first log line matching `pattern` among lines `after` and later (seen or future). */
+  waitForLog(pattern: RegExp, after?: number): Promise<string>;
 }
 
 /** A finished response: status, headers (lower-case and raw), body. */
@@ -306,7 +337,9 @@ export function spawnProxy(
     }
   });
   const exited = new Promise<number | null>((resolve) => {
-    child.on('exit', (code) => {
+    // 'close', not 'exit': it comes after stdout and stderr are drained, so a long
+    // --help is read whole.
+    child.on('close', (code) => {
       if (pending !== '') {
         stderrLines.push(pending);
         lines.emit('line', pending);

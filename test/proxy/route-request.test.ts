@@ -3,6 +3,17 @@ import { describe, test } from 'node:test';
 import { routeRequest } from '../../src/proxy/route-request.js';
 
 describe('routeRequest', () => {
+  test('/v1 and everything under it is pooled, forwarded at the same path; /metrics is local', () => {
+    for (const url of ['/v1', '/v1/', '/v1/chat/completions', '/v1/models?x=%2F', '/v1?x=1']) {
+      assert.deepEqual(routeRequest(url, 4), { kind: 'pooled', path: url }, url);
+    }
+    for (const url of ['/v10/models', '/v1x', '/V1/models', '/v2/models']) {
+      assert.deepEqual(routeRequest(url, 4), { kind: 'not-found' }, url);
+    }
+    assert.deepEqual(routeRequest('/metrics', 4), { kind: 'metrics' });
+    assert.deepEqual(routeRequest('/metrics?name[]=x', 4), { kind: 'metrics' });
+  });
+
   test('routes the usage guide table rows by path prefix', () => {
     assert.deepEqual(routeRequest('/agent/0/v1/chat/completions', 43), {
       kind: 'agent',

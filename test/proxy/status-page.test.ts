@@ -120,7 +120,11 @@ describe('status page in headless Chromium', { skip }, () => {
       tags: (index) => (index === 2 ? { role: 'critic' } : undefined),
     });
     t.after(() => swarm.close());
-    const proxy = await startTestProxy(t, swarm.endpoints);
+    // Health checks on (no round during the test): one refused request marks an agent down.
+    const proxy = await startTestProxy(t, swarm.endpoints, {
+      healthIntervalSeconds: 3600,
+      unhealthyThreshold: 1,
+    });
     const opened = await openPage(t, proxy.url);
     const { page } = opened;
     await page.goto(`${proxy.url}/${REFRESH}`);

@@ -3,6 +3,7 @@ import { InvalidOptionError } from '../../errors.js';
 import { parseHostfile } from '../../hostfile/read-hostfile.js';
 import {
   DEFAULT_PROXY_WORKERS,
+  onPrimaryReloadRequest,
   onPrimaryShutdownRequest,
   proxyWorkerIdentity,
   type RunningProxyCluster,
@@ -21,11 +22,16 @@ import {
 import { formatLogLine, ProxyLogger, parseLogLevel } from '../../proxy/proxy-logger.js';
 import {
   DEFAULT_CONNECTOR_LIMIT,
+  DEFAULT_HEALTH_CONCURRENCY,
+  DEFAULT_HEALTH_INTERVAL_SECONDS,
+  DEFAULT_HEALTH_TIMEOUT_SECONDS,
+  DEFAULT_HEALTHY_THRESHOLD,
   DEFAULT_LOG_LEVEL,
   DEFAULT_PROXY_HOST,
   DEFAULT_PROXY_PORT,
   DEFAULT_SHUTDOWN_GRACE_SECONDS,
   DEFAULT_TIMEOUT_SECONDS,
+  DEFAULT_UNHEALTHY_THRESHOLD,
   HOSTFILE_ENV_VAR,
   PROXY_TOKEN_ENV_VAR,
   resolveProxyOptions,
@@ -50,23 +56,39 @@ interface ProxyFlags {
   maxBodySize?: string;
   headersTimeout?: string;
   bodyTimeout?: string;
+  healthInterval: string | number;
+  healthTimeout: string | number;
+  unhealthyThreshold: string | number;
+  healthyThreshold: string | number;
+  healthConcurrency: string | number;
+  watch: boolean;
+  metricsAgentLabel: boolean;
   workers: string | number;
 }
 
 const HELP_AFTER = `
 Routes:
   GET  /health                   {"status": "ok"} (never needs the token)
-  GET  /status                   agent count, uptime, endpoints with per-agent counters
+  GET  /status                   agents, health, load, errors and latency percentiles (JSON)
   GET  /hosts                    the hostfile's agents as {"hosts": [{host, port, tags}]}
+  GET  /metrics                  Prometheus metrics
   ANY  /agent/{index}/{path}     forwarded to http://host:port/{path} of hostfile line {index}
+                                 (even when that agent is unhealthy)
+  ANY  /v1/{path}                forwarded to /v1/{path} of a healthy agent chosen by the proxy:
+                                 the least busy of two random ones; "X-Agent-Tag: key=value"
+                                 restricts the choice, "X-Session-Id: <id>" pins a session to
+                                 one agent; the answer names it in X-Agent-Index
 
 Per request, the X-Timeout header (seconds) overrides --timeout.
+The hostfile is reloaded when it changes and on SIGHUP (kill -HUP <pid>).
 
 Examples:
   $ aurora-swarm-proxy --hostfile hostfile.txt
   $ AURORA_SWARM_HOSTFILE=hostfile.txt aurora-swarm-proxy --host 127.0.0.1 --port 9090
   $ ssh -fNL 9090:localhost:9090 user@hpc-login-node     # on your laptop
   $ curl http://localhost:9090/agent/0/v1/models
+  $ curl http://localhost:9090/v1/chat/completions -H 'Content-Type: application/json' \
+      -d '{"model": "my-model", "messages": [{"role": "user", "content": "Hi"}]}'
 
 Documentation: docs/proxy.md`;
 
@@ -98,6 +120,13 @@ function proxyOptionsFrom(flags: ProxyFlags) {
     maxBodySizeBytes: flags.maxBodySize,
     headersTimeoutSeconds: flags.headersTimeout,
     bodyIdleTimeoutSeconds: flags.bodyTimeout,
+    healthIntervalSeconds: flags.healthInterval,
+    healthTimeoutSeconds: flags.healthTimeout,
+    unhealthyThreshold: flags.unhealthyThreshold,
+    healthyThreshold: flags.healthyThreshold,
+    healthConcurrency: flags.healthConcurrency,
+    watchHostfile: flags.watch,
+    metricsAgentLabel: flags.metricsAgentLabel,
   };
 }
 
@@ -125,6 +154,12 @@ async function runProxyPrimary(flags: ProxyFlags, io: CliIo, workers: number): P
     }
   };
   const stopListening = io.onSignal(onSignal);
+  // Every worker watches the hostfile itself; SIGHUP is relayed to them all.
+  const stopReloadListening = io.onReloadSignal?.(() => {
+    if (running === undefined || signalCount > 0) return;
+    logger.info(`Received SIGHUP: reloading the hostfile in ${workers} workers`);
+    running.reload();
+  });
   try {
     let shutdownGraceMs: number;
     let host: string;
@@ -145,6 +180,7 @@ async function runProxyPrimary(flags: ProxyFlags, io: CliIo, workers: number): P
     return await running.exited;
   } finally {
     stopListening();
+    stopReloadListening?.();
   }
 }
 
@@ -171,10 +207,20 @@ async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
   // with the default action; it is acted upon once the proxy is up.
   let earlySignal: NodeJS.Signals | undefined;
   let stopPrimaryRequests: (() => void) | undefined;
+  let stopPrimaryReloads: (() => void) | undefined;
   const stopListening = io.onSignal((signal) => {
     if (onShutdownSignal === undefined) earlySignal ??= signal;
     else onShutdownSignal(signal);
   });
+  const reload = (reason: string) => {
+    if (proxy === undefined || signalCount > 0) return;
+    logger.info(`${reason}: reloading the hostfile`);
+    // reload() logs the outcome, a rejection included.
+    proxy.reload().catch(() => undefined);
+  };
+  // Also before starting: SIGHUP's default action would kill the process. During
+  // startup it is moot (the hostfile is being read anyway).
+  const stopReloadListening = io.onReloadSignal?.(() => reload('Received SIGHUP'));
   try {
     try {
       proxy = await startProxy(
@@ -209,6 +255,7 @@ async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
           if (now) void running.close(0);
           else running.close().then(resolve, resolve);
         });
+        stopPrimaryReloads = onPrimaryReloadRequest(() => reload('Asked by the primary'));
         reportWorkerListening(running.port, running.endpoints.length);
       }
       if (earlySignal !== undefined) onShutdownSignal(earlySignal);
@@ -216,7 +263,9 @@ async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
     return 0;
   } finally {
     stopListening();
+    stopReloadListening?.();
     stopPrimaryRequests?.();
+    stopPrimaryReloads?.();
   }
 }
 
@@ -299,6 +348,43 @@ export function createProxyCommand(io: CliIo, outcome: CliOutcome, name = 'proxy
         '-w, --workers <count>',
         'worker processes sharing the port (node:cluster), to use more than one core; /status counters are per worker',
       ).default(DEFAULT_PROXY_WORKERS),
+    )
+    .addOption(
+      new Option(
+        '--health-interval <seconds>',
+        'seconds between health probe rounds (GET /health of every agent); 0 turns health checking off (every agent then counts as healthy)',
+      ).default(DEFAULT_HEALTH_INTERVAL_SECONDS),
+    )
+    .addOption(
+      new Option(
+        '--health-timeout <seconds>',
+        'most seconds one health probe may take, connection included',
+      ).default(DEFAULT_HEALTH_TIMEOUT_SECONDS),
+    )
+    .addOption(
+      new Option(
+        '--unhealthy-threshold <count>',
+        'consecutive failures (probes, or requests that cannot connect) that take an agent out of the /v1 pool',
+      ).default(DEFAULT_UNHEALTHY_THRESHOLD),
+    )
+    .addOption(
+      new Option(
+        '--healthy-threshold <count>',
+        'consecutive successful probes that bring an unhealthy agent back',
+      ).default(DEFAULT_HEALTHY_THRESHOLD),
+    )
+    .addOption(
+      new Option('--health-concurrency <count>', 'most health probes in flight at once').default(
+        DEFAULT_HEALTH_CONCURRENCY,
+      ),
+    )
+    .option(
+      '--no-watch',
+      'do not reload the hostfile when it changes on disk (SIGHUP still reloads it)',
+    )
+    .option(
+      '--no-metrics-agent-label',
+      'count requests in /metrics by status class only, without the agent label (fewer series for very large swarms)',
     )
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: ProxyFlags) => {
