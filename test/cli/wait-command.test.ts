@@ -1,6 +1,6 @@
 /** `aurora-swarm wait` against a partly dead swarm: stopped agents and hanging agents. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { runAuroraSwarm } from '../../src/cli/program.js';
@@ -26,7 +26,10 @@ describe('aurora-swarm wait', { concurrency: true }, () => {
     const swarm = await partlyDeadSwarm();
     t.after(() => swarm.close());
     const hostfile = writeHostfile(t, swarm.hostfileText);
-    const output = join(temporaryDirectory(t), 'ready.txt');
+    const directory = temporaryDirectory(t);
+    const output = join(directory, 'ready.txt');
+    // An older list is replaced whole (written aside, then renamed over it).
+    writeFileSync(output, 'stale\t1\n');
     const run = scriptedIo();
     const args = [
       'wait',
@@ -44,6 +47,7 @@ describe('aurora-swarm wait', { concurrency: true }, () => {
       (index) => `127.0.0.1\t${swarm.agents[index]?.port}\tnode=n${index}\n`,
     );
     assert.equal(readFileSync(output, 'utf8'), expected.join(''));
+    assert.deepEqual(readdirSync(directory), ['ready.txt'], 'no temporary file left behind');
     assert.match(
       run.stderrLines().at(-1) ?? '',
       /3 of 5 agent\(s\) ready \(target 3\); written to /,

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { formatHostfile } from '../../hostfile/format-hostfile.js';
 import { parseHostfile } from '../../hostfile/read-hostfile.js';
@@ -89,9 +89,14 @@ async function runWait(flags: WaitFlags, io: CliIo): Promise<number> {
     const text = formatHostfile(result.ready);
     if (flags.output === undefined) io.stdout(text);
     else {
+      // Written aside and renamed over the target, so a proxy watching the file
+      // never reloads a half-written list.
+      const temporaryPath = `${flags.output}.tmp-${process.pid}`;
       try {
-        await writeFile(flags.output, text);
+        await writeFile(temporaryPath, text);
+        await rename(temporaryPath, flags.output);
       } catch (error) {
+        await rm(temporaryPath, { force: true });
         throw new CliError(`cannot write ${flags.output}: ${(error as Error).message}`);
       }
     }
