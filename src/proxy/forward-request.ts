@@ -32,7 +32,11 @@ import {
   sendJsonError,
   upstreamTimeoutMessage,
 } from './gateway-error.js';
-import { guardRequestBody, type RequestBodyLimitHandler } from './guarded-request-body.js';
+import {
+  guardRequestBody,
+  type RequestBodyLimitHandler,
+  watchDeclaredBody,
+} from './guarded-request-body.js';
 import type { HealthMonitor } from './health-monitor.js';
 import {
   buildClientResponseHeaders,
@@ -123,6 +127,7 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
   #clientPaused = false;
   #drainListening = false;
   #bodyStarted = false;
+  #stopBodyWatch: (() => void) | undefined;
   #statusCode = 0;
 
   constructor(
@@ -148,21 +153,34 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
       path,
       method: request.method as Dispatcher.HttpMethod,
       headers,
-      // A client's streamed body is read under the size cap and idle timeout (undici
-      // streams any async iterable; its type lists only Readable). A replayable body
-      // was already read whole, under the same limits.
-      body:
-        body === null || Buffer.isBuffer(body)
-          ? body
-          : (guardRequestBody(
-              body,
-              context.maxBodySizeBytes,
-              context.bodyIdleTimeoutMs,
-              this,
-            ) as unknown as Readable),
+      body: this.#guardBody(body, context),
     };
     context.onExchangeOpened();
     response.once('close', this.#onClientClose);
+  }
+
+  /**
+   * The body undici sends, under the size cap and idle timeout. A replayable body was
+   * already read whole under the same limits; a declared length was checked against
+   * the cap on arrival, so the stream goes as it is, watched by one timer; a chunked
+   * body is counted as it passes (undici streams any async iterable, though its type
+   * lists only Readable).
+   */
+  #guardBody(
+    body: IncomingMessage | Buffer | null,
+    context: ForwardContext,
+  ): Readable | Buffer | null {
+    if (body === null || Buffer.isBuffer(body)) return body;
+    if (body.headers['content-length'] !== undefined) {
+      this.#stopBodyWatch = watchDeclaredBody(body, context.bodyIdleTimeoutMs, this);
+      return body;
+    }
+    return guardRequestBody(
+      body,
+      context.maxBodySizeBytes,
+      context.bodyIdleTimeoutMs,
+      this,
+    ) as unknown as Readable;
   }
 
   /** Send the request upstream; the caller holds a connector slot for it. */
@@ -454,6 +472,7 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
   #settle(): void {
     this.#state = DONE;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#stopBodyWatch?.();
   }
 
   /** undici is finished with the request (ended or failed): give the slot back. */
@@ -461,6 +480,7 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
     if (!this.#holdsSlot) return;
     this.#holdsSlot = false;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#stopBodyWatch?.();
     this.#target.stats.inFlight--;
     this.#context.limiter.release();
   }

@@ -15,6 +15,7 @@ import {
   send,
   spawnProxy,
   startTestProxy,
+  startUpstream,
   writeHostfile,
 } from '../proxy/proxy-test-helpers.js';
 import { rawExchange } from './fault-helpers.js';
@@ -80,6 +81,33 @@ describe('limit options', () => {
 });
 
 describe('limits at work', () => {
+  test(
+    '--body-timeout counts the client only: an agent slow to read a large declared body does not trip it',
+    SAFETY,
+    async (t) => {
+      const size = 16 * 1024 * 1024; // more than the socket buffers hold: undici must wait
+      let received = 0;
+      const upstream = await startUpstream(t, (request, response) => {
+        // Read nothing until three body timeouts have passed, then everything.
+        request.pause();
+        setTimeout(() => {
+          request.on('data', (chunk: Buffer) => {
+            received += chunk.length;
+          });
+          request.on('end', () => response.end(`got ${received}`));
+          request.resume();
+        }, 600);
+      });
+      const proxy = await startTestProxy(t, [upstream.endpoint], { bodyIdleTimeoutSeconds: 0.2 });
+      const answer = await send(proxy.url, '/agent/0/upload', {
+        method: 'POST',
+        body: Buffer.alloc(size, 120).toString('latin1'),
+      });
+      assert.equal(answer.status, 200, answer.text);
+      assert.equal(answer.text, `got ${size}`);
+    },
+  );
+
   test(
     '--max-connections: connections beyond the cap are closed; a freed slot is usable again',
     SAFETY,
