@@ -8,7 +8,7 @@
  *
  *   node dist/examples/semantic-entropy.js [--hostfile hostfile.txt] [--threshold 0.9]
  */
-import { broadcast, scatterGatherEmbeddings, semanticEntropy } from '../src/index.js';
+import { broadcast, scatterGatherEmbeddings, semanticEntropyDetails } from '../src/index.js';
 import { argumentValue, openExampleSwarm } from './example-swarm.js';
 
 const question =
@@ -47,7 +47,9 @@ try {
     console.log('No answers to measure.');
     process.exitCode = 1;
   } else {
-    const { entropy, clusters, clusterSizes } = semanticEntropy(vectors, { similarityThreshold });
+    const { entropy, clusters, clusterSizes } = semanticEntropyDetails(vectors, {
+      similarityThreshold,
+    });
     clusterSizes.forEach((size, label) => {
       const example = texts[clusters.indexOf(label)];
       console.log(`  cluster ${label}: ${size} answer(s), e.g. "${example}"`);

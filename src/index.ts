@@ -257,6 +257,7 @@ export {
   type KernelLanguageEntropyResult,
   type KernelName,
   kernelLanguageEntropy,
+  kernelLanguageEntropyDetails,
 } from './uq/kernel-language-entropy.js';
 export { loadProbe, saveProbe } from './uq/probe-file.js';
 export {
@@ -272,4 +273,5 @@ export {
   type SemanticEntropyOptions,
   type SemanticEntropyResult,
   semanticEntropy,
+  semanticEntropyDetails,
 } from './uq/semantic-entropy.js';

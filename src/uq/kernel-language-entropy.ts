@@ -48,9 +48,24 @@ export interface KernelLanguageEntropyResult {
  *
  * @throws {InvalidOptionError} for empty, ragged or non-finite input, a zero
  *   vector with the cosine kernel, an unknown kernel or a non-positive gamma.
- * @example kernelLanguageEntropy(embeddings, { kernel: 'rbf', gamma: 0.5 }).entropy
+ * @returns the von Neumann entropy in nats; see {@link kernelLanguageEntropyDetails}
+ *   for the eigenvalues too.
+ * @example kernelLanguageEntropy(embeddings, { kernel: 'rbf', gamma: 0.5 })
  */
 export function kernelLanguageEntropy(
+  embeddings: readonly (readonly number[])[],
+  options: KernelLanguageEntropyOptions = {},
+): number {
+  return kernelLanguageEntropyDetails(embeddings, options).entropy;
+}
+
+/**
+ * {@link kernelLanguageEntropy} with the normalised kernel's eigenvalues.
+ *
+ * @throws {InvalidOptionError} as {@link kernelLanguageEntropy}.
+ * @example const { entropy, eigenvalues } = kernelLanguageEntropyDetails(embeddings);
+ */
+export function kernelLanguageEntropyDetails(
   embeddings: readonly (readonly number[])[],
   options: KernelLanguageEntropyOptions = {},
 ): KernelLanguageEntropyResult {

@@ -41,9 +41,25 @@ export interface SemanticEntropyResult {
  * @param embeddings - one embedding per answer, all the same dimension.
  * @throws {InvalidOptionError} for empty, ragged or non-finite input, a zero
  *   vector (cosine is undefined for it), or a threshold outside (0, 1].
- * @example semanticEntropy(embeddings, { similarityThreshold: 0.85 }).entropy
+ * @returns the entropy in nats, as the Python original's `semantic_entropy`; see
+ *   {@link semanticEntropyDetails} for the clusters too.
+ * @example semanticEntropy(embeddings, { similarityThreshold: 0.85 }) // 0.693… for two equal clusters
  */
 export function semanticEntropy(
+  embeddings: readonly (readonly number[])[],
+  options: SemanticEntropyOptions = {},
+): number {
+  return semanticEntropyDetails(embeddings, options).entropy;
+}
+
+/**
+ * {@link semanticEntropy} with the clustering it came from: each answer's cluster
+ * label and the size of each cluster.
+ *
+ * @throws {InvalidOptionError} as {@link semanticEntropy}.
+ * @example const { entropy, clusters, clusterSizes } = semanticEntropyDetails(embeddings);
+ */
+export function semanticEntropyDetails(
   embeddings: readonly (readonly number[])[],
   options: SemanticEntropyOptions = {},
 ): SemanticEntropyResult {

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidOptionError } from '../../src/errors.js';
-import { kernelLanguageEntropy } from '../../src/uq/kernel-language-entropy.js';
+import {
+  kernelLanguageEntropy,
+  kernelLanguageEntropyDetails,
+} from '../../src/uq/kernel-language-entropy.js';
 import { assertCloseTo } from './close-to.js';
 
 describe('kernelLanguageEntropy', () => {
   test('an orthonormal pair gives ln 2 (cosine kernel)', () => {
-    const result = kernelLanguageEntropy([
+    const result = kernelLanguageEntropyDetails([
       [1, 0],
       [0, 1],
     ]);
@@ -19,8 +22,8 @@ describe('kernelLanguageEntropy', () => {
     const identity = [0, 1, 2, 3].map((row) =>
       [0, 1, 2, 3].map((column) => Number(row === column)),
     );
-    assertCloseTo(kernelLanguageEntropy(identity).entropy, Math.log(4));
-    const same = kernelLanguageEntropy([
+    assertCloseTo(kernelLanguageEntropyDetails(identity).entropy, Math.log(4));
+    const same = kernelLanguageEntropyDetails([
       [2, 1, 0],
       [4, 2, 0],
       [2, 1, 0],
@@ -33,7 +36,7 @@ describe('kernelLanguageEntropy', () => {
   test('a partly similar pair matches the hand-computed value', () => {
     // cos = c → unit-trace kernel [[1, c], [c, 1]] / 2 has eigenvalues (1 ± c) / 2.
     const c = 0.6;
-    const result = kernelLanguageEntropy([
+    const result = kernelLanguageEntropyDetails([
       [1, 0],
       [c, Math.sqrt(1 - c * c)],
     ]);
@@ -48,7 +51,7 @@ describe('kernelLanguageEntropy', () => {
 
   test('opposite vectors keep their negative cosine: eigenvalues 0 and 1, entropy 0', () => {
     assertCloseTo(
-      kernelLanguageEntropy([
+      kernelLanguageEntropyDetails([
         [1, 0],
         [-1, 0],
       ]).entropy,
@@ -59,7 +62,7 @@ describe('kernelLanguageEntropy', () => {
   test('rbf kernel: hand-computed pair, and far-apart points tend to ln n', () => {
     // ‖x − y‖² = 2, gamma 0.5 → k = e^{-1}; eigenvalues (1 ± e^{-1}) / 2.
     const k = Math.exp(-1);
-    const result = kernelLanguageEntropy(
+    const result = kernelLanguageEntropyDetails(
       [
         [1, 0],
         [0, 1],
@@ -71,7 +74,7 @@ describe('kernelLanguageEntropy', () => {
       0,
     );
     assertCloseTo(result.entropy, expected);
-    const far = kernelLanguageEntropy(
+    const far = kernelLanguageEntropyDetails(
       [
         [0, 0],
         [100, 0],
@@ -82,7 +85,7 @@ describe('kernelLanguageEntropy', () => {
     assertCloseTo(far.entropy, Math.log(3));
     // Identical points (zero vectors allowed for rbf) give 0.
     assertCloseTo(
-      kernelLanguageEntropy(
+      kernelLanguageEntropyDetails(
         [
           [0, 0],
           [0, 0],
@@ -99,8 +102,8 @@ describe('kernelLanguageEntropy', () => {
       [0, 1, 0, 0],
     ];
     assertCloseTo(
-      kernelLanguageEntropy(points, { kernel: 'rbf' }).entropy,
-      kernelLanguageEntropy(points, { kernel: 'rbf', gamma: 0.25 }).entropy,
+      kernelLanguageEntropyDetails(points, { kernel: 'rbf' }).entropy,
+      kernelLanguageEntropyDetails(points, { kernel: 'rbf', gamma: 0.25 }).entropy,
     );
   });
 
@@ -123,7 +126,7 @@ describe('kernelLanguageEntropy', () => {
     ];
     for (const [embeddings, options, pattern] of cases) {
       assert.throws(
-        () => kernelLanguageEntropy(embeddings as number[][], options as object),
+        () => kernelLanguageEntropyDetails(embeddings as number[][], options as object),
         (error: unknown) => {
           assert.ok(error instanceof InvalidOptionError);
           assert.match(error.message, pattern);
@@ -132,4 +135,17 @@ describe('kernelLanguageEntropy', () => {
       );
     }
   });
+});
+
+test('kernelLanguageEntropy returns the entropy in nats', () => {
+  const orthonormal = [
+    [1, 0],
+    [0, 1],
+  ];
+  assert.equal(typeof kernelLanguageEntropy(orthonormal), 'number');
+  assertCloseTo(kernelLanguageEntropy(orthonormal), Math.log(2));
+  assert.equal(
+    kernelLanguageEntropy(orthonormal, { kernel: 'rbf' }),
+    kernelLanguageEntropyDetails(orthonormal, { kernel: 'rbf' }).entropy,
+  );
 });

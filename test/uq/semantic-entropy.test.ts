@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidOptionError } from '../../src/errors.js';
-import { semanticEntropy } from '../../src/uq/semantic-entropy.js';
+import { semanticEntropy, semanticEntropyDetails } from '../../src/uq/semantic-entropy.js';
 import { assertCloseTo } from './close-to.js';
 
 describe('semanticEntropy', () => {
   test('two equal clusters give ln 2', () => {
-    const result = semanticEntropy([
+    const result = semanticEntropyDetails([
       [1, 0, 0],
       [0.99, 0.05, 0],
       [0, 1, 0],
@@ -18,7 +18,7 @@ describe('semanticEntropy', () => {
   });
 
   test('identical answers give 0, also at threshold 1 and with different lengths', () => {
-    const result = semanticEntropy(
+    const result = semanticEntropyDetails(
       [
         [0.3, 0.1, 0.7],
         [0.6, 0.2, 1.4],
@@ -35,18 +35,22 @@ describe('semanticEntropy', () => {
     const identity = [0, 1, 2, 3, 4].map((row) =>
       [0, 1, 2, 3, 4].map((column) => Number(row === column)),
     );
-    const result = semanticEntropy(identity);
+    const result = semanticEntropyDetails(identity);
     assertCloseTo(result.entropy, Math.log(5));
     assert.deepEqual(result.clusters, [0, 1, 2, 3, 4]);
     assert.deepEqual(result.clusterSizes, [1, 1, 1, 1, 1]);
   });
 
   test('a single answer has entropy 0', () => {
-    assert.deepEqual(semanticEntropy([[1, 2]]), { entropy: 0, clusters: [0], clusterSizes: [1] });
+    assert.deepEqual(semanticEntropyDetails([[1, 2]]), {
+      entropy: 0,
+      clusters: [0],
+      clusterSizes: [1],
+    });
   });
 
   test('uneven clusters: entropy of (3/4, 1/4); labels by first appearance', () => {
-    const result = semanticEntropy([
+    const result = semanticEntropyDetails([
       [0, 1],
       [1, 0],
       [1, 0.01],
@@ -66,12 +70,12 @@ describe('semanticEntropy', () => {
       Math.cos((degrees * Math.PI) / 180),
       Math.sin((degrees * Math.PI) / 180),
     ];
-    const result = semanticEntropy([at(0), at(19), at(40)], { similarityThreshold: 0.9 });
+    const result = semanticEntropyDetails([at(0), at(19), at(40)], { similarityThreshold: 0.9 });
     assert.deepEqual(result.clusterSizes, [2, 1]);
     assert.deepEqual(result.clusters, [0, 0, 1]);
     // At 0.8 the average (0.850) merges everything; complete linkage (0.766) would not.
     assert.deepEqual(
-      semanticEntropy([at(0), at(19), at(40)], { similarityThreshold: 0.8 }).clusterSizes,
+      semanticEntropyDetails([at(0), at(19), at(40)], { similarityThreshold: 0.8 }).clusterSizes,
       [3],
     );
   });
@@ -81,8 +85,8 @@ describe('semanticEntropy', () => {
       [1, 0],
       [1, 1],
     ]; // cos = 0.7071
-    assert.deepEqual(semanticEntropy(pair, { similarityThreshold: 0.5 }).clusterSizes, [2]);
-    assertCloseTo(semanticEntropy(pair, { similarityThreshold: 0.9 }).entropy, Math.log(2));
+    assert.deepEqual(semanticEntropyDetails(pair, { similarityThreshold: 0.5 }).clusterSizes, [2]);
+    assertCloseTo(semanticEntropyDetails(pair, { similarityThreshold: 0.9 }).entropy, Math.log(2));
   });
 
   test('rejects bad input with InvalidOptionError', () => {
@@ -110,7 +114,7 @@ describe('semanticEntropy', () => {
     ];
     for (const [embeddings, options, pattern] of cases) {
       assert.throws(
-        () => semanticEntropy(embeddings as number[][], options as object),
+        () => semanticEntropyDetails(embeddings as number[][], options as object),
         (error: unknown) => {
           assert.ok(error instanceof InvalidOptionError);
           assert.match(error.message, pattern);
@@ -124,5 +128,18 @@ describe('semanticEntropy', () => {
 test('semanticEntropy handles long embeddings (200 000 dimensions)', () => {
   const long = (hot: number) =>
     Array.from({ length: 200_000 }, (_, index) => Number(index === hot));
-  assertCloseTo(semanticEntropy([long(0), long(0), long(1), long(1)]).entropy, Math.log(2));
+  assertCloseTo(semanticEntropyDetails([long(0), long(0), long(1), long(1)]).entropy, Math.log(2));
+});
+
+test('semanticEntropy returns the entropy in nats, as the Python original does', () => {
+  const pairs = [
+    [1, 0],
+    [1, 0],
+    [0, 1],
+    [0, 1],
+  ];
+  assert.equal(typeof semanticEntropy(pairs), 'number');
+  assertCloseTo(semanticEntropy(pairs), Math.log(2));
+  assert.equal(semanticEntropy(pairs), semanticEntropyDetails(pairs).entropy);
+  assert.equal(semanticEntropy([[3, 4]]), 0);
 });
