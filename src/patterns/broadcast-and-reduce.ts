@@ -31,7 +31,12 @@ export interface BroadcastAndReduceOptions extends PatternOptions {
 export const DEFAULT_REDUCER_AGENT_INDEX = 0;
 
 /** What `broadcastAndReduce` returns. */
-export interface BroadcastAndReduceResult {
+/**
+ * The reducer's answer itself (as in the Python original, whose `broadcast_and_reduce`
+ * returns the reducer's response: `result.text`, `result.success`), with the
+ * broadcast's answers alongside.
+ */
+export interface BroadcastAndReduceResult extends AgentResponse {
   /** Every agent's answer to the broadcast prompt, in agent order (failures as values). */
   responses: AgentResponse[];
   /**
@@ -71,13 +76,13 @@ export async function broadcastAndReduce(
 
   const responses = await broadcast(pool, prompt, patternOptions);
   if (resolved.signal?.aborted) {
-    return { responses, reduced: unsentResponse(reducerAgentIndex, NOT_SENT_ABORTED) };
+    return withDetails(unsentResponse(reducerAgentIndex, NOT_SENT_ABORTED), responses);
   }
   if (!responses.some((response) => response.success)) {
-    return {
+    return withDetails(
+      noSuccessfulInputResponse(reducerAgentIndex, 'the reducer', responses),
       responses,
-      reduced: noSuccessfulInputResponse(reducerAgentIndex, 'the reducer', responses),
-    };
+    );
   }
   const filled = fillTemplate(reducePrompt, { responses: joinSuccessfulTexts(responses) });
   const reduced = await pool.post(
@@ -85,5 +90,9 @@ export async function broadcastAndReduce(
     filled,
     aggregationCallOptions(pool, resolved.callOptions, resolved.signal),
   );
-  return { responses, reduced };
+  return withDetails(reduced, responses);
+}
+
+function withDetails(reduced: AgentResponse, responses: AgentResponse[]): BroadcastAndReduceResult {
+  return { ...reduced, responses, reduced };
 }

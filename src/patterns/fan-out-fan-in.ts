@@ -36,7 +36,11 @@ export interface FanOutFanInOptions extends PatternOptions {
 }
 
 /** What `fanOutFanIn` returns. */
-export interface FanOutFanInResult {
+/**
+ * The collector's answer itself (`result.text`, `result.success`, as the Python
+ * original returns it), with the workers' answers alongside.
+ */
+export interface FanOutFanInResult extends AgentResponse {
   /** The workers' answers, in agent order (failures as values). */
   responses: AgentResponse[];
   /**
@@ -83,13 +87,13 @@ export async function fanOutFanIn(
   const workers = nWorkers === undefined ? pool : pool.slice(0, nWorkers);
   const responses = await broadcast(workers, prompt, patternOptions);
   if (resolved.signal?.aborted) {
-    return { responses, collected: unsentResponse(collectorAgentIndex, NOT_SENT_ABORTED) };
+    return withDetails(unsentResponse(collectorAgentIndex, NOT_SENT_ABORTED), responses);
   }
   if (!responses.some((response) => response.success)) {
-    return {
+    return withDetails(
+      noSuccessfulInputResponse(collectorAgentIndex, 'the collector', responses),
       responses,
-      collected: noSuccessfulInputResponse(collectorAgentIndex, 'the collector', responses),
-    };
+    );
   }
   const filled = fillTemplate(collectPrompt, { responses: joinSuccessfulTexts(responses) });
   const collected = await pool.post(
@@ -97,5 +101,9 @@ export async function fanOutFanIn(
     filled,
     aggregationCallOptions(pool, resolved.callOptions, resolved.signal),
   );
-  return { responses, collected };
+  return withDetails(collected, responses);
+}
+
+function withDetails(collected: AgentResponse, responses: AgentResponse[]): FanOutFanInResult {
+  return { ...collected, responses, collected };
 }

@@ -63,7 +63,11 @@ export interface TreeReduceFailure {
 }
 
 /** What `treeReduce` returns. */
-export interface TreeReduceResult {
+/**
+ * The final answer itself (`result.text`, `result.success`, as the Python original's
+ * `tree_reduce` returns it), with the whole tree alongside.
+ */
+export interface TreeReduceResult extends AgentResponse {
   /** The final answer (the root of the tree); a failed response if the reduction failed. */
   answer: AgentResponse;
   /**
@@ -271,8 +275,10 @@ export async function treeReduce(
     ),
   );
   failures.sort((left, right) => left.level - right.level || left.index - right.index);
+  const answer = result ?? unsentResponse(0, NOT_SENT_ABORTED);
   return {
-    answer: result ?? unsentResponse(0, NOT_SENT_ABORTED),
+    ...answer,
+    answer,
     levels,
     failures,
     supervisorCalls,

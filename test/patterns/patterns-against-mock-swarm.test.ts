@@ -65,6 +65,24 @@ function maxTokensOf(body: string): unknown {
 }
 
 describe('patterns against simulated agents', { timeout: 30_000 }, () => {
+  test('reducing patterns return the final response itself, as the Python original does', async (t) => {
+    const swarm = await startMockSwarm({ count: 3 });
+    t.after(() => swarm.close());
+    await using pool = new VLLMPool({ endpoints: swarm.endpoints, modelMaxContext: 8192 });
+    const reduced = await broadcastAndReduce(pool, 'q', 'merge:\n{responses}');
+    assert.equal(reduced.success, true);
+    assert.equal(reduced.text, reduced.reduced.text);
+    assert.match(reduced.text, /^Agent 0 /);
+    assert.equal(reduced.responses.length, 3);
+    const tree = await treeReduce(pool, 'leaf', 'reduce {level}:\n{responses}', { fanin: 2 });
+    assert.equal(tree.success, true);
+    assert.equal(tree.text, tree.answer.text);
+    assert.equal(tree.agentIndex, tree.answer.agentIndex);
+    const fanned = await fanOutFanIn(pool, 'work', 'collect:\n{responses}');
+    assert.equal(fanned.text, fanned.collected.text);
+    assert.equal(fanned.success, true);
+  });
+
   test('broadcast: agent order, a failing agent in its place', async (t) => {
     const { pool } = await startSwarm(t, 4, {
       perAgent: (index) => (index === 2 ? { failure: 'status', failureStatus: 500 } : undefined),
