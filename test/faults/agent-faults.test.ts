@@ -42,6 +42,10 @@ const STREAM_CHAT = JSON.stringify({
   stream: true,
 });
 const JSON_HEADERS: Array<[string, string]> = [['Content-Type', 'application/json']];
+// Requests that must not race the short --timeout (healthy agents, passthrough, client
+// aborts): a loaded machine can stall the proxy for longer than 0.4 s.
+const PATIENT: Array<[string, string]> = [['X-Timeout', '60']];
+const PATIENT_JSON = [...JSON_HEADERS, ...PATIENT];
 
 /** A raw upstream's answer: a head and body that are not valid HTTP. */
 function rawAnswer(bytes: string): (socket: Socket) => void {
@@ -120,7 +124,7 @@ describe('agent and client faults through the real proxy process', () => {
     const healthy = async () => {
       const response = await send(url, '/agent/0/v1/chat/completions', {
         method: 'POST',
-        headers: JSON_HEADERS,
+        headers: PATIENT_JSON,
         body: CHAT,
       });
       assert.equal(response.status, 200, 'the proxy keeps serving the others');
@@ -157,7 +161,7 @@ describe('agent and client faults through the real proxy process', () => {
       // Dies mid-stream: the client's response is cut, never ended cleanly.
       const dying = open(url, '/agent/3/v1/chat/completions', {
         method: 'POST',
-        headers: JSON_HEADERS,
+        headers: PATIENT_JSON,
         body: STREAM_CHAT,
       });
       const dyingResponse = await dying.response;
@@ -173,7 +177,7 @@ describe('agent and client faults through the real proxy process', () => {
       ] as const) {
         const answer = await send(url, `/agent/${index}/v1/chat/completions`, {
           method: 'POST',
-          headers: JSON_HEADERS,
+          headers: PATIENT_JSON,
           body: CHAT,
         });
         assert.equal(answer.status, status);
@@ -187,7 +191,7 @@ describe('agent and client faults through the real proxy process', () => {
       // Invalid HTTP from the agent: garbage status, bad chunking, conflicting lengths, CL+TE.
       for (const [offset, upstream] of malformed.entries()) {
         const index = 7 + offset;
-        const pending = open(url, `/agent/${index}/v1/models`);
+        const pending = open(url, `/agent/${index}/v1/models`, { headers: PATIENT });
         const answer = await pending.response;
         if (answer.statusCode === 502) {
           const reader = readChunks(answer);
@@ -223,7 +227,7 @@ describe('agent and client faults through the real proxy process', () => {
       const arrived = swarm.agents[2]!.nextRequest();
       const leaving = open(url, '/agent/2/v1/chat/completions', {
         method: 'POST',
-        headers: JSON_HEADERS,
+        headers: PATIENT_JSON,
         body: CHAT,
       });
       leaving.response.catch(() => undefined);
@@ -234,7 +238,7 @@ describe('agent and client faults through the real proxy process', () => {
       const streamAbort = swarm.agents[0]!.nextAbort();
       const streaming = open(url, '/agent/0/v1/chat/completions', {
         method: 'POST',
-        headers: JSON_HEADERS,
+        headers: PATIENT_JSON,
         body: STREAM_CHAT,
       });
       const streamResponse = await streaming.response;

@@ -9,7 +9,7 @@ import { rawExchange, startCanary } from './fault-helpers.js';
 const AGENT_COUNT = 3;
 
 test('fuzzed request lines and header sets: the proxy survives, only hostfile agents are reached, at the routed path', {
-  timeout: 30_000,
+  timeout: 60_000,
 }, async (t) => {
   const swarm = await startMockSwarm({ count: AGENT_COUNT });
   t.after(() => swarm.close());
@@ -138,8 +138,9 @@ test('fuzzed request lines and header sets: the proxy survives, only hostfile ag
       assert.equal(canary.connections(), 0, 'the canary was contacted');
     }),
     {
-      numRuns: 400,
-      interruptAfterTimeLimit: 5_000,
+      // A fixed number of runs, not a time budget: many cases wait out a 0.25 s limit,
+      // and a loaded machine must not shrink the sample below the assertion.
+      numRuns: 60,
       seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31),
     },
   );
@@ -156,6 +157,7 @@ test('fuzzed request lines and header sets: the proxy survives, only hostfile ag
     }
   }
   assert.equal((await send(proxy.url, '/health')).status, 200, 'the proxy is alive');
-  assert.equal((await send(proxy.url, '/agent/0/v1/models')).status, 200);
+  const alive = await send(proxy.url, '/agent/0/v1/models', { headers: [['X-Timeout', '30']] });
+  assert.equal(alive.status, 200);
   assert.equal(canary.connections(), 0);
 });

@@ -9,7 +9,7 @@ import {
   resolveProxyLimits,
 } from '../../src/proxy/proxy-limits.js';
 import {
-  open,
+  openChat,
   proxyUrlOf,
   readChunks,
   send,
@@ -96,9 +96,9 @@ describe('limits at work', () => {
           });
           request.on('end', () => response.end(`got ${received}`));
           request.resume();
-        }, 600);
+        }, 3000);
       });
-      const proxy = await startTestProxy(t, [upstream.endpoint], { bodyIdleTimeoutSeconds: 0.2 });
+      const proxy = await startTestProxy(t, [upstream.endpoint], { bodyIdleTimeoutSeconds: 1 });
       const answer = await send(proxy.url, '/agent/0/upload', {
         method: 'POST',
         body: Buffer.alloc(size, 120).toString('latin1'),
@@ -162,28 +162,22 @@ describe('limits at work', () => {
     async (t) => {
       const swarm = await startMockSwarm({
         count: 1,
-        behavior: { completionTokens: 40, tokenIntervalMs: 20 },
+        // 150 tokens 20 ms apart: ~3 s of streaming, several times every limit below,
+        // each of which still leaves a second of headroom for a loaded machine.
+        behavior: { completionTokens: 150, tokenIntervalMs: 20 },
       });
       t.after(() => swarm.close());
       const proxy = await startTestProxy(t, swarm.endpoints, {
-        headersTimeoutSeconds: 0.1,
-        bodyIdleTimeoutSeconds: 0.1,
-        timeoutSeconds: 0.3,
+        headersTimeoutSeconds: 0.5,
+        bodyIdleTimeoutSeconds: 0.5,
+        timeoutSeconds: 1,
       });
-      const { response } = open(proxy.url, '/agent/0/v1/chat/completions', {
-        method: 'POST',
-        headers: [['Content-Type', 'application/json']],
-        body: JSON.stringify({
-          model: 'm',
-          messages: [{ role: 'user', content: 'x' }],
-          stream: true,
-        }),
-      });
+      const { response } = openChat(proxy.url, { stream: true });
       const answer = await response;
       assert.equal(answer.statusCode, 200);
       const text = (await readChunks(answer).rest()).toString();
       assert.match(text, /data: \[DONE\]/);
-      assert.equal((text.match(/"content":/g) ?? []).length >= 40, true);
+      assert.equal((text.match(/"content":/g) ?? []).length >= 150, true);
     },
   );
 

@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import { startMockSwarm } from '../../src/mock/mock-swarm.js';
 import {
   open,
+  openChat,
   readChunks,
   responseFailure,
   send,
@@ -77,15 +78,7 @@ describe('agent failures', () => {
     });
     t.after(() => swarm.close());
     const proxy = await startTestProxy(t, swarm.endpoints);
-    const { response } = open(proxy.url, '/agent/0/v1/chat/completions', {
-      method: 'POST',
-      headers: [['Content-Type', 'application/json']],
-      body: JSON.stringify({
-        model: 'm',
-        messages: [{ role: 'user', content: 'x' }],
-        stream: true,
-      }),
-    });
+    const { response } = openChat(proxy.url, { stream: true });
     const answer = await response;
     assert.equal(answer.statusCode, 200);
     await responseFailure(answer);
@@ -103,11 +96,7 @@ describe('client disconnects', () => {
       const agent = swarm.agents[0]!;
       const arrived = agent.nextRequest();
       const aborted = agent.nextAbort();
-      const { request, response } = open(proxy.url, '/agent/0/v1/chat/completions', {
-        method: 'POST',
-        headers: [['Content-Type', 'application/json']],
-        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }),
-      });
+      const { request, response } = openChat(proxy.url);
       response.catch(() => undefined);
       await arrived;
       request.destroy();
@@ -129,15 +118,7 @@ describe('client disconnects', () => {
       t.after(() => swarm.close());
       const proxy = await startTestProxy(t, swarm.endpoints);
       const aborted = swarm.agents[0]!.nextAbort();
-      const { request, response } = open(proxy.url, '/agent/0/v1/chat/completions', {
-        method: 'POST',
-        headers: [['Content-Type', 'application/json']],
-        body: JSON.stringify({
-          model: 'm',
-          messages: [{ role: 'user', content: 'x' }],
-          stream: true,
-        }),
-      });
+      const { request, response } = openChat(proxy.url, { stream: true });
       const answer = await response;
       await readChunks(answer).next();
       request.destroy();

@@ -212,6 +212,17 @@ export function open(
   return { request, response };
 }
 
+/** Open a chat completion for agent `agentIndex` through the proxy (streamed when asked). */
+export function openChat(baseUrl: string, options: { stream?: boolean; agentIndex?: number } = {}) {
+  const body: Record<string, unknown> = { model: 'm', messages: [{ role: 'user', content: 'x' }] };
+  if (options.stream) body.stream = true;
+  return open(baseUrl, `/agent/${options.agentIndex ?? 0}/v1/chat/completions`, {
+    method: 'POST',
+    headers: [['Content-Type', 'application/json']],
+    body: JSON.stringify(body),
+  });
+}
+
 /** Reads a response chunk by chunk without losing any (one listener, a queue). */
 export interface ChunkReader {
   /** The next chunk as received; rejects if the stream ends or fails first. */

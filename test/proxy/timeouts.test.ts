@@ -5,6 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { startMockSwarm } from '../../src/mock/mock-swarm.js';
 import {
   open,
+  openChat,
   readChunks,
   responseFailure,
   send,
@@ -118,13 +119,10 @@ describe('timeouts', () => {
     async (t) => {
       const swarm = await startMockSwarm({ count: 1, behavior: { failure: 'hang-body' } });
       t.after(() => swarm.close());
-      const proxy = await startTestProxy(t, swarm.endpoints, { timeoutSeconds: 0.2 });
+      // 1 s: the agent's headers must beat it even on a loaded machine.
+      const proxy = await startTestProxy(t, swarm.endpoints, { timeoutSeconds: 1 });
       const aborted = swarm.agents[0]!.nextAbort();
-      const { response } = open(proxy.url, '/agent/0/v1/chat/completions', {
-        method: 'POST',
-        headers: [['Content-Type', 'application/json']],
-        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }),
-      });
+      const { response } = openChat(proxy.url);
       const answer = await response;
       assert.equal(answer.statusCode, 200, 'headers were already relayed');
       await responseFailure(answer);
@@ -145,14 +143,14 @@ describe('timeouts', () => {
         }
         response.end();
       });
-      const proxy = await startTestProxy(t, [upstream.endpoint], { timeoutSeconds: 0.2 });
+      const proxy = await startTestProxy(t, [upstream.endpoint], { timeoutSeconds: 1 });
       const { response } = open(proxy.url, '/agent/0/big');
       const answer = await response;
       const reader = readChunks(answer);
       answer.pause();
       // Stay paused for longer than the timeout: the proxy stops reading the agent, and
       // that silence is the client's doing, not the agent's.
-      await delay(600);
+      await delay(3000);
       answer.resume();
       assert.equal(
         (await reader.rest()).length,
