@@ -46,6 +46,7 @@ import {
 import { bodyIdleMessage, bodyTooLargeMessage } from './proxy-limits.js';
 import type { ProxyLogger } from './proxy-logger.js';
 import { type ProxyMetrics, statusClassSlot } from './proxy-metrics.js';
+import { declaredContentLength } from './server-guards.js';
 
 /** Picks the agent of a pooled request. */
 export interface TargetSelector {
@@ -171,7 +172,7 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
     context: ForwardContext,
   ): Readable | Buffer | null {
     if (body === null || Buffer.isBuffer(body)) return body;
-    if (body.headers['content-length'] !== undefined) {
+    if (declaredContentLength(body) !== undefined) {
       this.#stopBodyWatch = watchDeclaredBody(body, context.bodyIdleTimeoutMs, this);
       return body;
     }

@@ -25,9 +25,9 @@ import {
   type TargetSelector,
 } from './forward-request.js';
 import { sendJsonError } from './gateway-error.js';
-import { guardRequestBody } from './guarded-request-body.js';
+import { watchDeclaredBody } from './guarded-request-body.js';
 import { buildUpstreamRequestHead } from './hop-by-hop-headers.js';
-import { bodyIdleMessage, bodyTooLargeMessage } from './proxy-limits.js';
+import { bodyIdleMessage } from './proxy-limits.js';
 
 /** Largest request body buffered so that the request can go to another agent, in bytes. */
 export const MAX_REPLAYABLE_BODY_BYTES = 1024 * 1024;
@@ -114,7 +114,7 @@ export function forwardPooledRequest(
   } else if (!buffered) {
     forwardToSelected(context, selector, request, response, path, head.headers, request, timeoutMs);
   } else {
-    readReplayableBody(context, request, response).then((body) => {
+    readReplayableBody(context, request, response, contentLength).then((body) => {
       if (body === undefined || response.destroyed) return;
       forwardToSelected(context, selector, request, response, path, head.headers, body, timeoutMs);
     });
@@ -122,38 +122,44 @@ export function forwardPooledRequest(
 }
 
 /**
- * Read a small body whole so it can be sent again to another agent, under the same
- * size cap and idle timeout as a streamed body. Resolves `undefined` when the client
- * broke a limit (it has been answered) or went away.
+ * Read a small body of declared length whole so it can be sent again to another
+ * agent, under the same idle timeout as a streamed body (its size was checked against
+ * the cap on arrival, and Node's parser holds it to the declared length). Resolves
+ * `undefined` when the client went quiet (it has been answered 408) or went away.
  */
-async function readReplayableBody(
+function readReplayableBody(
   context: ForwardContext,
   request: IncomingMessage,
   response: ServerResponse,
+  contentLength: number,
 ): Promise<Buffer | undefined> {
-  const fail = (statusCode: number, message: string) => {
-    // The rest of the body is not read: the connection cannot carry another request.
-    response.shouldKeepAlive = false;
-    if (!response.headersSent) sendJsonError(response, statusCode, message);
-    // End the read below once the answer is out: the client may never send another byte.
-    if (response.writableFinished) request.destroy();
-    else response.once('finish', () => request.destroy());
-  };
-  const chunks: Buffer[] = [];
-  try {
-    for await (const chunk of guardRequestBody(
-      request,
-      context.maxBodySizeBytes,
-      context.bodyIdleTimeoutMs,
-      {
-        onBodyTooLarge: () => fail(413, bodyTooLargeMessage(context.maxBodySizeBytes)),
-        onBodyIdle: () => fail(408, bodyIdleMessage(context.bodyIdleTimeoutMs)),
+  return new Promise((resolve) => {
+    const body = Buffer.allocUnsafe(contentLength);
+    let offset = 0;
+    const stopWatch = watchDeclaredBody(request, context.bodyIdleTimeoutMs, {
+      onBodyTooLarge: () => undefined, // not for a declared length: see above
+      onBodyIdle: () => {
+        // The rest of the body is not read: the connection cannot carry another request.
+        response.shouldKeepAlive = false;
+        if (!response.headersSent) {
+          sendJsonError(response, 408, bodyIdleMessage(context.bodyIdleTimeoutMs));
+        }
+        // End the read once the answer is out: the client may never send another byte.
+        if (response.writableFinished) request.destroy();
+        else response.once('finish', () => request.destroy());
       },
-    )) {
-      chunks.push(chunk);
-    }
-  } catch {
-    return undefined;
-  }
-  return Buffer.concat(chunks);
+    });
+    request.on('data', (chunk: Buffer) => {
+      offset += chunk.copy(body, offset);
+    });
+    request.once('end', () => {
+      stopWatch();
+      resolve(offset === contentLength ? body : undefined);
+    });
+    // A client that leaves (or is cut) mid-body never reaches 'end'.
+    request.once('close', () => {
+      stopWatch();
+      resolve(undefined);
+    });
+  });
 }

@@ -89,11 +89,24 @@ export function refuseOverLimit(
     answerAndClose(response, 431, `too many header lines: at most ${MAX_HEADER_COUNT}`);
     return true;
   }
-  const contentLength = request.headers['content-length'];
+  const contentLength = declaredContentLength(request);
   // Node's parser has already checked it is one decimal integer.
   if (contentLength !== undefined && Number(contentLength) > limits.maxBodySizeBytes) {
     answerAndClose(response, 413, bodyTooLargeMessage(limits.maxBodySizeBytes));
     return true;
   }
   return false;
+}
+
+/**
+ * The request's `Content-Length`, read from `rawHeaders`: `request.headers` is built
+ * lazily by Node, and this per-request path never needs the rest of it.
+ */
+export function declaredContentLength(request: IncomingMessage): string | undefined {
+  const raw = request.rawHeaders;
+  for (let index = 0; index < raw.length; index += 2) {
+    const name = raw[index]!;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') return raw[index + 1];
+  }
+  return undefined;
 }
