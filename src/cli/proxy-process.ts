@@ -3,7 +3,6 @@
  * user starts by hand, so the demo shows the real thing.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { CliError } from './cli-errors.js';
 
@@ -78,12 +77,4 @@ export async function spawnProxyProcess(
       return exited;
     },
   };
-}
-
-/** Kill a proxy process at once (used when the demo itself is interrupted). */
-export async function killProxyProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGKILL');
-  await exited;
 }

@@ -7,6 +7,7 @@ import { runWindowed } from '../internal/windowed-stream.js';
 import type { AgentResponse, CallOptions, SwarmPool } from '../pool/types.js';
 import {
   assertAgentIndex,
+  assertNonEmptyPool,
   assertSwarmPool,
   type PatternOptions,
   resolvePatternOptions,
@@ -107,9 +108,7 @@ export async function* scatterGatherStream(
     window: resolved.window,
     signal: resolved.signal,
     launch: (input, index, signal) => {
-      if (pool.size < 1) {
-        throw new InvalidOptionError(`${FUNCTION_NAME}: the pool has no agents`);
-      }
+      assertNonEmptyPool(pool, FUNCTION_NAME);
       const item = normalizeItem(input, index, pool.size);
       return pool.post(item.agentIndex as number, item.prompt, {
         ...resolved.callOptions,

@@ -17,6 +17,7 @@ import {
   noSuccessfulInputResponse,
 } from './aggregation-step.js';
 import {
+  assertNonEmptyPool,
   assertString,
   assertSwarmPool,
   type PatternOptions,
@@ -143,7 +144,7 @@ export async function treeReduce(
   if (items !== undefined && items.length === 0) {
     throw new InvalidOptionError(`${name}: items must not be empty`);
   }
-  if (pool.size < 1) throw new InvalidOptionError(`${name}: the pool has no agents`);
+  assertNonEmptyPool(pool, name);
 
   const leafCount = items === undefined ? pool.size : items.length;
   const sizes = levelSizes(leafCount, fanin);

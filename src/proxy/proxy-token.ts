@@ -2,8 +2,14 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 
 const BEARER = /^\s*bearer\s+(\S+)\s*$/i;
 
-function digest(text: string): Buffer {
+/** SHA-256 of a secret, for comparisons that leak neither content nor length. */
+export function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
+}
+
+/** Constant-time check of `candidate` against a secret's {@link digest}. */
+export function sameSecret(candidate: string, expectedDigest: Buffer): boolean {
+  return timingSafeEqual(digest(candidate), expectedDigest);
 }
 
 /**
@@ -17,6 +23,6 @@ export function createTokenCheck(token: string): (headerValue: string | undefine
     if (headerValue === undefined) return false;
     const match = BEARER.exec(headerValue);
     if (match === null) return false;
-    return timingSafeEqual(digest(match[1] as string), expected);
+    return sameSecret(match[1] as string, expected);
   };
 }

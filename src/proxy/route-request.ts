@@ -74,14 +74,15 @@ function routeAgent(url: string, agentCount: number): Route {
     return badIndex('missing agent index: use /agent/{index}/{path}');
   }
   const text = url.slice(start, end);
-  const range = `[0, ${agentCount})`;
   if (!digitsOnly) {
-    return badIndex(`invalid agent index ${quote(text)}: expected a decimal integer in ${range}`);
+    return badIndex(
+      `invalid agent index ${quote(text)}: expected a decimal integer in [0, ${agentCount})`,
+    );
   }
   const index = text.length > MAX_INDEX_DIGITS ? Number.POSITIVE_INFINITY : Number(text);
   if (index >= agentCount) {
     const shown = index === Number.POSITIVE_INFINITY ? quote(text) : String(index);
-    return badIndex(`agent index ${shown} out of range ${range}`);
+    return badIndex(`agent index ${shown} out of range [0, ${agentCount})`);
   }
   let path: string;
   if (end === url.length) path = '/';

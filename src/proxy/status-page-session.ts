@@ -11,7 +11,8 @@
  * workers), but seeing it — browsers send `localhost` cookies to every port of
  * `localhost` — does not reveal the token, and guessing a weak token from it is slow.
  */
-import { createHash, scryptSync, timingSafeEqual } from 'node:crypto';
+import { scryptSync } from 'node:crypto';
+import { digest, sameSecret } from './proxy-token.js';
 
 /**
  * Prefix of the status page's cookie names (`aurora_swarm_proxy_9090`). Cookies whose
@@ -28,14 +29,6 @@ const SESSION_VALUE_BYTES = 32;
 // A Cookie header with more candidates than this is not a browser of ours; bounds the work.
 const MAX_CANDIDATE_COOKIES = 16;
 const HOST_PORT = /:([0-9]{1,5})$/;
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
-function sameSecret(candidate: string, expectedDigest: Buffer): boolean {
-  return timingSafeEqual(digest(candidate), expectedDigest);
-}
 
 /** The token check of the page's address and the cookie it hands out in exchange. */
 export interface StatusPageSession {

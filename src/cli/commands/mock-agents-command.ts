@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import {
   DEFAULT_MOCK_BEHAVIOR,
@@ -108,7 +107,7 @@ async function runMockAgents(flags: MockAgentsFlags, io: CliIo): Promise<number>
       io.stdout(swarm.hostfileText);
     } else {
       try {
-        await writeFile(flags.hostfile, swarm.hostfileText);
+        await swarm.writeHostfile(flags.hostfile);
       } catch (error) {
         throw new CliError(`cannot write hostfile ${flags.hostfile}: ${(error as Error).message}`);
       }
