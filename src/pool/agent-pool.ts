@@ -4,7 +4,12 @@
  * through `aurora-swarm-proxy`.
  */
 import { SwarmError } from '../errors.js';
-import { badResponse, failedResponse, invalidIndexResponse } from './agent-response.js';
+import {
+  badResponse,
+  failedResponse,
+  invalidIndexResponse,
+  successResponse,
+} from './agent-response.js';
 import {
   assertPrompt,
   assertPrompts,
@@ -152,14 +157,11 @@ export class AgentPool extends PoolBase implements SwarmPool {
         result.latencyMs,
       );
     }
-    return {
-      success: true,
+    return successResponse(member, agentIndex, {
       text,
-      agentIndex,
-      globalIndex: member.globalIndex,
-      latencyMs: result.latencyMs,
       status: result.status,
-    };
+      latencyMs: result.latencyMs,
+    });
   }
 }
 

@@ -4,7 +4,32 @@
  */
 import type { PoolMember } from './pool-member.js';
 import type { TransportFailure } from './pool-transport.js';
-import type { AgentResponse, FailureKind } from './types.js';
+import type { AgentResponse, FailureKind, TokenUsage } from './types.js';
+
+/** A successful response from `member`; `usage` and `finishReason` only when reported. */
+export function successResponse(
+  member: PoolMember,
+  agentIndex: number,
+  answer: {
+    text: string;
+    status: number;
+    latencyMs: number;
+    usage?: TokenUsage | undefined;
+    finishReason?: string | undefined;
+  },
+): AgentResponse {
+  const response: AgentResponse = {
+    success: true,
+    text: answer.text,
+    agentIndex,
+    globalIndex: member.globalIndex,
+    latencyMs: answer.latencyMs,
+    status: answer.status,
+  };
+  if (answer.usage) response.usage = answer.usage;
+  if (answer.finishReason !== undefined) response.finishReason = answer.finishReason;
+  return response;
+}
 
 /** A failed response for a call that reached (or tried to reach) `member`. */
 export function failedResponse(

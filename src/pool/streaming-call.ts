@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { SwarmError } from '../errors.js';
-import { failedResponse, invalidIndexResponse } from './agent-response.js';
+import { failedResponse, invalidIndexResponse, successResponse } from './agent-response.js';
 import { describeConnectionError, extractErrorMessage } from './describe-failure.js';
 import { parseUsage } from './parse-completion.js';
 import type { PoolMember } from './pool-member.js';
@@ -218,16 +218,12 @@ class StreamState {
         latencyMs,
       });
     }
-    const response: AgentResponse = {
-      success: true,
+    return successResponse(member, agentIndex, {
       text: this.content !== '' ? this.content : this.reasoning,
-      agentIndex,
-      globalIndex: member.globalIndex,
-      latencyMs,
       status,
-    };
-    if (this.usage) response.usage = this.usage;
-    if (this.finishReason !== undefined) response.finishReason = this.finishReason;
-    return response;
+      latencyMs,
+      usage: this.usage,
+      finishReason: this.finishReason,
+    });
   }
 }

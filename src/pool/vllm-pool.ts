@@ -5,7 +5,7 @@
  */
 import { SwarmError } from '../errors.js';
 import { AgentPool } from './agent-pool.js';
-import { badResponse, failedResponse } from './agent-response.js';
+import { badResponse, failedResponse, successResponse } from './agent-response.js';
 import {
   assertPrompt,
   assertPrompts,
@@ -192,17 +192,13 @@ export class VLLMPool extends AgentPool implements SwarmPool {
       );
     }
     const choice = parsed.choices[0]!;
-    const response: AgentResponse = {
-      success: true,
+    return successResponse(member, agentIndex, {
       text: choice.text,
-      agentIndex,
-      globalIndex: member.globalIndex,
-      latencyMs: result.latencyMs,
       status: result.status,
-    };
-    if (parsed.usage) response.usage = parsed.usage;
-    if (choice.finishReason !== undefined) response.finishReason = choice.finishReason;
-    return response;
+      latencyMs: result.latencyMs,
+      usage: parsed.usage,
+      finishReason: choice.finishReason,
+    });
   }
 
   async #chatBody(
@@ -273,16 +269,12 @@ export class VLLMPool extends AgentPool implements SwarmPool {
           latencyMs: result.latencyMs,
         });
       }
-      const response: AgentResponse = {
-        success: true,
+      return successResponse(member, agentIndex, {
         text: choice.text,
-        agentIndex,
-        globalIndex: member.globalIndex,
-        latencyMs: result.latencyMs,
         status: result.status,
-      };
-      if (choice.finishReason !== undefined) response.finishReason = choice.finishReason;
-      return response;
+        latencyMs: result.latencyMs,
+        finishReason: choice.finishReason,
+      });
     });
   }
 
