@@ -5,33 +5,11 @@
  * Internal. Hand-rolled instead of `AbortSignal.any([signal, AbortSignal.timeout()])`
  * because it is created for every request of a 100,000-prompt scatter: one
  * controller and one timer, released by `dispose()`. Calls sharing a caller signal
- * (a pattern's window passes one signal to all of its calls) share ONE listener on
- * it: EventTarget's add/removeEventListener walk the signal's whole listener list,
- * which made them O(calls in flight) per call (bench/: ~7% of a scatter's CPU at 512).
+ * share one listener on it (see shared-abort.ts).
  */
+import { type AbortSubscriber, subscribeAbort, unsubscribeAbort } from './shared-abort.js';
 
-/** The calls listening to each caller signal, behind the single listener added to it. */
-const callsBySignal = new WeakMap<AbortSignal, Set<CallSignal>>();
-
-function listen(callerSignal: AbortSignal, call: CallSignal): void {
-  let calls = callsBySignal.get(callerSignal);
-  if (calls === undefined) {
-    const registered = new Set<CallSignal>();
-    calls = registered;
-    callsBySignal.set(callerSignal, registered);
-    callerSignal.addEventListener(
-      'abort',
-      () => {
-        callsBySignal.delete(callerSignal);
-        for (const listening of registered) listening.abort(callerSignal.reason);
-      },
-      { once: true },
-    );
-  }
-  calls.add(call);
-}
-
-export class CallSignal {
+export class CallSignal implements AbortSubscriber {
   readonly #controller = new AbortController();
   readonly #callerSignal: AbortSignal | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -44,7 +22,7 @@ export class CallSignal {
       if (callerSignal.aborted) {
         this.#controller.abort(callerSignal.reason);
       } else {
-        listen(callerSignal, this);
+        subscribeAbort(callerSignal, this);
         this.#listening = true;
       }
     }
@@ -72,6 +50,11 @@ export class CallSignal {
     return this.#callerSignal?.aborted === true && !this.#timedOut;
   }
 
+  /** The caller's signal fired. */
+  onSharedAbort(reason: unknown): void {
+    this.abort(reason);
+  }
+
   /** Abort the attempt on our own initiative (e.g. a consumer stopped reading a stream). */
   abort(reason?: unknown): void {
     this.#controller.abort(reason);
@@ -84,9 +67,7 @@ export class CallSignal {
       this.#timer = undefined;
     }
     if (this.#listening && this.#callerSignal) {
-      // The shared listener stays on the caller's signal (one per signal, not per
-      // call); it is released with the signal or fires once.
-      callsBySignal.get(this.#callerSignal)?.delete(this);
+      unsubscribeAbort(this.#callerSignal, this);
       this.#listening = false;
     }
   }

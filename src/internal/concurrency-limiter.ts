@@ -4,11 +4,11 @@
  * Internal: not exported from the package root. Waiters are served first in,
  * first out; a waiter whose signal fires leaves the queue at once.
  */
+import { type AbortSubscriber, subscribeAbort, unsubscribeAbort } from './shared-abort.js';
 
-interface Waiter {
+interface Waiter extends AbortSubscriber {
   resolve: ((acquired: boolean) => void) | undefined;
   signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
 }
 
 // Compact the queue only when the consumed prefix is large, so a long scatter
@@ -65,15 +65,16 @@ export class ConcurrencyLimiter {
     if (signal?.aborted) return Promise.resolve(false);
     if (this.tryAcquire()) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
-      const waiter: Waiter = { resolve, signal, onAbort: undefined };
-      if (signal) {
-        waiter.onAbort = () => {
+      const waiter: Waiter = {
+        resolve,
+        signal,
+        onSharedAbort() {
           const settle = waiter.resolve;
           waiter.resolve = undefined;
           settle?.(false);
-        };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
+        },
+      };
+      if (signal) subscribeAbort(signal, waiter);
       this.#queue.push(waiter);
     });
   }
@@ -88,9 +89,7 @@ export class ConcurrencyLimiter {
       const resolve = waiter.resolve;
       if (!resolve) continue;
       waiter.resolve = undefined;
-      if (waiter.signal && waiter.onAbort) {
-        waiter.signal.removeEventListener('abort', waiter.onAbort);
-      }
+      if (waiter.signal) unsubscribeAbort(waiter.signal, waiter);
       // The slot passes straight to the waiter: `#active` does not change.
       resolve(true);
       return;

@@ -1,3 +1,5 @@
+import { type AbortSubscriber, subscribeAbort, unsubscribeAbort } from './shared-abort.js';
+
 /**
  * Wait `delayMs` milliseconds. Resolves `true` when the time passed, `false` as soon
  * as `signal` fires (never rejects). Internal helper.
@@ -5,14 +7,16 @@
 export function sleep(delayMs: number, signal?: AbortSignal): Promise<boolean> {
   if (signal?.aborted) return Promise.resolve(false);
   return new Promise<boolean>((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
+    const subscriber: AbortSubscriber = {
+      onSharedAbort() {
+        clearTimeout(timer);
+        resolve(false);
+      },
     };
     const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      if (signal) unsubscribeAbort(signal, subscriber);
       resolve(true);
     }, delayMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal) subscribeAbort(signal, subscriber);
   });
 }
