@@ -1,13 +1,8 @@
 /**
  * Broadcast-and-reduce: every agent answers, then one agent reduces the answers.
  */
-import { fillTemplate } from '../internal/fill-template.js';
 import type { AgentResponse, SwarmPool } from '../pool/types.js';
-import {
-  aggregationCallOptions,
-  joinSuccessfulTexts,
-  noSuccessfulInputResponse,
-} from './aggregation-step.js';
+import { runAggregationStep } from './aggregation-step.js';
 import { broadcast } from './broadcast.js';
 import {
   assertAgentIndex,
@@ -16,7 +11,6 @@ import {
   type PatternOptions,
   resolvePatternOptions,
 } from './pattern-options.js';
-import { NOT_SENT_ABORTED, unsentResponse } from './unsent-response.js';
 
 /** Options of `broadcastAndReduce`. */
 export interface BroadcastAndReduceOptions extends PatternOptions {
@@ -75,24 +69,13 @@ export async function broadcastAndReduce(
   assertAgentIndex(reducerAgentIndex, pool.size, 'reducerAgentIndex', name);
 
   const responses = await broadcast(pool, prompt, patternOptions);
-  if (resolved.signal?.aborted) {
-    return withDetails(unsentResponse(reducerAgentIndex, NOT_SENT_ABORTED), responses);
-  }
-  if (!responses.some((response) => response.success)) {
-    return withDetails(
-      noSuccessfulInputResponse(reducerAgentIndex, 'the reducer', responses),
-      responses,
-    );
-  }
-  const filled = fillTemplate(reducePrompt, { responses: joinSuccessfulTexts(responses) });
-  const reduced = await pool.post(
+  const reduced = await runAggregationStep(
+    pool,
     reducerAgentIndex,
-    filled,
-    aggregationCallOptions(pool, resolved.callOptions, resolved.signal),
+    'the reducer',
+    reducePrompt,
+    responses,
+    resolved,
   );
-  return withDetails(reduced, responses);
-}
-
-function withDetails(reduced: AgentResponse, responses: AgentResponse[]): BroadcastAndReduceResult {
   return { ...reduced, responses, reduced };
 }

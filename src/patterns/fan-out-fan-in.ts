@@ -2,13 +2,8 @@
  * Fan-out/fan-in: workers answer the same prompt, one collector agent combines their answers.
  */
 import { InvalidOptionError } from '../errors.js';
-import { fillTemplate } from '../internal/fill-template.js';
 import type { AgentResponse, SwarmPool } from '../pool/types.js';
-import {
-  aggregationCallOptions,
-  joinSuccessfulTexts,
-  noSuccessfulInputResponse,
-} from './aggregation-step.js';
+import { runAggregationStep } from './aggregation-step.js';
 import { broadcast } from './broadcast.js';
 import {
   assertAgentIndex,
@@ -19,7 +14,6 @@ import {
   type PatternOptions,
   resolvePatternOptions,
 } from './pattern-options.js';
-import { NOT_SENT_ABORTED, unsentResponse } from './unsent-response.js';
 
 /** Options of `fanOutFanIn`. */
 export interface FanOutFanInOptions extends PatternOptions {
@@ -86,24 +80,13 @@ export async function fanOutFanIn(
 
   const workers = nWorkers === undefined ? pool : pool.slice(0, nWorkers);
   const responses = await broadcast(workers, prompt, patternOptions);
-  if (resolved.signal?.aborted) {
-    return withDetails(unsentResponse(collectorAgentIndex, NOT_SENT_ABORTED), responses);
-  }
-  if (!responses.some((response) => response.success)) {
-    return withDetails(
-      noSuccessfulInputResponse(collectorAgentIndex, 'the collector', responses),
-      responses,
-    );
-  }
-  const filled = fillTemplate(collectPrompt, { responses: joinSuccessfulTexts(responses) });
-  const collected = await pool.post(
+  const collected = await runAggregationStep(
+    pool,
     collectorAgentIndex,
-    filled,
-    aggregationCallOptions(pool, resolved.callOptions, resolved.signal),
+    'the collector',
+    collectPrompt,
+    responses,
+    resolved,
   );
-  return withDetails(collected, responses);
-}
-
-function withDetails(collected: AgentResponse, responses: AgentResponse[]): FanOutFanInResult {
   return { ...collected, responses, collected };
 }
