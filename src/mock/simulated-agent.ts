@@ -292,7 +292,7 @@ export class SimulatedAgent extends EventEmitter {
       route.serve(served, {});
       return;
     }
-    const parsed = parseJsonBody(exchange.response.req, exchange.bodyText);
+    const parsed = parseJsonBody(exchange.response.req, exchange.bodyText, route.checksMediaType);
     if (!parsed.ok) {
       exchange.fail(parsed.error);
       return;
@@ -335,9 +335,10 @@ export class SimulatedAgent extends EventEmitter {
 function parseJsonBody(
   request: IncomingMessage,
   bodyText: string,
+  checksMediaType: boolean,
 ): { ok: true; body: Record<string, unknown> } | { ok: false; error: VllmError } {
   const mediaType = (request.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase();
-  if (mediaType !== 'application/json') {
+  if (checksMediaType && mediaType !== 'application/json') {
     return {
       ok: false,
       error: vllmError(400, "Unsupported Media Type: Only 'application/json' is allowed"),

@@ -13,8 +13,10 @@ import { serveDetokenize, serveTokenize } from './vllm-tokenize.js';
 /** One route. */
 export interface MockRoute {
   readonly methods: readonly ('GET' | 'POST')[];
-  /** Whether the body must be a JSON object (vLLM's `validate_json_request`). */
+  /** Whether the body must be a JSON object. */
   readonly json: boolean;
+  /** Whether it must also be sent as `application/json` (vLLM's `validate_json_request`). */
+  readonly checksMediaType: boolean;
   /** Whether a `model` field must name a served model (vLLM's `_check_model`). */
   readonly checksModel: boolean;
   /** Generation routes: where `stream-error` and `malformed` apply to streams. */
@@ -24,8 +26,13 @@ export interface MockRoute {
   serve(exchange: MockExchange, body: Record<string, unknown>): void;
 }
 
-const plain = { json: false, checksModel: false, generates: false } as const;
-const model = { json: true, checksModel: true, generates: false } as const;
+const plain = {
+  json: false,
+  checksMediaType: false,
+  checksModel: false,
+  generates: false,
+} as const;
+const model = { json: true, checksMediaType: true, checksModel: true, generates: false } as const;
 
 /** Path → route. Anything else is FastAPI's 404 `{"detail": "Not Found"}`. */
 export const MOCK_ROUTES: Readonly<Record<string, MockRoute>> = {
@@ -79,6 +86,7 @@ export const MOCK_ROUTES: Readonly<Record<string, MockRoute>> = {
   },
   '/generate': {
     json: true,
+    checksMediaType: false,
     checksModel: false,
     generates: true,
     methods: ['POST'],

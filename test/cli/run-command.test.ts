@@ -160,7 +160,17 @@ describe('aurora-swarm run, in-process', { concurrency: true }, () => {
       const hostfile = writeHostfile(t, swarm.hostfileText);
       const prompts = writePrompts(directory, 30);
       const out = join(directory, 'out.jsonl');
-      const args = ['run', '-f', hostfile, '-i', prompts, '-o', out, '--model', 'm'];
+      const args = [
+        'run',
+        '-f',
+        hostfile,
+        '-i',
+        prompts,
+        '-o',
+        out,
+        '--model',
+        'meta-llama/Llama-3.1-70B-Instruct',
+      ];
       const first = scriptedIo();
       assert.equal(await runAuroraSwarm(args, first.io), 1);
       const records = readJsonLines(out);
@@ -207,7 +217,17 @@ describe('aurora-swarm run, in-process', { concurrency: true }, () => {
     const hostfile = writeHostfile(t, swarm.hostfileText);
     const prompts = writePrompts(directory, 4);
     const out = join(directory, 'out.jsonl');
-    const args = ['run', '-f', hostfile, '-i', prompts, '-o', out, '--model', 'm'];
+    const args = [
+      'run',
+      '-f',
+      hostfile,
+      '-i',
+      prompts,
+      '-o',
+      out,
+      '--model',
+      'meta-llama/Llama-3.1-70B-Instruct',
+    ];
     assert.equal(await runAuroraSwarm(args, scriptedIo().io), 1);
     for (const agent of swarm.agents) agent.setBehavior({ failure: 'none' });
     const before = chatRequests(swarm);

@@ -90,9 +90,7 @@ describe('simulated agents', () => {
     assert.match(body.choices[1]!.text, /"second"/);
     assert.equal(body.choices[0]!.finish_reason, 'stop');
     assert.equal(body.choices[0]!.text.trim().split(/\s+/).length, 10);
-    const cut = (await (
-      await postJson(url, { prompt: 'first', max_tokens: 4 })
-    ).json()) as Choices;
+    const cut = (await (await postJson(url, { prompt: 'first', max_tokens: 4 })).json()) as Choices;
     assert.equal(cut.choices[0]!.finish_reason, 'length');
     assert.equal(cut.choices[0]!.text.trim().split(/\s+/).length, 4);
   });
@@ -102,9 +100,7 @@ describe('simulated agents', () => {
     t.after(() => swarm.close());
     const embed = async (index: number, input: unknown) =>
       (
-        (await (
-          await postJson(`${swarm.agents[index]!.url}/v1/embeddings`, { input })
-        ).json()) as {
+        (await (await postJson(`${swarm.agents[index]!.url}/v1/embeddings`, { input })).json()) as {
           data: Array<{ index: number; embedding: number[] }>;
         }
       ).data;
@@ -217,7 +213,7 @@ describe('simulated agents', () => {
       t.after(() => swarm.close());
       await assert.rejects(fetch(`${swarm.agents[0]!.url}/v1/models`));
       const response = await postJson(`${swarm.agents[1]!.url}/v1/chat/completions`, {
-          stream: true,
+        stream: true,
         messages: [{ role: 'user', content: 'hello' }],
       });
       assert.equal(response.status, 200);
