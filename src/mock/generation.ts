@@ -19,6 +19,7 @@ import {
   errorBody,
   maxTokensTooLarge,
   type VllmError,
+  validationError,
   vllmError,
 } from './vllm-errors.js';
 import { answerModel } from './vllm-models.js';
@@ -100,8 +101,7 @@ export function parseSampling(
     }
     // Python truthiness: `{}` passes the check, any field makes it a stream-only option.
     if (!stream && Object.keys(options).length > 0) {
-      return vllmError(
-        400,
+      return validationError(
         'Stream options can only be defined when `stream=True`.',
         'stream_options',
       );

@@ -22,6 +22,8 @@ export interface VllmError {
   message: string;
   /** The request field at fault (`model`, `input_tokens`, …), or null. */
   param: string | null;
+  /** Raised as vLLM's `VLLMValidationError`, whose message ends in `(parameter=…, value=…)`. */
+  validation?: boolean;
   /** Value that `VLLMValidationError` quotes after the parameter, when it has one. */
   value?: number | string;
 }
@@ -35,18 +37,17 @@ const ERROR_TYPES: Readonly<Record<number, string>> = {
 };
 
 /** An error with vLLM's type name for its status (`InternalServerError` for unlisted ones). */
-export function vllmError(
-  status: number,
+export function vllmError(status: number, message: string, param: string | null = null): VllmError {
+  return { status, type: ERROR_TYPES[status] ?? 'InternalServerError', message, param };
+}
+
+/** A `VLLMValidationError` (vllm/exceptions.py): 400, `param` set, the message suffixed. */
+export function validationError(
   message: string,
-  param: string | null = null,
+  param: string,
   value?: number | string,
 ): VllmError {
-  const error: VllmError = {
-    status,
-    type: ERROR_TYPES[status] ?? 'InternalServerError',
-    message,
-    param,
-  };
+  const error: VllmError = { ...vllmError(400, message, param), validation: true };
   if (value !== undefined) error.value = value;
   return error;
 }
@@ -56,7 +57,7 @@ export function vllmError(
  * appends `(parameter=…, value=…)`; legacy vLLM raised a plain `ValueError`.
  */
 export function errorMessage(error: VllmError, dialect: VllmDialect): string {
-  if (dialect === 'legacy' || error.param === null) return error.message;
+  if (dialect === 'legacy' || error.validation !== true) return error.message;
   const extras = [`parameter=${error.param}`];
   if (error.value !== undefined) extras.push(`value=${error.value}`);
   return `${error.message} (${extras.join(', ')})`;
@@ -143,8 +144,7 @@ export function contextOverflow(
       `The decoder prompt (length ${promptTokens}) plus the number of requested output tokens (at least 1) is longer than the maximum model length of ${maxModelLen}. Make sure that \`max_model_len\` is no smaller than the number of text tokens (prompt + requested output tokens).`,
     );
   }
-  return vllmError(
-    400,
+  return validationError(
     `You passed ${promptTokens} input tokens and requested ${output} output tokens. However, the model's context length is only ${maxModelLen} tokens, resulting in a maximum input length of ${
       maxModelLen - output
     } tokens. Please reduce the length of the input prompt.`,
@@ -164,8 +164,7 @@ export function maxTokensTooLarge(
   maxTokens: number,
 ): VllmError {
   if (dialect === 'legacy') return contextOverflow(dialect, maxModelLen, promptTokens, maxTokens);
-  return vllmError(
-    400,
+  return validationError(
     `max_tokens=${maxTokens} cannot be greater than max_model_len=max_total_tokens=${maxModelLen}. Please request fewer output tokens.`,
     'max_tokens',
     maxTokens,
@@ -178,8 +177,7 @@ export function maxTokensTooLarge(
  * parameter suffix).
  */
 export function embeddingInputTooLong(maxModelLen: number, promptTokens: number): VllmError {
-  return vllmError(
-    400,
+  return validationError(
     `This model's maximum context length is ${maxModelLen} tokens. However, you requested ${promptTokens} tokens in the input for embedding generation. Please reduce the length of the input.`,
     'input_tokens',
     promptTokens,
