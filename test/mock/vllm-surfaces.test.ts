@@ -1,5 +1,6 @@
 /** The simulated agents' vLLM surfaces, one by one (docs/mock-agents.md is the table). */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { MockAgentBehavior } from '../../src/mock/mock-behavior.js';
 import { startMockSwarm } from '../../src/mock/mock-swarm.js';
@@ -363,6 +364,16 @@ describe('simulated vLLM surfaces', () => {
       ((await text.json()) as Json).error.message,
       /Only 'application\/json' is allowed/,
     );
-    assert.ok(Object.keys(MOCK_ROUTES).includes('/metrics'));
+  });
+
+  test('docs/mock-agents.md lists every route of the table the agents serve', () => {
+    const doc = readFileSync(new URL('../../../docs/mock-agents.md', import.meta.url), 'utf8');
+    for (const [path, route] of Object.entries(MOCK_ROUTES)) {
+      const methods = route.methods.join('\\|');
+      assert.ok(
+        doc.includes(`\`${methods} ${path}\``) || doc.includes(`\`${route.methods[0]} ${path}\``),
+        `${route.methods.join('|')} ${path} is not in docs/mock-agents.md`,
+      );
+    }
   });
 });
