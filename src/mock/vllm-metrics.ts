@@ -57,53 +57,51 @@ export class AgentMetrics {
       dialect === 'legacy'
         ? { model_name: answerModel(behavior()) }
         : { engine: '0', model_name: answerModel(behavior()) };
-    const gauge = (name: string, help: string, value: () => number) =>
-      new Gauge({
+    const series: Array<[typeof Gauge | typeof Counter, string, string, () => number]> = [
+      [
+        Gauge,
+        'vllm:num_requests_running',
+        'Number of requests in model execution batches.',
+        () => slots.running,
+      ],
+      [
+        Gauge,
+        'vllm:num_requests_waiting',
+        'Number of requests waiting to be processed.',
+        () => slots.waiting,
+      ],
+      [
+        Gauge,
+        dialect === 'legacy' ? 'vllm:gpu_cache_usage_perc' : 'vllm:kv_cache_usage_perc',
+        'KV-cache usage. 1 means 100 percent usage.',
+        () => Math.min(1, slots.running / behavior().maxNumSeqs),
+      ],
+      [
+        Counter,
+        'vllm:prompt_tokens_total',
+        'Number of prefill tokens processed.',
+        () => counters.promptTokens,
+      ],
+      [
+        Counter,
+        'vllm:generation_tokens_total',
+        'Number of generation tokens processed.',
+        () => counters.generationTokens,
+      ],
+    ];
+    for (const [Metric, name, help, value] of series) {
+      new Metric({
         name,
         help,
         labelNames,
         registers: [registry],
-        collect() {
+        collect(this: Gauge | Counter) {
           this.reset();
-          this.set(labels(), value());
+          if (this instanceof Gauge) this.set(labels(), value());
+          else this.inc(labels(), value());
         },
       });
-    const counter = (name: string, help: string, value: () => number) =>
-      new Counter({
-        name,
-        help,
-        labelNames,
-        registers: [registry],
-        collect() {
-          this.reset();
-          this.inc(labels(), value());
-        },
-      });
-    gauge(
-      'vllm:num_requests_running',
-      'Number of requests in model execution batches.',
-      () => slots.running,
-    );
-    gauge(
-      'vllm:num_requests_waiting',
-      'Number of requests waiting to be processed.',
-      () => slots.waiting,
-    );
-    gauge(
-      dialect === 'legacy' ? 'vllm:gpu_cache_usage_perc' : 'vllm:kv_cache_usage_perc',
-      'KV-cache usage. 1 means 100 percent usage.',
-      () => Math.min(1, slots.running / behavior().maxNumSeqs),
-    );
-    counter(
-      'vllm:prompt_tokens_total',
-      'Number of prefill tokens processed.',
-      () => counters.promptTokens,
-    );
-    counter(
-      'vllm:generation_tokens_total',
-      'Number of generation tokens processed.',
-      () => counters.generationTokens,
-    );
+    }
     new Counter({
       name: 'vllm:request_success_total',
       help: 'Count of successfully processed requests.',

@@ -139,24 +139,10 @@ describe('aurora-swarm mock-agents', { concurrency: true }, () => {
     async (t) => {
       const hostfile = join(temporaryDirectory(t), 'hostfile.txt');
       const run = scriptedIo();
+      const flags =
+        '--vllm-version legacy --task generate --reasoning --served-model-name alias-a alias-b --max-num-seqs 8';
       const exited = runAuroraSwarm(
-        [
-          'mock-agents',
-          '-n',
-          '1',
-          '--hostfile',
-          hostfile,
-          '--vllm-version',
-          'legacy',
-          '--task',
-          'generate',
-          '--reasoning',
-          '--served-model-name',
-          'alias-a',
-          'alias-b',
-          '--max-num-seqs',
-          '8',
-        ],
+        ['mock-agents', '--hostfile', hostfile, ...flags.split(' ')],
         run.io,
       );
       await run.waitForStderr(/listening on/);
