@@ -57,19 +57,22 @@ export {
 } from './hostfile/parse-hostfile.js';
 export { parseHostfile } from './hostfile/read-hostfile.js';
 export {
-  MockAgent,
-  type MockAgentOptions,
-  type MockAgentStats,
-  type RecordedRequest,
-  type SharedInFlight,
-} from './mock/mock-agent.js';
-export {
   DEFAULT_MOCK_BEHAVIOR,
   type MockAgentBehavior,
   type MockFailure,
+  type MockReasoning,
+  type MockTask,
   resolveMockBehavior,
+  type VllmDialect,
 } from './mock/mock-behavior.js';
 export { type MockSwarm, type MockSwarmOptions, startMockSwarm } from './mock/mock-swarm.js';
+export {
+  type RecordedRequest,
+  type SharedInFlight,
+  SimulatedAgent,
+  type SimulatedAgentOptions,
+  type SimulatedAgentStats,
+} from './mock/simulated-agent.js';
 export {
   Blackboard,
   type BlackboardConvergenceFunction,

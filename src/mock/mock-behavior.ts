@@ -14,14 +14,53 @@ export type MockFailure =
   /** Answers 200 with a body that is not valid JSON. */
   | 'malformed'
   /** Reads the request, then destroys the socket without answering. */
-  | 'drop';
+  | 'drop'
+  /**
+   * vLLM's in-band stream error: a streamed generation sends a few tokens, then
+   * `data: {"error": {...}}` and `data: [DONE]`; a whole one answers 500.
+   */
+  | 'stream-error';
+
+/**
+ * Which vLLM the agent answers like. `current`: vLLM ≥ 0.17 (nested
+ * `{"error": {...}}` bodies, `reasoning`, today's context-length wording).
+ * `legacy`: vLLM ≤ 0.10.0 (flat `{"object": "error", ...}` bodies,
+ * `reasoning_content`, the old "maximum context length" wording).
+ * docs/mock-agents.md lists what each follows, with vLLM's file.
+ */
+export type VllmDialect = 'current' | 'legacy';
+
+/** What a `vllm serve` answers: generation only, embeddings only, or (the mock's default) both. */
+export type MockTask = 'both' | 'generate' | 'embed';
+
+/**
+ * Reasoning-model replies: `off` (plain replies), `on` (a reasoning part, then the
+ * answer), `only` (reasoning and `content: null`, as a model that never stops thinking).
+ */
+export type MockReasoning = 'off' | 'on' | 'only';
 
 /** Behaviour of one simulated vLLM agent. Every field can be changed at run time. */
 export interface MockAgentBehavior {
   /** Model id served. @default 'meta-llama/Llama-3.1-70B-Instruct' (the usage guide's model) */
   model: string;
-  /** Reject requests naming another model with vLLM's 404, like real vLLM. @default false */
+  /**
+   * Names the agent answers to (vLLM's `--served-model-name`); the first is the id it
+   * reports. `undefined` serves `model` under its own name. @default undefined
+   */
+  servedModelNames: readonly string[] | undefined;
+  /** Reject requests naming another model with vLLM's 404 (a request without `model` is served), like real vLLM. @default true */
   strictModel: boolean;
+  /** Which vLLM to answer like. @default 'current' */
+  vllmVersion: VllmDialect;
+  /** Which routes the agent serves, like a real `vllm serve` of one model. @default 'both' */
+  task: MockTask;
+  /** Reasoning-model replies. @default 'off' */
+  reasoning: MockReasoning;
+  /**
+   * Generations served at once (vLLM's `--max-num-seqs`); later ones wait in a queue
+   * (`vllm:num_requests_waiting`). @default 256
+   */
+  maxNumSeqs: number;
   /** `max_model_len` reported by `/v1/models` and enforced on prompts. @default 8192 */
   maxModelLen: number;
   /** Delay before response headers, in milliseconds. @default 0 */
@@ -45,7 +84,12 @@ export interface MockAgentBehavior {
 /** Default behaviour of simulated agents. */
 export const DEFAULT_MOCK_BEHAVIOR: Readonly<MockAgentBehavior> = Object.freeze({
   model: 'meta-llama/Llama-3.1-70B-Instruct',
-  strictModel: false,
+  servedModelNames: undefined,
+  strictModel: true,
+  vllmVersion: 'current',
+  task: 'both',
+  reasoning: 'off',
+  maxNumSeqs: 256,
   maxModelLen: 8192,
   latencyMs: 0,
   tokenIntervalMs: 0,
@@ -66,7 +110,22 @@ export const MOCK_FAILURES: readonly MockFailure[] = [
   'status',
   'malformed',
   'drop',
+  'stream-error',
 ];
+
+/** Every value `vllmVersion` accepts. */
+export const VLLM_DIALECTS: readonly VllmDialect[] = ['current', 'legacy'];
+
+/** Every value `task` accepts. */
+export const MOCK_TASKS: readonly MockTask[] = ['both', 'generate', 'embed'];
+
+/** Every value `reasoning` accepts. */
+export const MOCK_REASONING: readonly MockReasoning[] = ['off', 'on', 'only'];
+
+/** The names an agent with `behavior` answers to; the first is the one it reports. */
+export function servedNames(behavior: Readonly<MockAgentBehavior>): readonly string[] {
+  return behavior.servedModelNames ?? [behavior.model];
+}
 
 /** Merge a partial behaviour over a base one, validating every given field. */
 export function resolveMockBehavior(
@@ -75,7 +134,14 @@ export function resolveMockBehavior(
 ): MockAgentBehavior {
   const behavior = { ...base };
   for (const [key, value] of Object.entries(patch)) {
-    if (value === undefined && key !== 'completionTokens' && key !== 'reply') continue;
+    if (
+      value === undefined &&
+      key !== 'completionTokens' &&
+      key !== 'reply' &&
+      key !== 'servedModelNames'
+    ) {
+      continue;
+    }
     (behavior as Record<string, unknown>)[key] = value;
   }
   const nonNegative = (name: keyof MockAgentBehavior, integer: boolean) => {
@@ -117,6 +183,32 @@ export function resolveMockBehavior(
   ) {
     throw new InvalidOptionError(
       `mock behavior failureStatus must be an HTTP status, got ${describeValue(behavior.failureStatus)}`,
+    );
+  }
+  const oneOf = <T>(name: keyof MockAgentBehavior, allowed: readonly T[]) => {
+    if (!allowed.includes(behavior[name] as T)) {
+      throw new InvalidOptionError(
+        `mock behavior ${name} must be one of ${allowed.join(', ')}, got ${describeValue(behavior[name])}`,
+      );
+    }
+  };
+  oneOf('vllmVersion', VLLM_DIALECTS);
+  oneOf('task', MOCK_TASKS);
+  oneOf('reasoning', MOCK_REASONING);
+  if (!Number.isInteger(behavior.maxNumSeqs) || behavior.maxNumSeqs < 1) {
+    throw new InvalidOptionError(
+      `mock behavior maxNumSeqs must be a positive integer, got ${describeValue(behavior.maxNumSeqs)}`,
+    );
+  }
+  const names = behavior.servedModelNames;
+  if (
+    names !== undefined &&
+    (!Array.isArray(names) ||
+      names.length === 0 ||
+      !names.every((name) => typeof name === 'string' && name !== ''))
+  ) {
+    throw new InvalidOptionError(
+      `mock behavior servedModelNames must be a non-empty list of non-empty strings, got ${describeValue(names)}`,
     );
   }
   if (typeof behavior.model !== 'string' || behavior.model === '') {

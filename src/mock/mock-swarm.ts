@@ -2,12 +2,12 @@ import { writeFile } from 'node:fs/promises';
 import { describeValue, InvalidOptionError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
 import { formatHostfile } from '../hostfile/format-hostfile.js';
-import { MockAgent, type SharedInFlight } from './mock-agent.js';
 import {
   DEFAULT_MOCK_BEHAVIOR,
   type MockAgentBehavior,
   resolveMockBehavior,
 } from './mock-behavior.js';
+import { type SharedInFlight, SimulatedAgent } from './simulated-agent.js';
 
 /** Options of {@link startMockSwarm}. */
 export interface MockSwarmOptions {
@@ -30,7 +30,7 @@ export interface MockSwarmOptions {
 /** A running simulated swarm. */
 export interface MockSwarm {
   /** The agents, index = hostfile line. */
-  readonly agents: readonly MockAgent[];
+  readonly agents: readonly SimulatedAgent[];
   /** Endpoints of the agents, with the tags given in the options. */
   readonly endpoints: readonly AgentEndpoint[];
   /** Hostfile text listing the agents. */
@@ -71,10 +71,10 @@ export async function startMockSwarm(options: MockSwarmOptions): Promise<MockSwa
   }
   const base = resolveMockBehavior(DEFAULT_MOCK_BEHAVIOR, options.behavior);
   const shared: SharedInFlight = { inFlight: 0, peakInFlight: 0 };
-  const agents: MockAgent[] = [];
+  const agents: SimulatedAgent[] = [];
   for (let index = 0; index < count; index++) {
     agents.push(
-      new MockAgent({
+      new SimulatedAgent({
         index,
         host,
         port: basePort === 0 ? 0 : basePort + index,

@@ -45,9 +45,10 @@ export function fitTokens(tokens: string[], count: number | undefined): string[]
   return padded;
 }
 
-/** A rough token count, the same rule the pools use for context sizing: 4 characters a token. */
-export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4);
+/** What a reasoning model thinks before it answers (deterministic, names the agent). */
+export function reasoningText(prompt: string, agentIndex: number): string {
+  const start = prompt.replace(/\s+/g, ' ').trim().slice(0, 40);
+  return `Agent ${agentIndex} considers "${start}" step by step before answering.`;
 }
 
 /** A unit vector determined by the text alone: the same text gives the same vector on every agent. */

@@ -1,4 +1,4 @@
-/** Response bodies shaped like vLLM's OpenAI-compatible server. */
+/** Small pieces every vLLM answer shares: ids, timestamps, usage blocks. */
 
 let sequence = 0;
 
@@ -13,56 +13,15 @@ export function created(): number {
   return Math.floor(Date.now() / 1000);
 }
 
-/** vLLM's error body: `{"object":"error","message":…,"type":…,"param":null,"code":status}`. */
-export function errorBody(status: number, message: string): string {
-  const type =
-    status === 400
-      ? 'BadRequestError'
-      : status === 404
-        ? 'NotFoundError'
-        : status === 429
-          ? 'RateLimitError'
-          : status === 503
-            ? 'ServiceUnavailableError'
-            : 'InternalServerError';
-  return JSON.stringify({ object: 'error', message, type, param: null, code: status });
-}
-
-/** The context-length message vLLM gives when prompt plus completion do not fit. */
-export function contextOverflowMessage(
-  maxModelLen: number,
-  promptTokens: number,
-  maxTokens: number,
-): string {
-  return `This model's maximum context length is ${maxModelLen} tokens. However, you requested ${
-    promptTokens + maxTokens
-  } tokens (${promptTokens} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`;
-}
-
-/** Body of `GET /v1/models`. */
-export function modelsBody(model: string, maxModelLen: number): string {
-  return JSON.stringify({
-    object: 'list',
-    data: [
-      {
-        id: model,
-        object: 'model',
-        created: created(),
-        owned_by: 'vllm',
-        root: model,
-        parent: null,
-        max_model_len: maxModelLen,
-        permission: [],
-      },
-    ],
-  });
-}
-
-/** Usage block. */
+/**
+ * `UsageInfo` of vllm/entrypoints/openai/engine/protocol.py (the same fields in
+ * v0.10.0's protocol.py): `prompt_tokens_details` is null unless prefix caching reports.
+ */
 export function usage(promptTokens: number, completionTokens: number) {
   return {
     prompt_tokens: promptTokens,
-    completion_tokens: completionTokens,
     total_tokens: promptTokens + completionTokens,
+    completion_tokens: completionTokens,
+    prompt_tokens_details: null,
   };
 }

@@ -1,9 +1,10 @@
 /**
  * Turn transport errors and error answers into messages a person can act on.
  *
- * Recognised answer shapes: vLLM's `{"object":"error","message":...}`, OpenAI's
- * `{"error":{"message":...}}`, the proxy's `{"error":"cannot connect ..."}`, and
- * FastAPI's `{"detail":...}`. Anything else is quoted (shortened).
+ * Recognised answer shapes: vLLM ≥ 0.10.1's (and OpenAI's) `{"error":{"message","param",...}}`,
+ * vLLM ≤ 0.10.0's flat `{"object":"error","message":...}`, the proxy's
+ * `{"error":"cannot connect ..."}`, and FastAPI's `{"detail":...}`. Anything else is
+ * quoted (shortened). test/fixtures/vllm/ holds the bodies, cited to vLLM's files.
  */
 
 import type { PoolMember } from './pool-member.js';
@@ -15,8 +16,18 @@ export interface FailureDescription {
   error: string;
 }
 
+/**
+ * Every wording vLLM has used for "prompt plus max_tokens do not fit": ≤ 0.10.0 "This
+ * model's maximum context length is …"; 0.10.x–0.11 "'max_tokens' or
+ * 'max_completion_tokens' is too large"; current "the model's context length is only …,
+ * resulting in a maximum input length of …" and "max_tokens=… cannot be greater than
+ * max_model_len"; the V1 engine's "longer than the maximum model length"; OpenAI's
+ * `context_length_exceeded`. Retrying the same request can never succeed.
+ */
 const CONTEXT_OVERFLOW =
-  /maximum context length|maximum model length|context length exceeded|context_length_exceeded|too many tokens/i;
+  /maximum context length|maximum model length|context length is only|maximum input length|is too large: \d+\. This model's maximum|cannot be greater than max_model_len|context length exceeded|context_length_exceeded|too many tokens/i;
+/** vLLM ≥ 0.15's `VLLMValidationError` names the prompt's length as `param: "input_tokens"`. */
+const OVERFLOW_PARAMS: ReadonlySet<string> = new Set(['input_tokens']);
 const QUOTE_LIMIT = 300;
 
 /** Describe a non-2xx answer. */
@@ -25,13 +36,13 @@ export function describeHttpFailure(
   bodyText: string,
   member: PoolMember,
 ): FailureDescription {
-  const { message, source } = extractErrorMessage(bodyText);
+  const { message, source, param } = extractErrorMessage(bodyText);
   const where = `HTTP ${status} from ${member.label}`;
   if (message === undefined) {
     const quoted = bodyText.trim() === '' ? 'an empty body' : quote(bodyText);
     return { failureKind: status === 504 ? 'timeout' : 'http', error: `${where}: ${quoted}` };
   }
-  if (CONTEXT_OVERFLOW.test(message)) {
+  if (isContextOverflow(message, param)) {
     return { failureKind: 'context-overflow', error: `${message} (${where})` };
   }
   if (source === 'proxy') {
@@ -43,11 +54,32 @@ export function describeHttpFailure(
   return { failureKind: 'agent-error', error: `${message} (${where})` };
 }
 
-/** The error message inside an error body, and which kind of server wrote it. */
-export function extractErrorMessage(bodyText: string): {
+/** Whether an agent's error message (and `param`, when it sent one) says the prompt does not fit. */
+export function isContextOverflow(message: string, param?: string | undefined): boolean {
+  return (param !== undefined && OVERFLOW_PARAMS.has(param)) || CONTEXT_OVERFLOW.test(message);
+}
+
+/** The message of an error an agent sent inside a 200 stream, classified like an HTTP error. */
+export function describeStreamError(eventData: string): FailureDescription {
+  const { message, param } = extractErrorMessage(eventData);
+  const text = message ?? quote(eventData);
+  return {
+    failureKind: isContextOverflow(text, param) ? 'context-overflow' : 'agent-error',
+    error: text,
+  };
+}
+
+/** An error body's parts. */
+export interface ExtractedError {
   message: string | undefined;
+  /** Which kind of server wrote it. */
   source: 'agent' | 'proxy' | undefined;
-} {
+  /** The request field vLLM names as the culprit (`param`), when a string. */
+  param?: string | undefined;
+}
+
+/** The error message inside an error body, and which kind of server wrote it. */
+export function extractErrorMessage(bodyText: string): ExtractedError {
   let json: unknown;
   try {
     json = JSON.parse(bodyText);
@@ -56,19 +88,27 @@ export function extractErrorMessage(bodyText: string): {
   }
   if (json === null || typeof json !== 'object') return { message: undefined, source: undefined };
   const record = json as Record<string, unknown>;
-  if (typeof record.message === 'string') return { message: record.message, source: 'agent' };
+  if (typeof record.message === 'string') {
+    return { message: record.message, source: 'agent', param: stringParam(record.param) };
+  }
   const error = record.error;
   if (typeof error === 'string') return { message: error, source: 'proxy' };
   if (error !== null && typeof error === 'object') {
-    const nested = (error as Record<string, unknown>).message;
-    if (typeof nested === 'string') return { message: nested, source: 'agent' };
-    return { message: quote(JSON.stringify(error)), source: 'agent' };
+    const nested = error as Record<string, unknown>;
+    const param = stringParam(nested.param);
+    if (typeof nested.message === 'string')
+      return { message: nested.message, source: 'agent', param };
+    return { message: quote(JSON.stringify(error)), source: 'agent', param };
   }
   if (typeof record.detail === 'string') return { message: record.detail, source: 'agent' };
   if (record.detail !== undefined) {
     return { message: quote(JSON.stringify(record.detail)), source: 'agent' };
   }
   return { message: undefined, source: undefined };
+}
+
+function stringParam(param: unknown): string | undefined {
+  return typeof param === 'string' ? param : undefined;
 }
 
 /** The `code` of a Node or undici error, looking inside `AggregateError` and `cause`. */

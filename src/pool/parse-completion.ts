@@ -45,11 +45,12 @@ export function parseCompletion(bodyText: string): ParsedCompletion {
 export function choiceText(choice: Record<string, unknown>): string {
   const message = (choice.message ?? choice.delta) as Record<string, unknown> | undefined;
   if (message && typeof message === 'object') {
-    // Reasoning models may put everything in reasoning_content and leave content empty.
+    // Reasoning models may leave `content` empty or null: vLLM ≥ 0.11.1 puts the text in
+    // `reasoning` (PR #27752), earlier versions in `reasoning_content` (removed by PR #33402).
     const content = message.content;
     if (typeof content === 'string' && content !== '') return content;
+    if (typeof message.reasoning === 'string' && message.reasoning !== '') return message.reasoning;
     if (typeof message.reasoning_content === 'string') return message.reasoning_content;
-    if (typeof message.reasoning === 'string') return message.reasoning;
     return typeof content === 'string' ? content : '';
   }
   return typeof choice.text === 'string' ? choice.text : '';

@@ -6,7 +6,11 @@
 import { performance } from 'node:perf_hooks';
 import { SwarmError } from '../errors.js';
 import { failedResponse, invalidIndexResponse, successResponse } from './agent-response.js';
-import { describeConnectionError, extractErrorMessage } from './describe-failure.js';
+import {
+  describeConnectionError,
+  describeStreamError,
+  type FailureDescription,
+} from './describe-failure.js';
 import { parseUsage } from './parse-completion.js';
 import type { PoolMember } from './pool-member.js';
 import type { PoolTransport, TransportRequest, TransportStream } from './pool-transport.js';
@@ -137,7 +141,7 @@ class StreamState {
   reasoning = '';
   finishReason: string | undefined;
   usage: TokenUsage | undefined;
-  error: string | undefined;
+  error: FailureDescription | undefined;
   done = false;
   #buffer = '';
 
@@ -167,12 +171,16 @@ class StreamState {
     try {
       json = JSON.parse(data) as Record<string, unknown>;
     } catch {
-      this.error = `a stream event that is not JSON: ${JSON.stringify(data.slice(0, 200))}`;
+      this.error = {
+        failureKind: 'bad-response',
+        error: `a stream event that is not JSON: ${JSON.stringify(data.slice(0, 200))}`,
+      };
       this.done = true;
       return '';
     }
     if (json.error !== undefined || json.object === 'error') {
-      this.error = extractErrorMessage(data).message ?? data.slice(0, 300);
+      // vLLM's in-band error (`data: {"error": {...}}`, ≤ 0.10.0 flat), then `data: [DONE]`.
+      this.error = describeStreamError(data);
       this.done = true;
       return '';
     }
@@ -188,7 +196,8 @@ class StreamState {
     if (typeof delta.content === 'string' && delta.content !== '') {
       return this.#addContent(delta.content);
     }
-    const reasoning = delta.reasoning_content ?? delta.reasoning;
+    // `reasoning` since vLLM 0.11.1 (PR #27752), `reasoning_content` before (removed by PR #33402).
+    const reasoning = delta.reasoning ?? delta.reasoning_content;
     if (typeof reasoning === 'string') {
       this.reasoning += reasoning;
       return reasoning;
@@ -209,11 +218,11 @@ class StreamState {
   ): AgentResponse {
     if (this.error !== undefined || !this.done) {
       return failedResponse(member, agentIndex, {
-        failureKind: this.error === undefined ? 'bad-response' : 'agent-error',
+        failureKind: this.error?.failureKind ?? 'bad-response',
         error:
           this.error === undefined
             ? `the stream from ${member.label} ended without [DONE]`
-            : `${this.error} (in the stream from ${member.label})`,
+            : `${this.error.error} (in the stream from ${member.label})`,
         status,
         latencyMs,
       });

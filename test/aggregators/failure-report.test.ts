@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { classifyFailure, failureReport } from '../../src/aggregators/failure-report.js';
 import { InvalidOptionError } from '../../src/errors.js';
-import { contextOverflowMessage } from '../../src/mock/vllm-shapes.js';
+import { contextOverflow } from '../../src/mock/vllm-errors.js';
 import { failed, ok } from './responses.js';
 
 describe('failureReport', () => {
@@ -56,7 +56,8 @@ describe('failureReport', () => {
         "This model's maximum context length is 8192 tokens. However, you requested 9000 tokens (HTTP 400)",
         'context-overflow',
       ],
-      [`HTTP 400: ${contextOverflowMessage(8192, 9000, 512)}`, 'context-overflow'],
+      [`HTTP 400: ${contextOverflow('legacy', 8192, 9000, 512).message}`, 'context-overflow'],
+      [`HTTP 400: ${contextOverflow('current', 8192, 9000, 512).message}`, 'context-overflow'],
       ['something odd', 'other'],
       ['', 'other'],
     ];
@@ -65,7 +66,7 @@ describe('failureReport', () => {
     }
     const report = failureReport(cases.map(([error], index) => failed(error, index)));
     assert.equal(report.byCause.refused.length, 3);
-    assert.equal(report.byCause['context-overflow'].length, 2);
+    assert.equal(report.byCause['context-overflow'].length, 3);
   });
 
   test('no failures: every group present and empty', () => {

@@ -125,11 +125,58 @@ describe('aurora-swarm mock-agents', { concurrency: true }, () => {
       assert.equal(endpoints.length, 2);
       const answer = await send(endpoints[0]?.url ?? '', '/v1/chat/completions', {
         method: 'POST',
-        body: '{"model":"m","messages":[{"role":"user","content":"hi"}]}',
+        body: '{"messages":[{"role":"user","content":"hi"}]}',
       });
       assert.equal(answer.status, 503);
       mock.child.kill('SIGINT');
       assert.equal(await mock.exited, 0);
+    },
+  );
+
+  test(
+    '--vllm-version, --task, --reasoning, --served-model-name, --max-num-seqs reach the agents',
+    SAFETY,
+    async (t) => {
+      const hostfile = join(temporaryDirectory(t), 'hostfile.txt');
+      const run = scriptedIo();
+      const flags =
+        '--vllm-version legacy --task generate --reasoning --served-model-name alias-a alias-b --max-num-seqs 8';
+      const exited = runAuroraSwarm(
+        ['mock-agents', '--hostfile', hostfile, ...flags.split(' ')],
+        run.io,
+      );
+      await run.waitForStderr(/listening on/);
+      const [endpoint] = parseHostfileText(readFileSync(hostfile, 'utf8'));
+      const url = endpoint?.url ?? '';
+      assert.equal(JSON.parse((await send(url, '/version')).text).version, '0.10.0+mock');
+      const models = JSON.parse((await send(url, '/v1/models')).text) as {
+        data: Array<{ id: string }>;
+      };
+      assert.deepEqual(
+        models.data.map((card) => card.id),
+        ['alias-a', 'alias-b'],
+      );
+      const post = (path: string, body: unknown) =>
+        send(url, path, {
+          method: 'POST',
+          headers: [['Content-Type', 'application/json']],
+          body: JSON.stringify(body),
+        });
+      const chat = await post('/v1/chat/completions', {
+        model: 'alias-b',
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      const message = JSON.parse(chat.text).choices[0].message;
+      assert.equal(typeof message.reasoning_content, 'string', 'legacy reasoning field');
+      const embeddings = await post('/v1/embeddings', { input: 'x' });
+      assert.equal(embeddings.status, 400);
+      assert.equal(JSON.parse(embeddings.text).object, 'error', 'legacy flat error');
+      assert.equal(
+        (await post('/v1/chat/completions', { model: 'other', messages: [] })).status,
+        404,
+      );
+      run.signal('SIGTERM');
+      assert.equal(await exited, 0);
     },
   );
 
@@ -150,6 +197,12 @@ describe('aurora-swarm mock-agents', { concurrency: true }, () => {
         /argument 'explode' is invalid\. Allowed choices are none, hang/,
       ],
       [['--failure-status', '999'], 2, /failureStatus must be an HTTP status, got 999/],
+      [
+        ['--vllm-version', '0.9'],
+        2,
+        /argument '0\.9' is invalid\. Allowed choices are current, legacy/,
+      ],
+      [['--task', 'score'], 2, /Allowed choices are both, generate, embed/],
       [
         ['--base-port', String(port)],
         1,

@@ -74,6 +74,9 @@ async function startStallingSwarm(t: TestContext, answered: number) {
   };
 }
 
+/** The model the simulated agents serve by default (they refuse other names, like vLLM). */
+const SERVED_MODEL = 'meta-llama/Llama-3.1-70B-Instruct';
+
 describe('aurora-swarm run, in-process', { concurrency: true }, () => {
   test('a malformed prompts file fails before anything is sent (exit 2, file and line)', async (t) => {
     const swarm = await startMockSwarm({ count: 2 });
@@ -160,7 +163,7 @@ describe('aurora-swarm run, in-process', { concurrency: true }, () => {
       const hostfile = writeHostfile(t, swarm.hostfileText);
       const prompts = writePrompts(directory, 30);
       const out = join(directory, 'out.jsonl');
-      const args = ['run', '-f', hostfile, '-i', prompts, '-o', out, '--model', 'm'];
+      const args = ['run', '-f', hostfile, '-i', prompts, '-o', out, '--model', SERVED_MODEL];
       const first = scriptedIo();
       assert.equal(await runAuroraSwarm(args, first.io), 1);
       const records = readJsonLines(out);
@@ -207,7 +210,7 @@ describe('aurora-swarm run, in-process', { concurrency: true }, () => {
     const hostfile = writeHostfile(t, swarm.hostfileText);
     const prompts = writePrompts(directory, 4);
     const out = join(directory, 'out.jsonl');
-    const args = ['run', '-f', hostfile, '-i', prompts, '-o', out, '--model', 'm'];
+    const args = ['run', '-f', hostfile, '-i', prompts, '-o', out, '--model', SERVED_MODEL];
     assert.equal(await runAuroraSwarm(args, scriptedIo().io), 1);
     for (const agent of swarm.agents) agent.setBehavior({ failure: 'none' });
     const before = chatRequests(swarm);

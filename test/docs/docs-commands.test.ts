@@ -222,8 +222,13 @@ describe('commands in README.md and docs/', () => {
   test('every curl command succeeds against a real proxy in front of simulated agents', {
     timeout: 60_000,
   }, async (t) => {
-    // Tagged like the docs' examples (X-Agent-Tag: role=worker).
-    const swarm = await startMockSwarm({ count: 4, tags: () => ({ role: 'worker' }) });
+    // Tagged like the docs' examples (X-Agent-Tag: role=worker), and serving the model
+    // names they use, as `vllm serve --served-model-name` would.
+    const swarm = await startMockSwarm({
+      count: 4,
+      tags: () => ({ role: 'worker' }),
+      behavior: { servedModelNames: ['meta-llama/Llama-3.1-70B-Instruct', 'my-model'] },
+    });
     t.after(() => swarm.close());
     const proxy = await startTestProxy(t, swarm.endpoints);
     let ran = 0;

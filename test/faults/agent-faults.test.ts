@@ -181,10 +181,9 @@ describe('agent and client faults through the real proxy process', () => {
           body: CHAT,
         });
         assert.equal(answer.status, status);
-        const body = JSON.parse(answer.text) as { object: string; message: string; code: number };
-        assert.equal(body.object, 'error');
-        assert.equal(body.code, status);
-        assert.match(body.message, new RegExp(`injected failure on agent ${index}`));
+        const body = JSON.parse(answer.text) as { error: { message: string; code: number } };
+        assert.equal(body.error.code, status);
+        assert.match(body.error.message, new RegExp(`injected failure on agent ${index}`));
       }
       await healthy();
 

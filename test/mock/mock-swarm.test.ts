@@ -46,7 +46,6 @@ describe('simulated agents', () => {
     t.after(() => swarm.close());
     const url = `${swarm.agents[1]!.url}/v1/chat/completions`;
     const request = {
-      model: 'm',
       messages: [{ role: 'user', content: 'Explain the SOS response in bacteria.' }],
     };
     const plain = (await (await postJson(url, request)).json()) as {
@@ -81,7 +80,7 @@ describe('simulated agents', () => {
     t.after(() => swarm.close());
     const url = `${swarm.agents[0]!.url}/v1/completions`;
     type Choices = { choices: Array<{ index: number; text: string; finish_reason: string }> };
-    const listed = await postJson(url, { model: 'm', prompt: ['first', 'second'], max_tokens: 50 });
+    const listed = await postJson(url, { prompt: ['first', 'second'], max_tokens: 50 });
     const body = (await listed.json()) as Choices;
     assert.deepEqual(
       body.choices.map((choice) => choice.index),
@@ -91,9 +90,7 @@ describe('simulated agents', () => {
     assert.match(body.choices[1]!.text, /"second"/);
     assert.equal(body.choices[0]!.finish_reason, 'stop');
     assert.equal(body.choices[0]!.text.trim().split(/\s+/).length, 10);
-    const cut = (await (
-      await postJson(url, { model: 'm', prompt: 'first', max_tokens: 4 })
-    ).json()) as Choices;
+    const cut = (await (await postJson(url, { prompt: 'first', max_tokens: 4 })).json()) as Choices;
     assert.equal(cut.choices[0]!.finish_reason, 'length');
     assert.equal(cut.choices[0]!.text.trim().split(/\s+/).length, 4);
   });
@@ -103,9 +100,7 @@ describe('simulated agents', () => {
     t.after(() => swarm.close());
     const embed = async (index: number, input: unknown) =>
       (
-        (await (
-          await postJson(`${swarm.agents[index]!.url}/v1/embeddings`, { model: 'm', input })
-        ).json()) as {
+        (await (await postJson(`${swarm.agents[index]!.url}/v1/embeddings`, { input })).json()) as {
           data: Array<{ index: number; embedding: number[] }>;
         }
       ).data;
@@ -133,16 +128,15 @@ describe('simulated agents', () => {
     t.after(() => swarm.close());
     const url = `${swarm.agents[0]!.url}/v1/chat/completions`;
     const overflow = await postJson(url, {
-      model: 'm',
       messages: [{ role: 'user', content: 'x'.repeat(400) }],
       max_tokens: 10,
     });
     assert.equal(overflow.status, 400);
-    const error = (await overflow.json()) as { object: string; message: string; code: number };
-    assert.equal(error.object, 'error');
+    const error = (await overflow.json()) as { error: { message: string; code: number } };
+    assert.equal(error.error.code, 400);
     assert.match(
-      error.message,
-      /maximum context length is 100 tokens\. However, you requested 110 tokens/,
+      error.error.message,
+      /^You passed 100 input tokens and requested 10 output tokens\. However, the model's context length is only 100 tokens/,
     );
     const bad = await fetch(url, { method: 'POST', body: 'not json' });
     assert.equal(bad.status, 400);
@@ -182,7 +176,7 @@ describe('simulated agents', () => {
       const response = await fetch(`${swarm.agents[0]!.url}/v1/models`);
       assert.equal(response.status, 503);
       assert.match(
-        ((await response.json()) as { message: string }).message,
+        ((await response.json()) as { error: { message: string } }).error.message,
         /injected failure on agent 0/,
       );
     });
@@ -219,7 +213,6 @@ describe('simulated agents', () => {
       t.after(() => swarm.close());
       await assert.rejects(fetch(`${swarm.agents[0]!.url}/v1/models`));
       const response = await postJson(`${swarm.agents[1]!.url}/v1/chat/completions`, {
-        model: 'm',
         stream: true,
         messages: [{ role: 'user', content: 'hello' }],
       });

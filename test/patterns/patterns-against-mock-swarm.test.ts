@@ -38,7 +38,7 @@ async function startSwarm(
 ): Promise<{ swarm: MockSwarm; pool: VLLMPool }> {
   const swarm = await startMockSwarm({
     count,
-    behavior: { reply: options.reply ?? echo },
+    behavior: { model: 'mock-model', reply: options.reply ?? echo },
     perAgent: options.perAgent,
     tags: options.tags,
   });
@@ -260,7 +260,10 @@ describe('patterns against simulated agents', { timeout: 30_000 }, () => {
   });
 
   test('scatterGatherEmbeddings: input order over an EmbeddingPool', async (t) => {
-    const swarm = await startMockSwarm({ count: 2, behavior: { embeddingDimensions: 16 } });
+    const swarm = await startMockSwarm({
+      count: 2,
+      behavior: { model: 'mock-embedding', embeddingDimensions: 16 },
+    });
     const pool = new EmbeddingPool({
       endpoints: swarm.endpoints,
       model: 'mock-embedding',

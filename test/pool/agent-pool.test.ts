@@ -172,7 +172,7 @@ describe('sub-pools', () => {
     swarm.agents[0]!.setBehavior({ latencyMs: 50 });
     const pool = new VLLMPool({
       endpoints: swarm.endpoints,
-      model: 'm',
+      model: 'meta-llama/Llama-3.1-70B-Instruct',
       modelMaxContext: 8192,
       concurrency: 1,
     });

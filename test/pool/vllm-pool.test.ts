@@ -83,7 +83,10 @@ describe('VLLMPool requests', () => {
     const response = await pool.post(0, 'z'.repeat(4 * 2000));
     assert.equal(response.success, false);
     assert.equal(response.failureKind, 'context-overflow');
-    assert.match(response.error ?? '', /maximum context length is 2048 tokens/);
+    assert.match(
+      response.error ?? '',
+      /^You passed 2000 input tokens and requested 128 output tokens\. However, the model's context length is only 2048 tokens/,
+    );
     assert.equal(chatBodies(swarm)[0]!.max_tokens, 128);
   });
 

@@ -63,7 +63,7 @@ describe('agent failures', () => {
     const response = await send(proxy.url, '/agent/0/v1/chat/completions', {
       method: 'POST',
       headers: [['Content-Type', 'application/json']],
-      body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }),
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }),
     });
     assert.equal(response.status, 502);
     assert.deepEqual(JSON.parse(response.text), {

@@ -81,7 +81,7 @@ describe('hostfile reload', () => {
       const answer = await send(proxy.url, '/agent/0/v1/chat/completions', {
         method: 'POST',
         headers: [['Content-Type', 'application/json']],
-        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }),
       });
       assert.match(answer.text, /Agent 2 /, '/agent/0 is now the agent of the new first line');
       const outOfRange = await send(proxy.url, '/agent/3/x');

@@ -18,7 +18,7 @@ const SAFETY = { timeout: 30_000 };
 const JSON_HEADERS: Array<[string, string]> = [['Content-Type', 'application/json']];
 
 function chatBody(content: string, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({ model: 'mock-model', messages: [{ role: 'user', content }], ...extra });
+  return JSON.stringify({ messages: [{ role: 'user', content }], ...extra });
 }
 
 /** POST a chat completion with a Content-Length (a body that can be sent again). */
@@ -340,7 +340,10 @@ describe('one endpoint for the whole swarm: /v1/*', () => {
 
 describe('the official openai client against {proxy}/v1', () => {
   test('chat completion, non-streamed and streamed', SAFETY, async (t) => {
-    const swarm = await startMockSwarm({ count: 3, behavior: { completionTokens: 6 } });
+    const swarm = await startMockSwarm({
+      count: 3,
+      behavior: { model: 'mock-model', completionTokens: 6 },
+    });
     t.after(() => swarm.close());
     const proxy = await startTestProxy(t, swarm.endpoints);
     const client = new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: 'x', maxRetries: 0 });
@@ -370,7 +373,7 @@ describe('the official openai client against {proxy}/v1', () => {
   });
 
   test('with a proxy token sent as Proxy-Authorization by defaultHeaders', SAFETY, async (t) => {
-    const swarm = await startMockSwarm({ count: 2 });
+    const swarm = await startMockSwarm({ count: 2, behavior: { model: 'mock-model' } });
     t.after(() => swarm.close());
     const proxy = await startTestProxy(t, swarm.endpoints, { token: 'swarm-secret' });
     const denied = new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: 'x', maxRetries: 0 });

@@ -6,7 +6,6 @@ import { resolveProxyWorkers, workerLogSink } from '../../src/proxy/proxy-cluste
 import { send, spawnProxy, writeHostfile } from './proxy-test-helpers.js';
 
 const CHAT_BODY = JSON.stringify({
-  model: 'mock-model',
   messages: [{ role: 'user', content: 'Which agent are you?' }],
 });
 

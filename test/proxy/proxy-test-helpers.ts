@@ -214,7 +214,7 @@ export function open(
 
 /** Open a chat completion for agent `agentIndex` through the proxy (streamed when asked). */
 export function openChat(baseUrl: string, options: { stream?: boolean; agentIndex?: number } = {}) {
-  const body: Record<string, unknown> = { model: 'm', messages: [{ role: 'user', content: 'x' }] };
+  const body: Record<string, unknown> = { messages: [{ role: 'user', content: 'x' }] };
   if (options.stream) body.stream = true;
   return open(baseUrl, `/agent/${options.agentIndex ?? 0}/v1/chat/completions`, {
     method: 'POST',

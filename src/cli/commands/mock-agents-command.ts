@@ -2,7 +2,13 @@ import { Command, Option } from 'commander';
 import {
   DEFAULT_MOCK_BEHAVIOR,
   MOCK_FAILURES,
+  MOCK_REASONING,
+  MOCK_TASKS,
   type MockFailure,
+  type MockReasoning,
+  type MockTask,
+  VLLM_DIALECTS,
+  type VllmDialect,
 } from '../../mock/mock-behavior.js';
 import { type MockSwarm, startMockSwarm } from '../../mock/mock-swarm.js';
 import {
@@ -35,18 +41,28 @@ interface MockAgentsFlags {
   failureRate: number;
   failureStatus: number;
   embeddingDimensions: number;
+  vllmVersion: VllmDialect;
+  task: MockTask;
+  reasoning: MockReasoning;
+  servedModelName?: string[];
+  anyModel?: boolean;
+  maxNumSeqs: number;
 }
 
 const HELP_AFTER = `
-Every agent answers like vLLM: GET /health, GET /v1/models, POST /v1/chat/completions and
-/v1/completions (streamed or not), POST /v1/embeddings, POST /generate. Replies name the
-agent and echo the prompt's start. They run until Ctrl-C (SIGINT) or SIGTERM.
+Every agent answers like vLLM (current by default, --vllm-version legacy for <= 0.10.0):
+GET /health, /ping, /version, /load, /metrics, /v1/models; POST /v1/chat/completions and
+/v1/completions (streamed or not), /v1/embeddings, /tokenize, /detokenize, /generate.
+Replies name the agent and echo the prompt's start. They run until Ctrl-C (SIGINT) or
+SIGTERM. docs/mock-agents.md lists what each route follows in vLLM's code.
 
 Examples:
   $ aurora-swarm mock-agents --count 4 --base-port 8000 --hostfile hostfile.txt
   $ aurora-swarm mock-agents --count 100 --hostfile hostfile.txt --latency-ms 200 --token-interval-ms 20
   $ aurora-swarm mock-agents --count 8 --hostfile hostfile.txt --failure status --failure-rate 0.1
   $ aurora-swarm mock-agents --count 2 > hostfile.txt     # hostfile on stdout, free ports
+  $ aurora-swarm mock-agents --count 4 --hostfile hostfile.txt --task embed --model intfloat/e5-mistral-7b-instruct
+  $ aurora-swarm mock-agents --count 4 --hostfile hostfile.txt --reasoning --vllm-version legacy
 
 Documentation: docs/cli.md`;
 
@@ -86,6 +102,12 @@ async function runMockAgents(flags: MockAgentsFlags, io: CliIo): Promise<number>
           failureRate: flags.failureRate,
           failureStatus: flags.failureStatus,
           embeddingDimensions: flags.embeddingDimensions,
+          vllmVersion: flags.vllmVersion,
+          task: flags.task,
+          reasoning: flags.reasoning,
+          servedModelNames: flags.servedModelName,
+          strictModel: flags.anyModel !== true,
+          maxNumSeqs: flags.maxNumSeqs,
         },
       });
     } catch (error) {
@@ -191,6 +213,32 @@ export function createMockAgentsCommand(io: CliIo, outcome: CliOutcome): Command
       new Option('--embedding-dimensions <count>', 'length of /v1/embeddings vectors')
         .argParser(positiveIntegerArgument)
         .default(defaults.embeddingDimensions),
+    )
+    .addOption(
+      new Option('--vllm-version <version>', 'which vLLM to answer like (legacy: <= 0.10.0)')
+        .choices([...VLLM_DIALECTS])
+        .default(defaults.vllmVersion),
+    )
+    .addOption(
+      new Option('--task <task>', 'routes served: generate (chat, completions), embed, or both')
+        .choices([...MOCK_TASKS])
+        .default(defaults.task),
+    )
+    .addOption(
+      new Option('--reasoning [mode]', 'reasoning-model replies: on, or only (content: null)')
+        .choices([...MOCK_REASONING])
+        .preset('on')
+        .default(defaults.reasoning),
+    )
+    .option(
+      '--served-model-name <names...>',
+      'names the agents answer to, the first one reported (default: --model)',
+    )
+    .option('--any-model', 'accept any model name instead of answering 404 like vLLM')
+    .addOption(
+      new Option('--max-num-seqs <count>', 'generations served at once per agent; more wait')
+        .argParser(positiveIntegerArgument)
+        .default(defaults.maxNumSeqs),
     )
     .addHelpText('after', HELP_AFTER);
   command.action((flags: MockAgentsFlags) =>
