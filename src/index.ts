@@ -50,12 +50,12 @@ export {
 } from './errors.js';
 export { type AgentEndpoint, createEndpoint } from './hostfile/agent-endpoint.js';
 export { formatHostfile } from './hostfile/format-hostfile.js';
+export { parseHostfile } from './hostfile/parse-hostfile.js';
 export {
   DEFAULT_AGENT_PORT,
   type ParseHostfileTextOptions,
   parseHostfileText,
-} from './hostfile/parse-hostfile.js';
-export { parseHostfile } from './hostfile/read-hostfile.js';
+} from './hostfile/parse-hostfile-text.js';
 export {
   MockAgent,
   type MockAgentOptions,
@@ -259,7 +259,6 @@ export {
   kernelLanguageEntropy,
   kernelLanguageEntropyDetails,
 } from './uq/kernel-language-entropy.js';
-export { loadProbe, saveProbe } from './uq/probe-file.js';
 export {
   DEFAULT_PROBE_FIT_INTERCEPT,
   DEFAULT_PROBE_LAMBDA,
@@ -275,3 +274,4 @@ export {
   semanticEntropy,
   semanticEntropyDetails,
 } from './uq/semantic-entropy.js';
+export { loadProbe, saveProbe } from './uq-files/probe-file.js';

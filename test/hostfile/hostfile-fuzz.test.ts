@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { HostfileError } from '../../src/errors.js';
 import { formatHostfile } from '../../src/hostfile/format-hostfile.js';
-import { parseHostfileText } from '../../src/hostfile/parse-hostfile.js';
+import { parseHostfileText } from '../../src/hostfile/parse-hostfile-text.js';
 
 // Characters people (and broken scripts) put in hostfiles, weighted towards the
 // separators and punctuation that change meaning.

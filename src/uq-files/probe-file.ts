@@ -1,7 +1,7 @@
 /** The only I/O of the UQ module: probes stored as JSON files. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { InvalidOptionError } from '../errors.js';
-import { type Probe, toProbe } from './ridge-probe.js';
+import { type Probe, toProbe } from '../uq/ridge-probe.js';
 
 /**
  * Write a probe to `path` as JSON (synchronous; replaces an existing file).

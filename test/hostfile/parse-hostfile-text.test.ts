@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { HostfileError } from '../../src/errors.js';
 import { formatHostfile } from '../../src/hostfile/format-hostfile.js';
-import { parseHostfileText } from '../../src/hostfile/parse-hostfile.js';
-import { parseHostfile } from '../../src/hostfile/read-hostfile.js';
+import { parseHostfile } from '../../src/hostfile/parse-hostfile.js';
+import { parseHostfileText } from '../../src/hostfile/parse-hostfile-text.js';
 
 function syntaxError(text: string, lineNumber: number, pattern: RegExp) {
   assert.throws(
