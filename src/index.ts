@@ -7,7 +7,7 @@ export {
   type AggregatorOptions,
   DEFAULT_INCLUDE_FAILURES,
 } from './aggregators/aggregator-options.js';
-export { bestOf } from './aggregators/best-of.js';
+export { bestOf, NO_RESPONSES_ERROR } from './aggregators/best-of.js';
 export { type ConcatOptions, concat, DEFAULT_CONCAT_SEPARATOR } from './aggregators/concat.js';
 export {
   classifyFailure,
@@ -24,6 +24,13 @@ export {
   majorityVote,
   normalizeAnswer,
 } from './aggregators/majority-vote.js';
+export {
+  type MergeObjectsConflict,
+  type MergeObjectsError,
+  type MergeObjectsResult,
+  mergeObjects,
+} from './aggregators/merge-objects.js';
+export { parsePythonFloat } from './aggregators/parse-python-float.js';
 export type { ResponseScore } from './aggregators/rank-responses.js';
 export {
   extractFirstNumber,
@@ -32,7 +39,6 @@ export {
   statistics,
 } from './aggregators/statistics.js';
 export {
-  type StructuredMergeConflict,
   type StructuredMergeError,
   type StructuredMergeResult,
   structuredMerge,
