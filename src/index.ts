@@ -49,6 +49,7 @@ export {
   HostfileError,
   InputFileError,
   InvalidOptionError,
+  PipelineStageError,
   PoolClosedError,
   SwarmError,
   type SwarmErrorCode,
@@ -82,8 +83,9 @@ export {
   type BlackboardFailure,
   type BlackboardOptions,
   type BlackboardPromptFunction,
+  type BlackboardRunDetails,
   type BlackboardRunOptions,
-  type BlackboardRunResult,
+  type BlackboardSectionEvent,
   type BlackboardSnapshot,
   type BoardState,
   type BoardViewOptions,
@@ -91,25 +93,28 @@ export {
 } from './patterns/blackboard.js';
 export { type BroadcastOptions, broadcast } from './patterns/broadcast.js';
 export {
+  type BroadcastAndReduceDetails,
   type BroadcastAndReduceOptions,
-  type BroadcastAndReduceResult,
   broadcastAndReduce,
+  broadcastAndReduceDetails,
   DEFAULT_REDUCER_AGENT_INDEX,
 } from './patterns/broadcast-and-reduce.js';
 export {
+  type FanOutFanInDetails,
   type FanOutFanInOptions,
-  type FanOutFanInResult,
   fanOutFanIn,
+  fanOutFanInDetails,
 } from './patterns/fan-out-fan-in.js';
 export { type MapGatherOptions, mapGather } from './patterns/map-gather.js';
 export type { PatternOptions } from './patterns/pattern-options.js';
 export {
   DEFAULT_REUSE_AGENTS,
-  type PipelineResult,
+  type PipelineDetails,
   type PipelineStage,
   type PipelineStageResult,
   type RunPipelineOptions,
   runPipeline,
+  runPipelineDetails,
 } from './patterns/run-pipeline.js';
 export { type ScatterGatherOptions, scatterGather } from './patterns/scatter-gather.js';
 export {
@@ -125,11 +130,12 @@ export {
 } from './patterns/scatter-gather-stream.js';
 export {
   DEFAULT_FANIN,
+  type TreeReduceDetails,
   type TreeReduceFailure,
   type TreeReduceFailureCause,
   type TreeReduceOptions,
-  type TreeReduceResult,
   treeReduce,
+  treeReduceDetails,
 } from './patterns/tree-reduce.js';
 export { UNSENT_GLOBAL_INDEX } from './patterns/unsent-response.js';
 export { AgentPool, type AgentPoolOptions, resolveAgentPoolOptions } from './pool/agent-pool.js';
