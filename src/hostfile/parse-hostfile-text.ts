@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { HostfileError } from '../errors.js';
+import { stripPythonWhitespace } from '../internal/python-whitespace.js';
 import { type AgentEndpoint, createEndpoint } from './agent-endpoint.js';
 
 /** Port used when a hostfile line names none. */
@@ -20,10 +21,16 @@ const DIGITS = /^[0-9]+$/;
  * Parse hostfile text into endpoints; the array index is the agent's global index.
  *
  * Format: one agent per line, `host<TAB>port[<TAB>key=value]...`. Blank lines and
- * lines whose first non-blank character is `#` are ignored, as is everything from a
- * field that starts with `#`. CRLF line ends and a UTF-8 BOM are accepted. Runs of
- * spaces work as separators, `host:port` works in the first field, and a missing port
- * means 8000. Tags split at the first `=`; a later duplicate key wins.
+ * lines whose first non-blank character is `#` are ignored. LF, CRLF and CR line ends
+ * and a UTF-8 BOM are accepted. `host:port` works in the first field, a missing port
+ * means 8000, tags split at the first `=` and a later duplicate key wins.
+ *
+ * A line that contains a tab is split on tabs only, exactly as the Python original's
+ * parser splits it: spaces inside a field are kept (`desc=big node`), empty fields are
+ * skipped, a field that starts with `#` is a comment. A line without a tab is split on
+ * runs of whitespace, and everything from a field that starts with `#` is a comment.
+ * Whatever the Python parser would silently misread (a port that is not a number, a
+ * field that is neither a port nor a tag, a host with spaces) is an error here.
  *
  * @throws {HostfileError} `ERR_HOSTFILE_SYNTAX` naming the path and 1-based line number.
  * @example parseHostfileText('compute-001\t8000\trole=worker\n')
@@ -34,7 +41,8 @@ export function parseHostfileText(
 ): AgentEndpoint[] {
   const path = options.path ?? '<text>';
   const endpoints: AgentEndpoint[] = [];
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  // Python reads text files with universal newlines: \r\n, \r and \n all end a line.
+  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
   for (let index = 0; index < lines.length; index++) {
     const endpoint = parseLine(lines[index] ?? '', path, index + 1);
     if (endpoint) endpoints.push(endpoint);
@@ -43,39 +51,75 @@ export function parseHostfileText(
 }
 
 function parseLine(line: string, path: string, lineNumber: number): AgentEndpoint | undefined {
-  const fields: string[] = [];
-  for (const field of line.trim().split(/\s+/)) {
-    if (field.startsWith('#')) break;
-    if (field !== '') fields.push(field);
-  }
-  if (fields.length === 0) return undefined;
-
   const fail = (message: string): never => {
     throw new HostfileError('ERR_HOSTFILE_SYNTAX', `${path}:${lineNumber}: ${message}`, {
       path,
       lineNumber,
     });
   };
+  const stripped = stripPythonWhitespace(line);
+  if (stripped.includes('\t')) return parseTabLine(stripped, fail);
 
-  const [first = '', ...rest] = fields;
+  const fields: string[] = [];
+  for (const field of line.trim().split(/\s+/)) {
+    if (field.startsWith('#')) break;
+    if (field !== '') fields.push(field);
+  }
+  if (fields.length === 0) return undefined;
+  const [first = '', second, ...later] = fields;
+  // The second field is the port when it is all digits, else already a tag.
+  if (second !== undefined && DIGITS.test(second)) return endpointOf(first, second, later, fail);
+  return endpointOf(first, undefined, second === undefined ? later : [second, ...later], fail);
+}
+
+// The Python original: `parts = line.strip().split('\t')`; parts[0] the host, parts[1] the
+// port when it is all digits, every later part with a `=` a tag, anything else dropped.
+function parseTabLine(line: string, fail: (message: string) => never): AgentEndpoint | undefined {
+  if (line.startsWith('#')) return undefined;
+  const [first = '', second = '', ...later] = line.split('\t');
+  if (/\s/.test(first)) {
+    fail(
+      `host ${JSON.stringify(first)} contains whitespace (a line with a tab is split on tabs only)`,
+    );
+  }
+  const meaningful = (field: string): boolean => field.trim() !== '' && !field.startsWith('#');
+  const tags = later.filter(meaningful);
+  if (!meaningful(second)) {
+    if (tags[0] !== undefined && DIGITS.test(tags[0])) {
+      fail(
+        `the port must be the second field, got an empty second field before ${JSON.stringify(tags[0])} (a line with a tab is split on tabs only)`,
+      );
+    }
+    return endpointOf(first, undefined, tags, fail);
+  }
+  if (DIGITS.test(second)) return endpointOf(first, second, tags, fail);
+  return endpointOf(first, undefined, [second, ...tags], fail);
+}
+
+/** The endpoint of a host field, an optional port field and tag fields (`key=value`). */
+function endpointOf(
+  first: string,
+  portField: string | undefined,
+  tagFields: readonly string[],
+  fail: (message: string) => never,
+): AgentEndpoint {
   let { host, port } = splitHostField(first, fail);
+  if (portField !== undefined) {
+    if (port !== undefined) {
+      fail(`port given twice: in ${JSON.stringify(first)} and as ${JSON.stringify(portField)}`);
+    }
+    port = parsePort(portField, fail);
+  }
   const tags: Record<string, string> = {};
-  rest.forEach((field, position) => {
+  tagFields.forEach((field, position) => {
     const equals = field.indexOf('=');
     if (equals > 0) {
       tags[field.slice(0, equals)] = field.slice(equals + 1);
       return;
     }
     if (equals === 0) fail(`tag ${JSON.stringify(field)} has an empty key (expected key=value)`);
-    if (position === 0 && DIGITS.test(field)) {
-      if (port !== undefined) {
-        fail(`port given twice: in ${JSON.stringify(first)} and as ${JSON.stringify(field)}`);
-      }
-      port = parsePort(field, fail);
-      return;
-    }
     fail(
-      position === 0
+      position === 0 && portField === undefined
         ? `expected a port (an integer 1-65535) or a key=value tag after the host, got ${JSON.stringify(field)}`
         : `expected a key=value tag, got ${JSON.stringify(field)}`,
     );
