@@ -272,6 +272,14 @@ export {
   kernelLanguageEntropyDetails,
 } from './uq/kernel-language-entropy.js';
 export {
+  DEFAULT_EIGENVALUE_FLOOR,
+  densityMatrixFromKernel,
+  type KernelMatrixOptions,
+  kernelMatrix,
+  type VonNeumannEntropyOptions,
+  vonNeumannEntropy,
+} from './uq/kernel-matrix.js';
+export {
   DEFAULT_PROBE_FIT_INTERCEPT,
   DEFAULT_PROBE_LAMBDA,
   type Probe,
@@ -280,10 +288,20 @@ export {
   trainProbe,
 } from './uq/ridge-probe.js';
 export {
+  clusterEmbeddings,
+  DEFAULT_LINKAGE_METHOD,
   DEFAULT_SIMILARITY_THRESHOLD,
+  type LinkageMethod,
   type SemanticEntropyOptions,
   type SemanticEntropyResult,
   semanticEntropy,
   semanticEntropyDetails,
 } from './uq/semantic-entropy.js';
+export {
+  type NpyArray,
+  readNpy,
+  readNpyMatrix,
+  readNpyVector,
+  readNpz,
+} from './uq-files/npy-file.js';
 export { loadProbe, saveProbe } from './uq-files/probe-file.js';

@@ -1,7 +1,12 @@
-/** The only I/O of the UQ module: probes stored as JSON files. */
-import { readFileSync, writeFileSync } from 'node:fs';
+/**
+ * Probe files: our JSON probes, and the Python original's (`np.savez(path, coef=…, intercept=…)`
+ * plus an optional sidecar `<path>.json` of metadata). The UQ numerics in uq/ do no I/O; this is
+ * where their files are read and written.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { InvalidOptionError } from '../errors.js';
 import { type Probe, toProbe } from '../uq/ridge-probe.js';
+import { readNpz } from './npy-file.js';
 
 /**
  * Write a probe to `path` as JSON (synchronous; replaces an existing file).
@@ -21,15 +26,19 @@ export function saveProbe(probe: Probe, path: string): void {
 }
 
 /**
- * Read a probe written by {@link saveProbe} (synchronous), checking its shape.
- * @throws {InvalidOptionError} when the file cannot be read, is not JSON, or is
- *   not a probe; the message names the file and the bad field.
- * @example const probe = loadProbe('entropy-probe.json');
+ * Read a probe (synchronous), checking its shape: a JSON file written by {@link saveProbe}, or
+ * an `.npz` written by the Python original's `save_probe` (arrays `coef` and `intercept`), with
+ * its sidecar `<path>.json` metadata when present. A Python probe comes back with
+ * `penalizeIntercept: true` (how its `train_probe` fits), `lambda` from the metadata's
+ * `ridge_alpha` (else `null`) and the metadata in `metadata`.
+ * @throws {InvalidOptionError} when the file cannot be read, is not JSON or `.npz`, or is not
+ *   a probe; the message names the file and the bad field.
+ * @example const probe = loadProbe('probe.npz'); // trained by the Python original
  */
 export function loadProbe(path: string): Probe {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (error) {
     const reason =
       (error as NodeJS.ErrnoException).code === 'ENOENT'
@@ -37,19 +46,63 @@ export function loadProbe(path: string): Probe {
         : (error as Error).message;
     throw new InvalidOptionError(
       `loadProbe: cannot read probe file ${JSON.stringify(path)}: ${reason}`,
-      {
-        cause: error,
-      },
+      { cause: error },
     );
   }
+  // A zip archive (`PK\x03\x04`) is an .npz, whatever its name.
+  if (bytes.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'))) return loadNpzProbe(path);
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     throw new InvalidOptionError(
-      `loadProbe: probe file ${JSON.stringify(path)} is not valid JSON: ${(error as Error).message}`,
+      `loadProbe: probe file ${JSON.stringify(path)} is neither JSON nor .npz: ${(error as Error).message}`,
       { cause: error },
     );
   }
   return toProbe(value, `loadProbe: probe file ${JSON.stringify(path)}`);
+}
+
+function loadNpzProbe(path: string): Probe {
+  const where = `loadProbe: probe file ${JSON.stringify(path)}`;
+  const arrays = readNpz(path);
+  const coef = arrays.coef;
+  const intercept = arrays.intercept;
+  if (coef === undefined || intercept === undefined) {
+    throw new InvalidOptionError(
+      `${where}: an .npz probe needs arrays "coef" and "intercept", found ${JSON.stringify(Object.keys(arrays))}`,
+    );
+  }
+  if (coef.shape.length !== 1 || intercept.data.length !== 1) {
+    throw new InvalidOptionError(
+      `${where}: "coef" must be 1-D and "intercept" a single number, got shapes (${coef.shape.join(', ')}) and (${intercept.shape.join(', ')})`,
+    );
+  }
+  // The Python original: meta_path = path.with_suffix(path.suffix + ".json").
+  const metadataPath = `${path}.json`;
+  let metadata: Record<string, unknown> | undefined;
+  if (existsSync(metadataPath)) {
+    try {
+      metadata = JSON.parse(readFileSync(metadataPath, 'utf8')) as Record<string, unknown>;
+    } catch (error) {
+      throw new InvalidOptionError(
+        `${where}: metadata ${JSON.stringify(metadataPath)} is not valid JSON: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+  const alpha = metadata?.ridge_alpha;
+  return toProbe(
+    {
+      kind: 'ridge-probe',
+      version: 1,
+      weights: coef.data,
+      intercept: intercept.data[0],
+      lambda: typeof alpha === 'number' && Number.isFinite(alpha) ? alpha : null,
+      fitIntercept: true,
+      penalizeIntercept: true,
+      ...(metadata === undefined ? {} : { metadata }),
+    },
+    where,
+  );
 }

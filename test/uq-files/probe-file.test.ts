@@ -40,7 +40,10 @@ describe('saveProbe / loadProbe', () => {
     };
     const cases: [string, RegExp][] = [
       [join(directory, 'missing.json'), /cannot read probe file ".*missing\.json": no such file/],
-      [write('garbage.json', '{ not json'), /probe file ".*garbage\.json" is not valid JSON/],
+      [
+        write('garbage.json', '{ not json'),
+        /probe file ".*garbage\.json" is neither JSON nor \.npz/,
+      ],
       [write('array.json', '[1, 2]'), /expected a probe object, got \[1,2\]/],
       [
         write('kind.json', JSON.stringify({ ...valid, kind: 'other' })),
