@@ -5,7 +5,7 @@
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { describeValue, InvalidOptionError } from '../errors.js';
-import { assertVectors, cosineSimilarityMatrix } from './embedding-vectors.js';
+import { assertVectors, cosineSimilarityMatrix, rbfKernelMatrix } from './embedding-vectors.js';
 import { DEFAULT_KERNEL, type KernelName } from './kernel-language-entropy.js';
 
 /** Eigenvalues below this are clamped to it by {@link vonNeumannEntropy}, as in the Python original. */
@@ -45,16 +45,7 @@ export function kernelMatrix(
       `${name}: option "gamma" must be a positive finite number, got ${describeValue(gamma)}`,
     );
   }
-  return embeddings.map((left, row) =>
-    embeddings.map((right, column) => {
-      if (row === column) return 1;
-      let squaredDistance = 0;
-      for (let index = 0; index < left.length; index++) {
-        squaredDistance += (left[index]! - right[index]!) ** 2;
-      }
-      return Math.exp(-gamma * squaredDistance);
-    }),
-  );
+  return rbfKernelMatrix(embeddings, gamma);
 }
 
 /**
