@@ -31,7 +31,7 @@ try {
         ? `Round ${round}. ${question}\nPropose one new hypothesis. Recent critiques:\n${board.critiques?.join('\n') ?? ''}`
         : `Critique these hypotheses:\n${board.hypotheses?.join('\n') ?? ''}\nIf they are sound, answer only: NO FURTHER OBJECTIONS`,
   });
-  const result = await blackboard.run(swarm.pool, {
+  const result = await blackboard.runDetails(swarm.pool, {
     maxRounds,
     maxTokens: 200,
     // Keep prompts small however long the session runs.

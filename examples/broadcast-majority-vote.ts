@@ -24,7 +24,7 @@ try {
     );
   }
   const vote = majorityVote(responses);
-  console.log(`Majority answer: ${vote.winner} (confidence ${vote.confidence.toFixed(2)})`);
+  console.log(`Majority answer: ${vote.winnerText} (confidence ${vote.confidence.toFixed(2)})`);
   const report = failureReport(responses);
   if (report.failureCount > 0)
     console.log(`${report.failureCount} of ${report.total} agent(s) failed`);

@@ -4,7 +4,7 @@
  *
  *   node dist/examples/tree-reduce-documents.js [--hostfile hostfile.txt] [--documents 200] [--fanin 10]
  */
-import { treeReduce } from '../src/index.js';
+import { treeReduceDetails } from '../src/index.js';
 import { argumentValue, openExampleSwarm } from './example-swarm.js';
 
 const documentCount = Number(argumentValue('--documents') ?? 60);
@@ -28,7 +28,7 @@ const swarm = await openExampleSwarm({
 });
 try {
   console.log(`Reducing ${documents.length} documents with fan-in ${fanin} on ${swarm.origin}`);
-  const result = await treeReduce(
+  const result = await treeReduceDetails(
     swarm.pool,
     'Summarise the key finding of this report in one sentence:\n{item}',
     'Merge these level-{level} summaries into one short paragraph:\n{responses}',

@@ -4,7 +4,7 @@
  *
  *   node dist/examples/two-stage-pipeline.js [--hostfile hostfile.txt] [--topic "..."] [--disjoint]
  */
-import { runPipeline } from '../src/index.js';
+import { runPipelineDetails } from '../src/index.js';
 import { argumentValue, openExampleSwarm } from './example-swarm.js';
 
 const topic = argumentValue('--topic') ?? 'how telomere length relates to cellular ageing';
@@ -22,7 +22,7 @@ try {
   console.log(
     `Pipeline on ${swarm.origin}: ${drafters} drafter(s), 1 editor${disjoint ? ' (disjoint)' : ''}`,
   );
-  const result = await runPipeline(
+  const result = await runPipelineDetails(
     swarm.pool,
     [
       {

@@ -5,6 +5,7 @@
  * with `success: false`. What is thrown is always a `SwarmError` with a stable
  * `code` (documented in docs/errors.md) so callers can branch on it.
  */
+import type { AgentResponse } from './pool/types.js';
 
 /** Stable error codes. Never rename one: scripts match on them. */
 export type SwarmErrorCode =
@@ -21,7 +22,8 @@ export type SwarmErrorCode =
   | 'ERR_HTTP_STATUS'
   | 'ERR_BAD_RESPONSE'
   | 'ERR_PROXY_START'
-  | 'ERR_INPUT_FILE';
+  | 'ERR_INPUT_FILE'
+  | 'ERR_PIPELINE_STAGE';
 
 /** Options shared by every `SwarmError` constructor. */
 export interface SwarmErrorOptions {
@@ -115,5 +117,23 @@ export class InputFileError extends SwarmError {
     this.name = 'InputFileError';
     this.path = details.path;
     this.lineNumber = details.lineNumber;
+  }
+}
+
+/**
+ * A pipeline stage in which no agent succeeded: `runPipeline` stops there rather than pass an
+ * empty input to the next stage. `stage` names it; `responses` are its agents' failed answers.
+ */
+export class PipelineStageError extends SwarmError {
+  /** Name of the stage that failed. */
+  readonly stage: string;
+  /** The stage's responses, all failed, in agent order. */
+  readonly responses: readonly AgentResponse[];
+
+  constructor(message: string, details: { stage: string; responses: readonly AgentResponse[] }) {
+    super('ERR_PIPELINE_STAGE', message);
+    this.name = 'PipelineStageError';
+    this.stage = details.stage;
+    this.responses = details.responses;
   }
 }

@@ -7,7 +7,7 @@ export {
   type AggregatorOptions,
   DEFAULT_INCLUDE_FAILURES,
 } from './aggregators/aggregator-options.js';
-export { bestOf } from './aggregators/best-of.js';
+export { bestOf, NO_RESPONSES_ERROR } from './aggregators/best-of.js';
 export { type ConcatOptions, concat, DEFAULT_CONCAT_SEPARATOR } from './aggregators/concat.js';
 export {
   classifyFailure,
@@ -24,6 +24,13 @@ export {
   majorityVote,
   normalizeAnswer,
 } from './aggregators/majority-vote.js';
+export {
+  type MergeObjectsConflict,
+  type MergeObjectsError,
+  type MergeObjectsResult,
+  mergeObjects,
+} from './aggregators/merge-objects.js';
+export { parsePythonFloat } from './aggregators/parse-python-float.js';
 export type { ResponseScore } from './aggregators/rank-responses.js';
 export {
   extractFirstNumber,
@@ -32,7 +39,6 @@ export {
   statistics,
 } from './aggregators/statistics.js';
 export {
-  type StructuredMergeConflict,
   type StructuredMergeError,
   type StructuredMergeResult,
   structuredMerge,
@@ -43,6 +49,7 @@ export {
   HostfileError,
   InputFileError,
   InvalidOptionError,
+  PipelineStageError,
   PoolClosedError,
   SwarmError,
   type SwarmErrorCode,
@@ -50,12 +57,12 @@ export {
 } from './errors.js';
 export { type AgentEndpoint, createEndpoint } from './hostfile/agent-endpoint.js';
 export { formatHostfile } from './hostfile/format-hostfile.js';
+export { parseHostfile } from './hostfile/parse-hostfile.js';
 export {
   DEFAULT_AGENT_PORT,
   type ParseHostfileTextOptions,
   parseHostfileText,
-} from './hostfile/parse-hostfile.js';
-export { parseHostfile } from './hostfile/read-hostfile.js';
+} from './hostfile/parse-hostfile-text.js';
 export {
   DEFAULT_MOCK_BEHAVIOR,
   type MockAgentBehavior,
@@ -79,8 +86,9 @@ export {
   type BlackboardFailure,
   type BlackboardOptions,
   type BlackboardPromptFunction,
+  type BlackboardRunDetails,
   type BlackboardRunOptions,
-  type BlackboardRunResult,
+  type BlackboardSectionEvent,
   type BlackboardSnapshot,
   type BoardState,
   type BoardViewOptions,
@@ -88,25 +96,28 @@ export {
 } from './patterns/blackboard.js';
 export { type BroadcastOptions, broadcast } from './patterns/broadcast.js';
 export {
+  type BroadcastAndReduceDetails,
   type BroadcastAndReduceOptions,
-  type BroadcastAndReduceResult,
   broadcastAndReduce,
+  broadcastAndReduceDetails,
   DEFAULT_REDUCER_AGENT_INDEX,
 } from './patterns/broadcast-and-reduce.js';
 export {
+  type FanOutFanInDetails,
   type FanOutFanInOptions,
-  type FanOutFanInResult,
   fanOutFanIn,
+  fanOutFanInDetails,
 } from './patterns/fan-out-fan-in.js';
 export { type MapGatherOptions, mapGather } from './patterns/map-gather.js';
 export type { PatternOptions } from './patterns/pattern-options.js';
 export {
   DEFAULT_REUSE_AGENTS,
-  type PipelineResult,
+  type PipelineDetails,
   type PipelineStage,
   type PipelineStageResult,
   type RunPipelineOptions,
   runPipeline,
+  runPipelineDetails,
 } from './patterns/run-pipeline.js';
 export { type ScatterGatherOptions, scatterGather } from './patterns/scatter-gather.js';
 export {
@@ -122,11 +133,12 @@ export {
 } from './patterns/scatter-gather-stream.js';
 export {
   DEFAULT_FANIN,
+  type TreeReduceDetails,
   type TreeReduceFailure,
   type TreeReduceFailureCause,
   type TreeReduceOptions,
-  type TreeReduceResult,
   treeReduce,
+  treeReduceDetails,
 } from './patterns/tree-reduce.js';
 export { UNSENT_GLOBAL_INDEX } from './patterns/unsent-response.js';
 export { AgentPool, type AgentPoolOptions, resolveAgentPoolOptions } from './pool/agent-pool.js';
@@ -262,7 +274,14 @@ export {
   kernelLanguageEntropy,
   kernelLanguageEntropyDetails,
 } from './uq/kernel-language-entropy.js';
-export { loadProbe, saveProbe } from './uq/probe-file.js';
+export {
+  DEFAULT_EIGENVALUE_FLOOR,
+  densityMatrixFromKernel,
+  type KernelMatrixOptions,
+  kernelMatrix,
+  type VonNeumannEntropyOptions,
+  vonNeumannEntropy,
+} from './uq/kernel-matrix.js';
 export {
   DEFAULT_PROBE_FIT_INTERCEPT,
   DEFAULT_PROBE_LAMBDA,
@@ -272,9 +291,20 @@ export {
   trainProbe,
 } from './uq/ridge-probe.js';
 export {
+  clusterEmbeddings,
+  DEFAULT_LINKAGE_METHOD,
   DEFAULT_SIMILARITY_THRESHOLD,
+  type LinkageMethod,
   type SemanticEntropyOptions,
   type SemanticEntropyResult,
   semanticEntropy,
   semanticEntropyDetails,
 } from './uq/semantic-entropy.js';
+export {
+  type NpyArray,
+  readNpy,
+  readNpyMatrix,
+  readNpyVector,
+  readNpz,
+} from './uq-files/npy-file.js';
+export { loadProbe, saveProbe } from './uq-files/probe-file.js';

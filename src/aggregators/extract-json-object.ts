@@ -39,10 +39,8 @@ export function extractJsonObject(text: string): ExtractedJsonObject {
   const whole = looksLikeJson ? attempt(trimmed, 'text') : undefined;
   if (whole) return { ok: true, value: whole };
 
-  for (const match of trimmed.matchAll(FENCE)) {
-    const language = (match[1] ?? '').toLowerCase();
-    if (language !== '' && !language.startsWith('json')) continue;
-    const found = attempt(match[2] ?? '', language === '' ? '``` block' : '```json block');
+  for (const block of jsonFencedBlocks(trimmed)) {
+    const found = attempt(block.body, block.tagged ? '```json block' : '``` block');
     if (found) return { ok: true, value: found };
   }
 
@@ -57,6 +55,21 @@ export function extractJsonObject(text: string): ExtractedJsonObject {
     ok: false,
     reason: failures.length > 0 ? failures.join('; ') : 'no JSON object found in the text',
   };
+}
+
+/**
+ * The fenced blocks of `text` that may hold JSON, in order: those tagged `json` (any case, also
+ * `jsonc`) and untagged ones; blocks in other languages are left out.
+ * @internal
+ */
+export function jsonFencedBlocks(text: string): { body: string; tagged: boolean }[] {
+  const blocks: { body: string; tagged: boolean }[] = [];
+  for (const match of text.matchAll(FENCE)) {
+    const language = (match[1] ?? '').toLowerCase();
+    if (language !== '' && !language.startsWith('json')) continue;
+    blocks.push({ body: match[2] ?? '', tagged: language !== '' });
+  }
+  return blocks;
 }
 
 /** A JSON object (not an array, not null). */

@@ -1,4 +1,5 @@
 import { describeValue, InvalidOptionError } from '../errors.js';
+import { stripPythonWhitespace } from '../internal/python-whitespace.js';
 import type { AgentResponse } from '../pool/types.js';
 import { type AggregatorOptions, assertFunction, selectResponses } from './aggregator-options.js';
 
@@ -7,7 +8,7 @@ export interface MajorityVoteOptions extends AggregatorOptions {
   /**
    * Maps an answer to the form that is compared. Two answers vote together when
    * their normalised forms are equal.
-   * @default {@link normalizeAnswer} (trim, lower-case, collapse whitespace)
+   * @default {@link normalizeAnswer} (strip, lower-case: the Python original's rule)
    */
   normalize?: (text: string) => string;
 }
@@ -22,13 +23,18 @@ export interface MajorityVoteTally {
   count: number;
 }
 
-/** Result of {@link majorityVote}. */
+/** Result of {@link majorityVote}: the Python original's `(winner, confidence)` and more. */
 export interface MajorityVoteResult {
   /**
-   * Original text of the first response whose normalised answer won, or
-   * `undefined` when no response was considered (empty input, or all failed).
+   * The winning answer in its normalised form (stripped and lower-cased by default), as the
+   * Python original returns it; `''` when no response was considered (empty input, or all failed).
    */
-  winner: string | undefined;
+  winner: string;
+  /**
+   * The original text of the first response that gave the winning answer (its spelling before
+   * normalisation); `''` when no response was considered.
+   */
+  winnerText: string;
   /** Winner's count divided by `considered`, in [0, 1]; `0` when nothing was considered. */
   confidence: number;
   /** Distinct answers, most votes first; equal counts keep first-seen order. */
@@ -38,22 +44,24 @@ export interface MajorityVoteResult {
 }
 
 /**
- * The comparison form of an answer: trimmed, lower-cased, runs of whitespace
- * collapsed to one space.
- * @example normalizeAnswer('  Paris\n  France ') // 'paris france'
+ * The comparison form of an answer, as the Python original's `r.text.strip().lower()`: leading
+ * and trailing whitespace removed (Python's whitespace set), lower-cased. Inner whitespace is
+ * kept, so `'Paris  France'` and `'paris france'` are different answers.
+ * @example normalizeAnswer('  Paris\n') // 'paris'
  */
 export function normalizeAnswer(text: string): string {
-  return text.trim().toLowerCase().replace(/\s+/g, ' ');
+  return stripPythonWhitespace(text).toLowerCase();
 }
 
 /**
- * The most frequent answer among the responses, after normalising each one.
+ * The most frequent answer among the responses, after normalising each one, as the Python
+ * original's `majority_vote`: `winner` is the normalised answer, `confidence` its share of the
+ * votes. Ties go to the answer seen first. `winnerText` keeps the first response's own spelling.
  *
- * Failed responses are skipped unless `includeFailures` is set (then they vote
- * for the empty answer). Ties go to the answer seen first. The winner is the
- * original text of the first response with the winning normalised form.
+ * Failed responses are skipped unless `includeFailures` is set (then they vote for the empty
+ * answer). No response considered → `winner: ''`, `confidence: 0`.
  *
- * @example majorityVote(responses) // { winner: 'Paris', confidence: 0.75, votes: [...], considered: 4 }
+ * @example majorityVote(responses) // { winner: 'paris', winnerText: 'Paris', confidence: 0.75, votes: [...], considered: 4 }
  */
 export function majorityVote(
   responses: readonly AgentResponse[],
@@ -81,7 +89,8 @@ export function majorityVote(
   const votes = [...tallies.values()].sort((left, right) => right.count - left.count);
   const top = votes[0];
   return {
-    winner: top?.answer,
+    winner: top?.normalized ?? '',
+    winnerText: top?.answer ?? '',
     confidence: top ? top.count / considered.length : 0,
     votes,
     considered: considered.length,

@@ -1,120 +1,70 @@
 import type { AgentResponse } from '../pool/types.js';
 import { type AggregatorOptions, selectResponses } from './aggregator-options.js';
-import { extractJsonObject, isPlainObject } from './extract-json-object.js';
+import { jsonFencedBlocks } from './extract-json-object.js';
 
-/** A response whose text held no usable JSON object. */
+/** A considered response whose text could not be read as JSON. */
 export interface StructuredMergeError {
   /** Position of the response in the input array. */
   responseIndex: number;
-  /** `agentIndex` of the response. */
+  /** `agentIndex` of the response (Python: `agent_index`). */
   agentIndex: number;
-  /** Why it was not merged, e.g. `no JSON object found in the text`. */
-  reason: string;
+  /** Why it was not merged: the JSON parser's message, or `agent failed: …`. */
+  error: string;
 }
 
-/** Two responses gave different values at the same place; the later one was kept. */
-export interface StructuredMergeConflict {
-  /** Keys from the root of the merged object to the conflicting value. */
-  path: string[];
-  /** The value that was there before (and was replaced). */
-  previous: unknown;
-  /** The value that replaced it. */
-  value: unknown;
-  /** `agentIndex` of the response whose value won. */
-  agentIndex: number;
-}
-
-/** Result of {@link structuredMerge}. */
+/** Result of {@link structuredMerge}: the Python original's `(merged_list, errors)` tuple. */
 export interface StructuredMergeResult {
-  /** All parsed objects merged in input order; `{}` when none parsed. */
-  merged: Record<string, unknown>;
+  /** Every parsed value in input order; a JSON array contributes its elements (one level). */
+  merged: unknown[];
   /** One entry per considered response that could not be parsed, in input order. */
   errors: StructuredMergeError[];
-  /** Every scalar or type conflict, in the order they were resolved. */
-  conflicts: StructuredMergeConflict[];
-  /** Number of responses whose object was merged. */
-  mergedCount: number;
 }
 
 /**
- * Parse each response's text as a JSON object and merge them in input order.
+ * Parse each response as JSON and merge the values into one flat list, as the Python original's
+ * `structured_merge`: a JSON array extends the list with its elements, any other JSON value
+ * (object, string, number, …) is appended as it is.
  *
- * Parsing: the whole text, else the first ```json (or bare ```) fenced block
- * that holds an object, else the span from the first `{` to the last `}`.
- * Merging: keys are unioned; nested objects merge recursively; arrays are
- * concatenated (no deduplication); differing scalars, or values of different
- * types, are won by the later response and recorded in `conflicts`. Failed
- * responses are skipped unless `includeFailures` is set, in which case each one
- * is listed in `errors` with the agent's error.
+ * A text is read as JSON as a whole; when that fails, the first ```json (or untagged ```) fenced
+ * block in it is read instead (the Python original reports such answers as errors). Failed
+ * responses are skipped unless `includeFailures` is set, in which case each one is listed in
+ * `errors` with the agent's error. See {@link mergeObjects} for merging JSON objects by key.
  *
- * @example structuredMerge(responses).merged
+ * @example structuredMerge([ok('[1, 2]'), ok('{"a": 3}')]).merged // [1, 2, { a: 3 }]
  */
 export function structuredMerge(
   responses: readonly AgentResponse[],
   options: AggregatorOptions = {},
 ): StructuredMergeResult {
   const considered = new Set(selectResponses('structuredMerge', responses, options));
-  const result: StructuredMergeResult = { merged: {}, errors: [], conflicts: [], mergedCount: 0 };
+  const result: StructuredMergeResult = { merged: [], errors: [] };
   responses.forEach((response, responseIndex) => {
     if (!considered.has(response)) return;
-    if (!response.success) {
-      result.errors.push({
-        responseIndex,
-        agentIndex: response.agentIndex,
-        reason: `agent failed: ${response.error ?? 'unknown error'}`,
-      });
-      return;
+    const parsed = response.success
+      ? readJson(response.text)
+      : { ok: false as const, error: `agent failed: ${response.error ?? 'unknown error'}` };
+    if (!parsed.ok) {
+      result.errors.push({ responseIndex, agentIndex: response.agentIndex, error: parsed.error });
+    } else if (Array.isArray(parsed.value)) {
+      // push(...value) would overflow the stack on a very long array.
+      for (const element of parsed.value) result.merged.push(element);
+    } else {
+      result.merged.push(parsed.value);
     }
-    const extracted = extractJsonObject(response.text);
-    if (!extracted.ok) {
-      result.errors.push({
-        responseIndex,
-        agentIndex: response.agentIndex,
-        reason: extracted.reason,
-      });
-      return;
-    }
-    mergeInto(result.merged, extracted.value, [], response.agentIndex, result.conflicts);
-    result.mergedCount++;
   });
   return result;
 }
 
-function mergeInto(
-  target: Record<string, unknown>,
-  source: Record<string, unknown>,
-  path: string[],
-  agentIndex: number,
-  conflicts: StructuredMergeConflict[],
-): void {
-  for (const [key, value] of Object.entries(source)) {
-    if (!Object.hasOwn(target, key)) {
-      setOwn(target, key, value);
-      continue;
-    }
-    const previous = target[key];
-    if (isPlainObject(previous) && isPlainObject(value)) {
-      mergeInto(previous, value, [...path, key], agentIndex, conflicts);
-    } else if (Array.isArray(previous) && Array.isArray(value)) {
-      setOwn(target, key, [...previous, ...value]);
-    } else if (!sameJson(previous, value)) {
-      conflicts.push({ path: [...path, key], previous, value, agentIndex });
-      setOwn(target, key, value);
+function readJson(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (error) {
+    const block = jsonFencedBlocks(text)[0];
+    if (block === undefined) return { ok: false, error: (error as Error).message };
+    try {
+      return { ok: true, value: JSON.parse(block.body) };
+    } catch (blockError) {
+      return { ok: false, error: `fenced block: ${(blockError as Error).message}` };
     }
   }
-}
-
-// JSON.parse makes "__proto__" an own key; plain assignment would instead set
-// the prototype of the merged object.
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, {
-    value,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  });
-}
-
-function sameJson(left: unknown, right: unknown): boolean {
-  return Object.is(left, right) || JSON.stringify(left) === JSON.stringify(right);
 }

@@ -55,6 +55,24 @@ export interface BlackboardRunOptions extends PatternOptions {
   convergence?: BlackboardConvergenceFunction;
   /** Bounds on how much of the board `promptFn` sees. @default the whole board */
   boardView?: BoardViewOptions;
+  /**
+   * Called after each section of each round has been answered (its successful answers already
+   * on the board), e.g. to log every prompt and response as JSONL as the Python original's
+   * blackboard_example does. Awaited when it returns a promise; an error it throws ends the run.
+   */
+  onSection?: (event: BlackboardSectionEvent) => void | Promise<void>;
+}
+
+/** What `onSection` receives: one section's turn in one round. */
+export interface BlackboardSectionEvent {
+  /** The 1-based round. */
+  round: number;
+  /** The section whose agents were prompted. */
+  section: string;
+  /** The prompt they received. */
+  prompt: string;
+  /** Their answers in agent order (failures as values; `agentIndex` is within the section). */
+  responses: AgentResponse[];
 }
 
 /** A failed agent answer during a blackboard run. */
@@ -67,9 +85,9 @@ export interface BlackboardFailure {
   response: AgentResponse;
 }
 
-/** What `Blackboard.run` returns. */
-export interface BlackboardRunResult {
-  /** A deep copy of the board after the run. */
+/** What `Blackboard.runDetails` returns. */
+export interface BlackboardRunDetails {
+  /** A deep copy of the board after the run, what `Blackboard.run` resolves to. */
   board: BoardState;
   /** Rounds completed so far, over every run of this blackboard. */
   round: number;
@@ -165,6 +183,27 @@ export class Blackboard {
     }
   }
 
+  /**
+   * Add entries to a section before (or between) runs, e.g. seed hypotheses; the Python
+   * original's `bb.board["hypotheses"].extend(texts)`.
+   * @throws InvalidOptionError for an unknown section, a non-string entry, or while running.
+   */
+  addEntries(section: string, entries: readonly string[]): void {
+    const name = 'Blackboard.addEntries';
+    if (this.#running) throw new InvalidOptionError(`${name}: this blackboard is running`);
+    if (typeof section !== 'string' || !this.#sections.includes(section)) {
+      throw new InvalidOptionError(
+        `${name}: section must be one of ${this.#sections.join(', ')}, got ${describeValue(section)}`,
+      );
+    }
+    if (!Array.isArray(entries) || entries.some((entry) => typeof entry !== 'string')) {
+      throw new InvalidOptionError(
+        `${name}: entries must be an array of strings, got ${describeValue(entries)}`,
+      );
+    }
+    for (const entry of entries) this.#append(section, entry);
+  }
+
   /** The live board (section → entries, oldest first). Read-only: use `snapshot()` for a copy. */
   get board(): Readonly<Record<string, readonly string[]>> {
     return this.#board;
@@ -182,15 +221,45 @@ export class Blackboard {
 
   /**
    * Run up to `maxRounds` rounds on `pool`, stopping early when `convergence` returns true or
-   * `signal` aborts (no further section is prompted; calls in flight get the signal).
+   * `signal` aborts (no further section is prompted; calls in flight get the signal). Resolves
+   * to the board (a copy: section → entries), as the Python original's `Blackboard.run`; use
+   * {@link Blackboard.runDetails} for rounds run, convergence and failures.
    *
    * @throws InvalidOptionError for invalid options, if the blackboard is already running, or if
    *   no agent of the pool is tagged with a section's role.
    */
-  async run(pool: SwarmPool, options: BlackboardRunOptions = {}): Promise<BlackboardRunResult> {
-    const name = 'Blackboard.run';
+  async run(pool: SwarmPool, options: BlackboardRunOptions = {}): Promise<BoardState> {
+    return (await this.#run('Blackboard.run', pool, options)).board;
+  }
+
+  /**
+   * {@link Blackboard.run} with what happened: `{ board, round, roundsRun, converged, aborted,
+   * failures, idleSections }`, where `board` is what `run` resolves to.
+   *
+   * @throws InvalidOptionError as {@link Blackboard.run}.
+   */
+  runDetails(pool: SwarmPool, options: BlackboardRunOptions = {}): Promise<BlackboardRunDetails> {
+    return this.#run('Blackboard.runDetails', pool, options);
+  }
+
+  #append(section: string, entry: string): void {
+    (this.#board[section] as string[]).push(entry);
+    (this.#writeOrder[section] as number[]).push(this.#writeCount++);
+  }
+
+  async #run(
+    name: string,
+    pool: SwarmPool,
+    options: BlackboardRunOptions,
+  ): Promise<BlackboardRunDetails> {
     assertSwarmPool(pool, name);
-    const { maxRounds = DEFAULT_MAX_ROUNDS, convergence, boardView, ...patternOptions } = options;
+    const {
+      maxRounds = DEFAULT_MAX_ROUNDS,
+      convergence,
+      boardView,
+      onSection,
+      ...patternOptions
+    } = options ?? {};
     const resolved = resolvePatternOptions(pool, patternOptions, name);
     if (typeof maxRounds !== 'number' || !Number.isInteger(maxRounds) || maxRounds < 0) {
       throw new InvalidOptionError(
@@ -198,6 +267,7 @@ export class Blackboard {
       );
     }
     assertOptionalFunction(convergence, 'convergence', name);
+    assertOptionalFunction(onSection, 'onSection', name);
     validateBoardViewOptions(boardView, name);
     if (this.#running) throw new InvalidOptionError(`${name}: this blackboard is already running`);
 
@@ -232,13 +302,10 @@ export class Blackboard {
           }
           const responses = await broadcast(sectionPool, prompt, patternOptions);
           for (const response of responses) {
-            if (response.success) {
-              (this.#board[section] as string[]).push(response.text);
-              (this.#writeOrder[section] as number[]).push(this.#writeCount++);
-            } else {
-              failures.push({ round, section, response });
-            }
+            if (response.success) this.#append(section, response.text);
+            else failures.push({ round, section, response });
           }
+          await onSection?.({ round, section, prompt, responses });
         }
         if (resolved.signal?.aborted) break;
         this.#round = round;

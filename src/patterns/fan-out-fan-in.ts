@@ -29,30 +29,28 @@ export interface FanOutFanInOptions extends PatternOptions {
   collectorAgentIndex?: number;
 }
 
-/** What `fanOutFanIn` returns. */
-/**
- * The collector's answer itself (`result.text`, `result.success`, as the Python
- * original returns it), with the workers' answers alongside.
- */
-export interface FanOutFanInResult extends AgentResponse {
+/** What `fanOutFanInDetails` returns: the collector's answer and the workers'. */
+export interface FanOutFanInDetails {
+  /**
+   * The collector's answer, what `fanOutFanIn` resolves to; a failed response if it failed, if
+   * no worker succeeded (the collector is then not called) or if the signal aborted first.
+   */
+  answer: AgentResponse;
   /** The workers' answers, in agent order (failures as values). */
   responses: AgentResponse[];
-  /**
-   * The collector's answer; a failed response if it failed, if no worker succeeded (the
-   * collector is then not called) or if the signal aborted first.
-   */
-  collected: AgentResponse;
 }
 
 /**
  * Broadcast `prompt` to the first `nWorkers` agents, then send `collectPrompt` to the collector
  * (agent 0 by default) with `{responses}` replaced by the successful answers joined by `\n---\n`.
  * The collector uses the pool's aggregation token budget (`maxTokensAggregation`) when it has one.
+ * Resolves to the collector's response, as the Python original's `fan_out_fan_in`; use
+ * {@link fanOutFanInDetails} for the workers' answers too.
  *
  * @throws InvalidOptionError if the pool is empty, `nWorkers` is not an integer in
  *   `[1, pool.size]`, or `collectorAgentIndex` is out of range.
  * @example
- * const { collected } = await fanOutFanIn(pool, 'List risks of CRISPR.',
+ * const collected = await fanOutFanIn(pool, 'List risks of CRISPR.',
  *   'Deduplicate and rank these risks:\n{responses}', { nWorkers: 8 });
  */
 export async function fanOutFanIn(
@@ -60,12 +58,38 @@ export async function fanOutFanIn(
   prompt: string,
   collectPrompt: string,
   options: FanOutFanInOptions = {},
-): Promise<FanOutFanInResult> {
-  const name = 'fanOutFanIn';
+): Promise<AgentResponse> {
+  return (await fanOutAndCollect('fanOutFanIn', pool, prompt, collectPrompt, options)).answer;
+}
+
+/**
+ * {@link fanOutFanIn} with the workers' answers: `{ answer, responses }`, where `answer` is what
+ * `fanOutFanIn` resolves to.
+ *
+ * @throws InvalidOptionError as {@link fanOutFanIn}.
+ * @example
+ * const { answer, responses } = await fanOutFanInDetails(pool, prompt, collectPrompt);
+ */
+export function fanOutFanInDetails(
+  pool: SwarmPool,
+  prompt: string,
+  collectPrompt: string,
+  options: FanOutFanInOptions = {},
+): Promise<FanOutFanInDetails> {
+  return fanOutAndCollect('fanOutFanInDetails', pool, prompt, collectPrompt, options);
+}
+
+async function fanOutAndCollect(
+  name: string,
+  pool: SwarmPool,
+  prompt: string,
+  collectPrompt: string,
+  options: FanOutFanInOptions,
+): Promise<FanOutFanInDetails> {
   assertSwarmPool(pool, name);
   assertString(prompt, 'prompt', name);
   assertString(collectPrompt, 'collectPrompt', name);
-  const { nWorkers, collectorAgentIndex = 0, ...patternOptions } = options;
+  const { nWorkers, collectorAgentIndex = 0, ...patternOptions } = options ?? {};
   const resolved = resolvePatternOptions(pool, patternOptions, name);
   assertNonEmptyPool(pool, name);
   if (nWorkers !== undefined) {
@@ -80,7 +104,7 @@ export async function fanOutFanIn(
 
   const workers = nWorkers === undefined ? pool : pool.slice(0, nWorkers);
   const responses = await broadcast(workers, prompt, patternOptions);
-  const collected = await runAggregationStep(
+  const answer = await runAggregationStep(
     pool,
     collectorAgentIndex,
     'the collector',
@@ -88,5 +112,5 @@ export async function fanOutFanIn(
     responses,
     resolved,
   );
-  return { ...collected, responses, collected };
+  return { answer, responses };
 }

@@ -1,7 +1,7 @@
 /**
  * Pipeline: stages run one after another, each stage's output becoming the next one's `{input}`.
  */
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { AbortedError, describeValue, InvalidOptionError, PipelineStageError } from '../errors.js';
 import { fillTemplate, formatTemplateValue } from '../internal/fill-template.js';
 import type { AgentResponse, SwarmPool } from '../pool/types.js';
 import { broadcast } from './broadcast.js';
@@ -56,11 +56,11 @@ export interface PipelineStageResult {
   output: unknown;
 }
 
-/** What `runPipeline` returns. */
-export interface PipelineResult {
+/** What `runPipelineDetails` returns. */
+export interface PipelineDetails {
   /** Whether every stage ran and had at least one successful answer. */
   success: boolean;
-  /** The last stage's output; undefined when `success` is false. */
+  /** The last stage's output, what `runPipeline` resolves to; undefined when `success` is false. */
   output: unknown;
   /** Why the pipeline stopped early (only when `success` is false). */
   error?: string;
@@ -75,8 +75,12 @@ function defaultTransform(responses: AgentResponse[]): string {
     .join('\n');
 }
 
-function validateStages(stages: unknown, pool: SwarmPool, reuseAgents: boolean): PipelineStage[] {
-  const name = 'runPipeline';
+function validateStages(
+  name: string,
+  stages: unknown,
+  pool: SwarmPool,
+  reuseAgents: boolean,
+): PipelineStage[] {
   if (!Array.isArray(stages) || stages.length === 0) {
     throw new InvalidOptionError(
       `${name}: stages must be a non-empty array, got ${describeValue(stages)}`,
@@ -116,13 +120,17 @@ function validateStages(stages: unknown, pool: SwarmPool, reuseAgents: boolean):
  * all of the stage's agents; its responses are filtered by `outputFilter` and turned into the
  * stage's output by `outputTransform`.
  *
- * A stage in which no agent succeeded stops the pipeline (`success: false`, `error` names the
- * stage) instead of passing an empty input on. All stages are checked before any call is made.
+ * Resolves to the last stage's output, as the Python original's `run_pipeline`; use
+ * {@link runPipelineDetails} for every stage's prompt, responses and output. All stages are
+ * checked before any call is made.
  *
  * @throws InvalidOptionError for a malformed stage, a stage needing more agents than the pool
  *   has, or (with `reuseAgents: false`) stages needing more agents in total than the pool has.
+ * @throws PipelineStageError when no agent of a stage succeeded (deviation: the Python original
+ *   passes an empty input on to the next stage).
+ * @throws AbortedError when `signal` aborts before the last stage finished.
  * @example
- * const result = await runPipeline(pool, [
+ * const abstract = await runPipeline(pool, [
  *   { name: 'draft', promptTemplate: 'Draft an abstract about {input}', nAgents: 4 },
  *   { name: 'edit', promptTemplate: 'Merge and edit these drafts:\n{input}', nAgents: 1 },
  * ], 'telomere length and ageing');
@@ -132,17 +140,53 @@ export async function runPipeline(
   stages: readonly PipelineStage[],
   initialInput: unknown,
   options: RunPipelineOptions = {},
-): Promise<PipelineResult> {
-  const name = 'runPipeline';
+): Promise<unknown> {
+  const details = await pipelineDetails('runPipeline', pool, stages, initialInput, options);
+  if (details.success) return details.output;
+  const last = details.stages.at(-1);
+  const message = `runPipeline: ${details.error ?? 'failed'}`;
+  if (options?.signal?.aborted) throw new AbortedError(message, { cause: options.signal.reason });
+  throw new PipelineStageError(message, {
+    stage: last?.name ?? '',
+    responses: last?.responses ?? [],
+  });
+}
+
+/**
+ * {@link runPipeline} with every stage's prompt, responses and output:
+ * `{ success, output, error?, stages }`. Never rejects for agent failures or an abort: a stage
+ * in which no agent succeeded, or an abort, gives `success: false` and an `error` naming the
+ * stage.
+ *
+ * @throws InvalidOptionError as {@link runPipeline}.
+ * @example
+ * const { success, output, stages } = await runPipelineDetails(pool, stages, 'telomeres');
+ */
+export function runPipelineDetails(
+  pool: SwarmPool,
+  stages: readonly PipelineStage[],
+  initialInput: unknown,
+  options: RunPipelineOptions = {},
+): Promise<PipelineDetails> {
+  return pipelineDetails('runPipelineDetails', pool, stages, initialInput, options);
+}
+
+async function pipelineDetails(
+  name: string,
+  pool: SwarmPool,
+  stages: readonly PipelineStage[],
+  initialInput: unknown,
+  options: RunPipelineOptions,
+): Promise<PipelineDetails> {
   assertSwarmPool(pool, name);
-  const { reuseAgents = DEFAULT_REUSE_AGENTS, ...patternOptions } = options;
+  const { reuseAgents = DEFAULT_REUSE_AGENTS, ...patternOptions } = options ?? {};
   if (typeof reuseAgents !== 'boolean') {
     throw new InvalidOptionError(
       `${name}: reuseAgents must be a boolean, got ${describeValue(reuseAgents)}`,
     );
   }
   const resolved = resolvePatternOptions(pool, patternOptions, name);
-  const validStages = validateStages(stages, pool, reuseAgents);
+  const validStages = validateStages(name, stages, pool, reuseAgents);
 
   const results: PipelineStageResult[] = [];
   let input: unknown = initialInput;

@@ -18,6 +18,7 @@ import {
 } from './aggregation-step.js';
 import {
   assertNonEmptyPool,
+  assertOptionalFunction,
   assertString,
   assertSwarmPool,
   type PatternOptions,
@@ -40,6 +41,13 @@ export interface TreeReduceOptions extends PatternOptions {
    * to agent `i % pool.size`. Without items, the prompt is broadcast to every agent.
    */
   items?: readonly unknown[];
+  /**
+   * Token budget of each supervisor call, from its level (1 for the first supervisor level) and
+   * the number of answers in its group, e.g. `(level, groupSize) => 4048 * groupSize + 4096` as
+   * the Python original's tree_reduce_coli example. Must return a positive integer.
+   * @default the pool's `maxTokensAggregation`, else `maxTokens`
+   */
+  supervisorMaxTokens?: (level: number, groupSize: number) => number;
 }
 
 /** Why a node of the tree failed. */
@@ -63,13 +71,12 @@ export interface TreeReduceFailure {
   response: AgentResponse;
 }
 
-/** What `treeReduce` returns. */
-/**
- * The final answer itself (`result.text`, `result.success`, as the Python original's
- * `tree_reduce` returns it), with the whole tree alongside.
- */
-export interface TreeReduceResult extends AgentResponse {
-  /** The final answer (the root of the tree); a failed response if the reduction failed. */
+/** What `treeReduceDetails` returns: the final answer and the whole tree. */
+export interface TreeReduceDetails {
+  /**
+   * The final answer (the root of the tree), what `treeReduce` resolves to; a failed response if
+   * the reduction failed.
+   */
   answer: AgentResponse;
   /**
    * Every node's response: `levels[0]` are the leaves in input (or agent) order, `levels[k]` the
@@ -81,6 +88,27 @@ export interface TreeReduceResult extends AgentResponse {
   failures: TreeReduceFailure[];
   /** Number of supervisor calls made. */
   supervisorCalls: number;
+}
+
+// The Python original drops answers without non-whitespace text before grouping (its
+// `_has_content`): an empty answer adds nothing to a summary but separators.
+function usableInputs(children: readonly AgentResponse[]): AgentResponse[] {
+  return children.filter((response) => response.success && response.text.trim() !== '');
+}
+
+function budgetOf(
+  supervisorMaxTokens: (level: number, groupSize: number) => number,
+  level: number,
+  groupSize: number,
+  name: string,
+): number {
+  const budget = supervisorMaxTokens(level, groupSize);
+  if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 1) {
+    throw new InvalidOptionError(
+      `${name}: supervisorMaxTokens(${level}, ${groupSize}) must return a positive integer, got ${describeValue(budget)}`,
+    );
+  }
+  return budget;
 }
 
 interface PendingGroup {
@@ -107,7 +135,9 @@ function levelSizes(leafCount: number, fanin: number): number[] {
  * becomes the group's successful answers joined by `\n---\n` and `{level}` the level number
  * (1 for the first supervisor level). Substitution is a single pass over the template: text
  * written by agents is never rescanned, so an answer containing `{level}` survives verbatim.
- * Supervisors use the pool's aggregation token budget (`maxTokensAggregation`) when it has one.
+ * Supervisors use `supervisorMaxTokens(level, groupSize)` when given, else the pool's aggregation
+ * token budget (`maxTokensAggregation`) when it has one. Answers with no non-whitespace text are
+ * left out of their group, as the Python original does.
  *
  * Failures are values: failed leaves are left out of their group, a group whose inputs all
  * failed is reported (`no-successful-input`) instead of being sent an empty prompt, and a failed
@@ -115,10 +145,14 @@ function levelSizes(leafCount: number, fanin: number): number[] {
  * input passes it up without a call. When `options.signal` aborts, no further call starts and
  * `answer` is a failed response with `failureKind: 'aborted'` unless the root had finished.
  *
+ * Resolves to the root's response, as the Python original's `tree_reduce`; use
+ * {@link treeReduceDetails} for every node of the tree and its failures.
+ *
  * @throws InvalidOptionError if `fanin` is not an integer ≥ 2, `items` is not an array or is
- *   empty, or there are no leaves (an empty pool without items).
+ *   empty, there are no leaves (an empty pool without items), or `supervisorMaxTokens` is not a
+ *   function or returns anything but a positive integer.
  * @example
- * const { answer } = await treeReduce(pool, 'Summarise: {item}',
+ * const answer = await treeReduce(pool, 'Summarise: {item}',
  *   'Level {level}: merge these summaries:\n{responses}', { items: documents, fanin: 10 });
  */
 export async function treeReduce(
@@ -126,12 +160,38 @@ export async function treeReduce(
   prompt: string,
   reducePrompt: string,
   options: TreeReduceOptions = {},
-): Promise<TreeReduceResult> {
-  const name = 'treeReduce';
+): Promise<AgentResponse> {
+  return (await reduceTree('treeReduce', pool, prompt, reducePrompt, options)).answer;
+}
+
+/**
+ * {@link treeReduce} with the whole tree: `{ answer, levels, failures, supervisorCalls }`, where
+ * `answer` is what `treeReduce` resolves to.
+ *
+ * @throws InvalidOptionError as {@link treeReduce}.
+ * @example
+ * const { answer, failures } = await treeReduceDetails(pool, prompt, reducePrompt, { fanin: 10 });
+ */
+export function treeReduceDetails(
+  pool: SwarmPool,
+  prompt: string,
+  reducePrompt: string,
+  options: TreeReduceOptions = {},
+): Promise<TreeReduceDetails> {
+  return reduceTree('treeReduceDetails', pool, prompt, reducePrompt, options);
+}
+
+async function reduceTree(
+  name: string,
+  pool: SwarmPool,
+  prompt: string,
+  reducePrompt: string,
+  options: TreeReduceOptions,
+): Promise<TreeReduceDetails> {
   assertSwarmPool(pool, name);
   assertString(prompt, 'prompt', name);
   assertString(reducePrompt, 'reducePrompt', name);
-  const { fanin = DEFAULT_FANIN, items, ...patternOptions } = options;
+  const { fanin = DEFAULT_FANIN, items, supervisorMaxTokens, ...patternOptions } = options ?? {};
   const resolved = resolvePatternOptions(pool, patternOptions, name);
   if (typeof fanin !== 'number' || !Number.isInteger(fanin) || fanin < 2) {
     throw new InvalidOptionError(
@@ -145,6 +205,7 @@ export async function treeReduce(
     throw new InvalidOptionError(`${name}: items must not be empty`);
   }
   assertNonEmptyPool(pool, name);
+  assertOptionalFunction(supervisorMaxTokens, 'supervisorMaxTokens', name);
 
   const leafCount = items === undefined ? pool.size : items.length;
   const sizes = levelSizes(leafCount, fanin);
@@ -184,15 +245,18 @@ export async function treeReduce(
     // After an abort the tree is incomplete: passing a lone survivor up would fake an answer.
     if (signal.aborted) return;
     const children = childrenOf(level, index);
-    const successes = children.filter((response) => response.success);
-    if (successes.length === 1) {
-      complete(level, index, successes[0] as AgentResponse);
-    } else if (successes.length === 0) {
-      const response = noSuccessfulInputResponse(
-        index % pool.size,
-        `the level-${level} supervisor of group ${index}`,
-        children,
-      );
+    const inputs = usableInputs(children);
+    if (inputs.length === 1) {
+      complete(level, index, inputs[0] as AgentResponse);
+    } else if (inputs.length === 0) {
+      const step = `the level-${level} supervisor of group ${index}`;
+      const response = children.some((child) => !child.success)
+        ? noSuccessfulInputResponse(index % pool.size, step, children)
+        : unsentResponse(
+            index % pool.size,
+            `${step} was not called: its ${children.length} input(s) were all empty`,
+            'agent-error',
+          );
       failures.push({ level, index, cause: 'no-successful-input', response });
       complete(level, index, response);
     } else {
@@ -224,29 +288,37 @@ export async function treeReduce(
     };
     const onRejected = (error: unknown): void => {
       inFlight -= 1;
-      controller.abort(error);
+      // Settle before aborting: the abort listener would otherwise resolve with no answer.
       if (!settled) {
         settled = true;
         reject(error);
       }
+      controller.abort(error);
     };
     const pump = (): void => {
       while (inFlight < resolved.window && !signal.aborted) {
         const group = readyGroups.shift();
         if (group !== undefined) {
           const { level, index } = group;
+          const inputs = usableInputs(childrenOf(level, index));
           const filled = fillTemplate(reducePrompt, {
-            responses: joinSuccessfulTexts(childrenOf(level, index)),
+            responses: joinSuccessfulTexts(inputs),
             level: String(level),
           });
+          const callOptions = aggregationCallOptions(pool, resolved.callOptions, signal);
+          if (supervisorMaxTokens !== undefined) {
+            try {
+              callOptions.maxTokens = budgetOf(supervisorMaxTokens, level, inputs.length, name);
+            } catch (error) {
+              inFlight += 1; // onRejected releases it
+              onRejected(error);
+              return;
+            }
+          }
           inFlight += 1;
           supervisorCalls += 1;
           pool
-            .post(
-              index % pool.size,
-              filled,
-              aggregationCallOptions(pool, resolved.callOptions, signal),
-            )
+            .post(index % pool.size, filled, callOptions)
             .then((response) => onResponse(level, index, 'supervisor', response), onRejected);
         } else if (nextLeaf < leafCount) {
           const index = nextLeaf++;
@@ -278,7 +350,6 @@ export async function treeReduce(
   failures.sort((left, right) => left.level - right.level || left.index - right.index);
   const answer = result ?? unsentResponse(0, NOT_SENT_ABORTED);
   return {
-    ...answer,
     answer,
     levels,
     failures,

@@ -87,3 +87,20 @@ export function entropyOfCounts(counts: readonly number[]): number {
   // A single cluster gives -0; report a plain 0.
   return Math.max(0, entropy);
 }
+
+/** `exp(−gamma ‖x_i − x_j‖²)` for every pair, exactly 1 on the diagonal. @internal */
+export function rbfKernelMatrix(
+  vectors: readonly (readonly number[])[],
+  gamma: number,
+): number[][] {
+  return vectors.map((left, row) =>
+    vectors.map((right, column) => {
+      if (row === column) return 1;
+      let squaredDistance = 0;
+      for (let index = 0; index < left.length; index++) {
+        squaredDistance += (left[index]! - right[index]!) ** 2;
+      }
+      return Math.exp(-gamma * squaredDistance);
+    }),
+  );
+}

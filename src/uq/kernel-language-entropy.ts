@@ -1,6 +1,6 @@
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { describeValue, InvalidOptionError } from '../errors.js';
-import { assertVectors, cosineSimilarityMatrix } from './embedding-vectors.js';
+import { assertVectors, cosineSimilarityMatrix, rbfKernelMatrix } from './embedding-vectors.js';
 
 /** Kernels {@link kernelLanguageEntropy} can build over the embeddings. */
 export type KernelName = 'cosine' | 'rbf';
@@ -101,17 +101,4 @@ export function kernelLanguageEntropyDetails(
   let entropy = 0;
   for (const value of eigenvalues) entropy -= value * Math.log(value);
   return { entropy: Math.max(0, entropy), eigenvalues };
-}
-
-function rbfKernelMatrix(vectors: readonly (readonly number[])[], gamma: number): number[][] {
-  return vectors.map((left, row) =>
-    vectors.map((right, column) => {
-      if (row === column) return 1;
-      let squaredDistance = 0;
-      for (let index = 0; index < left.length; index++) {
-        squaredDistance += (left[index]! - right[index]!) ** 2;
-      }
-      return Math.exp(-gamma * squaredDistance);
-    }),
-  );
 }

@@ -22,10 +22,17 @@ export interface Probe {
   weights: number[];
   /** Constant term; 0 when trained with `fitIntercept: false`. */
   intercept: number;
-  /** Ridge penalty it was trained with. */
-  lambda: number;
+  /**
+   * Ridge penalty it was trained with; `null` when unknown (a probe saved by the Python
+   * original without `ridge_alpha` in its metadata).
+   */
+  lambda: number | null;
   /** Whether an intercept was fitted. */
   fitIntercept: boolean;
+  /** Whether the intercept was penalised too (the Python original's `train_probe`); absent means no. */
+  penalizeIntercept?: boolean;
+  /** Free-form metadata, e.g. the Python original's sidecar `.npz.json`. */
+  metadata?: Record<string, unknown>;
 }
 
 /** Options of {@link trainProbe}. */
@@ -34,6 +41,13 @@ export interface TrainProbeOptions {
   lambda?: number;
   /** Fit a constant term by centring features and targets. @default true */
   fitIntercept?: boolean;
+  /**
+   * Penalise the intercept like every weight, exactly as the Python original's `train_probe`
+   * does (a column of ones appended, `(XᵀX + λI)β = Xᵀy` over all of β), so a ported script gets
+   * the same coefficients. Needs `fitIntercept`.
+   * @default false (the intercept is not shrunk towards 0)
+   */
+  penalizeIntercept?: boolean;
 }
 
 /**
@@ -53,7 +67,7 @@ export function trainProbe(
   targets: readonly number[],
   options: TrainProbeOptions = {},
 ): Probe {
-  const { lambda, fitIntercept } = resolveTrainProbeOptions(options);
+  const { lambda, fitIntercept, penalizeIntercept } = resolveTrainProbeOptions(options);
   const dimension = assertVectors('trainProbe', 'features', features);
   if (!Array.isArray(targets) || targets.length !== features.length) {
     throw new InvalidOptionError(
@@ -68,6 +82,7 @@ export function trainProbe(
     }
   });
 
+  if (penalizeIntercept) return trainPenalizedIntercept(features, targets, lambda);
   const design = new Matrix(features.map((row) => [...row]));
   const response = Matrix.columnVector([...targets]);
   const featureMeans = fitIntercept ? design.mean('column') : new Array<number>(dimension).fill(0);
@@ -156,22 +171,43 @@ export function toProbe(value: unknown, where: string): Probe {
       `field "weights" must be a non-empty array of finite numbers, got ${describeValue(weights)}`,
     );
   }
-  for (const field of ['intercept', 'lambda'] as const) {
-    if (typeof record[field] !== 'number' || !Number.isFinite(record[field])) {
-      fail(`field "${field}" must be a finite number, got ${describeValue(record[field])}`);
-    }
+  if (typeof record.intercept !== 'number' || !Number.isFinite(record.intercept)) {
+    fail(`field "intercept" must be a finite number, got ${describeValue(record.intercept)}`);
+  }
+  if (
+    record.lambda !== null &&
+    (typeof record.lambda !== 'number' || !Number.isFinite(record.lambda))
+  ) {
+    fail(`field "lambda" must be a finite number or null, got ${describeValue(record.lambda)}`);
   }
   if (typeof record.fitIntercept !== 'boolean') {
     fail(`field "fitIntercept" must be a boolean, got ${describeValue(record.fitIntercept)}`);
   }
-  return {
+  if (record.penalizeIntercept !== undefined && typeof record.penalizeIntercept !== 'boolean') {
+    fail(
+      `field "penalizeIntercept" must be a boolean, got ${describeValue(record.penalizeIntercept)}`,
+    );
+  }
+  const metadata = record.metadata;
+  if (
+    metadata !== undefined &&
+    (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))
+  ) {
+    fail(`field "metadata" must be an object, got ${describeValue(metadata)}`);
+  }
+  const probe: Probe = {
     kind: 'ridge-probe',
     version: 1,
     weights: [...(weights as number[])],
     intercept: record.intercept as number,
-    lambda: record.lambda as number,
+    lambda: record.lambda as number | null,
     fitIntercept: record.fitIntercept as boolean,
   };
+  if (record.penalizeIntercept !== undefined) {
+    probe.penalizeIntercept = record.penalizeIntercept as boolean;
+  }
+  if (metadata !== undefined) probe.metadata = metadata as Record<string, unknown>;
+  return probe;
 }
 
 function resolveTrainProbeOptions(options: TrainProbeOptions): Required<TrainProbeOptions> {
@@ -192,5 +228,46 @@ function resolveTrainProbeOptions(options: TrainProbeOptions): Required<TrainPro
       `trainProbe: option "fitIntercept" must be a boolean, got ${describeValue(fitIntercept)}`,
     );
   }
-  return { lambda, fitIntercept };
+  const penalizeIntercept = options.penalizeIntercept ?? false;
+  if (typeof penalizeIntercept !== 'boolean') {
+    throw new InvalidOptionError(
+      `trainProbe: option "penalizeIntercept" must be a boolean, got ${describeValue(penalizeIntercept)}`,
+    );
+  }
+  if (penalizeIntercept && !fitIntercept) {
+    throw new InvalidOptionError(
+      'trainProbe: option "penalizeIntercept" needs fitIntercept: true (there is no intercept to penalise)',
+    );
+  }
+  return { lambda, fitIntercept, penalizeIntercept };
+}
+
+// The Python original's train_probe: β = (X̃ᵀX̃ + λI)⁻¹X̃ᵀy with X̃ = [1, X], the intercept
+// penalised like every weight; a singular system falls back to least squares (SVD here, as
+// numpy's lstsq).
+function trainPenalizedIntercept(
+  features: readonly (readonly number[])[],
+  targets: readonly number[],
+  lambda: number,
+): Probe {
+  const design = new Matrix(features.map((row) => [1, ...row]));
+  const transposed = design.transpose();
+  const gram = transposed.mmul(design);
+  for (let index = 0; index < gram.rows; index++) {
+    gram.set(index, index, gram.get(index, index) + lambda);
+  }
+  const beta = solve(
+    gram,
+    transposed.mmul(Matrix.columnVector([...targets])),
+    lambda === 0,
+  ).to1DArray();
+  return {
+    kind: 'ridge-probe',
+    version: 1,
+    weights: beta.slice(1),
+    intercept: beta[0] as number,
+    lambda,
+    fitIntercept: true,
+    penalizeIntercept: true,
+  };
 }

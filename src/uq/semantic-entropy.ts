@@ -4,18 +4,30 @@ import { assertVectors, cosineSimilarityMatrix, entropyOfCounts } from './embedd
 /** Cosine similarity at or above which two answers count as meaning the same. */
 export const DEFAULT_SIMILARITY_THRESHOLD = 0.9;
 
+/**
+ * How the distance between two clusters is measured: `single` (closest members), `complete`
+ * (farthest members) or `average` (mean over all member pairs, UPGMA) — scipy's `linkage` methods
+ * the Python original offers.
+ */
+export type LinkageMethod = 'single' | 'complete' | 'average';
+
+/** Linkage used unless told otherwise, as in the Python original. */
+export const DEFAULT_LINKAGE_METHOD: LinkageMethod = 'average';
+
 // Distances within this of the cut still merge, so that identical vectors
 // (distance ~1e-16 after rounding) merge even at similarityThreshold 1.
 const DISTANCE_TOLERANCE = 1e-12;
 
-/** Options of {@link semanticEntropy}. */
+/** Options of {@link semanticEntropy} and {@link clusterEmbeddings}. */
 export interface SemanticEntropyOptions {
   /**
-   * Clusters whose average cosine similarity is at least this merge; the
-   * dendrogram is cut at cosine distance `1 − similarityThreshold`. In (0, 1].
+   * Clusters closer than `1 − similarityThreshold` in cosine distance (by `linkageMethod`)
+   * merge; the dendrogram is cut there. In (0, 1].
    * @default 0.9
    */
   similarityThreshold?: number;
+  /** `single`, `complete` or `average` linkage (Python: `linkage_method` / `method`). @default 'average' */
+  linkageMethod?: LinkageMethod;
 }
 
 /** Result of {@link semanticEntropy}. */
@@ -31,9 +43,9 @@ export interface SemanticEntropyResult {
 /**
  * Semantic entropy of a set of sampled answers, from their embeddings.
  *
- * Answers are clustered by average-linkage (UPGMA) agglomerative clustering on
- * cosine distance `1 − cos`, merging the closest pair of clusters (ties: lowest
- * indices) while their average distance is at most `1 − similarityThreshold`.
+ * Answers are clustered agglomeratively on cosine distance `1 − cos` (average linkage, UPGMA,
+ * unless `linkageMethod` says `single` or `complete`), merging the closest pair of clusters
+ * (ties: lowest indices) while their distance is at most `1 − similarityThreshold`.
  * The entropy is `−Σ p ln p` over the cluster proportions: 0 for one cluster,
  * `ln 2` for two equal clusters, `ln n` when all `n` answers differ.
  * Time O(n³), memory O(n²) in the number of answers (meant for tens to hundreds).
@@ -63,9 +75,35 @@ export function semanticEntropyDetails(
   embeddings: readonly (readonly number[])[],
   options: SemanticEntropyOptions = {},
 ): SemanticEntropyResult {
-  const threshold = resolveSimilarityThreshold(options);
-  assertVectors('semanticEntropy', 'embeddings', embeddings);
-  const similarity = cosineSimilarityMatrix('semanticEntropy', 'embeddings', embeddings);
+  const clusters = clusterLabels('semanticEntropy', embeddings, options);
+  const clusterSizes = new Array<number>(Math.max(0, ...clusters) + 1).fill(0);
+  for (const label of clusters) clusterSizes[label]!++;
+  return { entropy: entropyOfCounts(clusterSizes), clusters, clusterSizes };
+}
+
+/**
+ * The cluster of each embedding, numbered 1, 2, … as the Python original's `cluster_embeddings`:
+ * agglomerative clustering on cosine distance with `linkageMethod`, cut at
+ * `1 − similarityThreshold`. Labels are numbered by first appearance (scipy numbers the same
+ * clusters in its own order; the partition is the same).
+ * @throws {InvalidOptionError} as {@link semanticEntropy}.
+ * @example clusterEmbeddings([[1, 0], [0.99, 0.1], [0, 1]]) // [1, 1, 2]
+ */
+export function clusterEmbeddings(
+  embeddings: readonly (readonly number[])[],
+  options: SemanticEntropyOptions = {},
+): number[] {
+  return clusterLabels('clusterEmbeddings', embeddings, options).map((label) => label + 1);
+}
+
+function clusterLabels(
+  name: string,
+  embeddings: readonly (readonly number[])[],
+  options: SemanticEntropyOptions,
+): number[] {
+  const { threshold, linkage } = resolveClusterOptions(name, options);
+  assertVectors(name, 'embeddings', embeddings);
+  const similarity = cosineSimilarityMatrix(name, 'embeddings', embeddings);
   const count = embeddings.length;
   const cutDistance = 1 - threshold + DISTANCE_TOLERANCE;
 
@@ -91,12 +129,18 @@ export function semanticEntropyDetails(
     }
     if (!best || bestDistance > cutDistance) break;
     const [keep, absorbed] = best;
-    // Lance–Williams update for average linkage: exact mean of all member pairs.
+    // Lance–Williams updates: average is the exact mean of all member pairs.
     for (const other of active) {
       if (other === keep || other === absorbed) continue;
+      const toKeep = distance[keep]![other]!;
+      const toAbsorbed = distance[absorbed]![other]!;
       const merged =
-        (size[keep]! * distance[keep]![other]! + size[absorbed]! * distance[absorbed]![other]!) /
-        (size[keep]! + size[absorbed]!);
+        linkage === 'single'
+          ? Math.min(toKeep, toAbsorbed)
+          : linkage === 'complete'
+            ? Math.max(toKeep, toAbsorbed)
+            : (size[keep]! * toKeep + size[absorbed]! * toAbsorbed) /
+              (size[keep]! + size[absorbed]!);
       distance[keep]![other] = merged;
       distance[other]![keep] = merged;
     }
@@ -120,22 +164,29 @@ export function semanticEntropyDetails(
     }
     return label;
   });
-  const clusterSizes = new Array<number>(labelOfRoot.size).fill(0);
-  for (const label of clusters) clusterSizes[label]!++;
-  return { entropy: entropyOfCounts(clusterSizes), clusters, clusterSizes };
+  return clusters;
 }
 
-function resolveSimilarityThreshold(options: SemanticEntropyOptions): number {
+function resolveClusterOptions(
+  name: string,
+  options: SemanticEntropyOptions,
+): { threshold: number; linkage: LinkageMethod } {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError(
-      `semanticEntropy: options must be an object, got ${describeValue(options)}`,
+      `${name}: options must be an object, got ${describeValue(options)}`,
+    );
+  }
+  const linkage = options.linkageMethod ?? DEFAULT_LINKAGE_METHOD;
+  if (linkage !== 'single' && linkage !== 'complete' && linkage !== 'average') {
+    throw new InvalidOptionError(
+      `${name}: option "linkageMethod" must be "single", "complete" or "average", got ${describeValue(linkage)}`,
     );
   }
   const threshold = options.similarityThreshold ?? DEFAULT_SIMILARITY_THRESHOLD;
   if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 1)) {
     throw new InvalidOptionError(
-      `semanticEntropy: option "similarityThreshold" must be a number in (0, 1], got ${describeValue(threshold)}`,
+      `${name}: option "similarityThreshold" must be a number in (0, 1], got ${describeValue(threshold)}`,
     );
   }
-  return threshold;
+  return { threshold, linkage };
 }

@@ -26,9 +26,17 @@ describe('bestOf', () => {
     assert.equal(bestOf(responses, score, { includeFailures: true })?.agentIndex, 1);
   });
 
-  test('nothing to choose from gives undefined', () => {
-    assert.equal(bestOf([], byNumber), undefined);
-    assert.equal(bestOf([failed('x')], byNumber), undefined);
+  test('nothing to choose from gives a failed response, as the Python original', () => {
+    const expected = {
+      success: false,
+      text: '',
+      error: 'No responses to select from',
+      agentIndex: -1,
+      globalIndex: -1,
+    };
+    assert.deepEqual(bestOf([], byNumber), expected);
+    assert.deepEqual(bestOf([failed('x')], byNumber), expected);
+    assert.equal(bestOf([], byNumber).text, '');
   });
 
   test('NaN scores rank below every number', () => {

@@ -5,14 +5,15 @@ import { InvalidOptionError } from '../../src/errors.js';
 import { failed, ok } from './responses.js';
 
 describe('majorityVote', () => {
-  test('normalises case and whitespace and returns the first original text', () => {
+  test('winner is the normalised answer; winnerText the first original spelling', () => {
     const result = majorityVote([
       ok('Blue', 0),
       ok('  paris ', 1),
       ok('PARIS', 2),
       ok('Paris\n', 3),
     ]);
-    assert.equal(result.winner, '  paris ');
+    assert.equal(result.winner, 'paris');
+    assert.equal(result.winnerText, '  paris ');
     assert.equal(result.confidence, 3 / 4);
     assert.equal(result.considered, 4);
     assert.deepEqual(result.votes, [
@@ -21,11 +22,11 @@ describe('majorityVote', () => {
     ]);
   });
 
-  test('collapses inner whitespace runs', () => {
-    assert.equal(normalizeAnswer('  New\t\n  York  '), 'new york');
-    const result = majorityVote([ok('new york'), ok('New   York'), ok('Boston')]);
+  test('inner whitespace is kept, as in the Python original; only the ends are stripped', () => {
+    assert.equal(normalizeAnswer('  New\t\n  York  '), 'new\t\n  york');
+    const result = majorityVote([ok('new york'), ok('New   York'), ok('Boston'), ok('NEW YORK')]);
     assert.equal(result.winner, 'new york');
-    assert.equal(result.confidence, 2 / 3);
+    assert.equal(result.confidence, 2 / 4);
   });
 
   test('a tie goes to the answer seen first', () => {
@@ -58,7 +59,8 @@ describe('majorityVote', () => {
   test('empty input and all-failed input give no winner and confidence 0', () => {
     for (const responses of [[], [failed('a'), failed('b')]]) {
       const result = majorityVote(responses);
-      assert.equal(result.winner, undefined);
+      assert.equal(result.winner, '');
+      assert.equal(result.winnerText, '');
       assert.equal(result.confidence, 0);
       assert.equal(result.considered, 0);
       assert.deepEqual(result.votes, []);
@@ -69,7 +71,8 @@ describe('majorityVote', () => {
     const result = majorityVote([ok('Answer: 4'), ok('4'), ok('5')], {
       normalize: (text) => text.replace(/^answer:\s*/i, ''),
     });
-    assert.equal(result.winner, 'Answer: 4');
+    assert.equal(result.winner, '4');
+    assert.equal(result.winnerText, 'Answer: 4');
     assert.equal(result.confidence, 2 / 3);
   });
 

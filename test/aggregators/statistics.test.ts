@@ -18,7 +18,7 @@ describe('extractFirstNumber', () => {
 });
 
 describe('statistics', () => {
-  test('computes count, mean, population std, median, min and max', () => {
+  test('computes count, mean, sample std, median, min and max', () => {
     const result = statistics([
       ok('2'),
       ok('4'),
@@ -31,7 +31,7 @@ describe('statistics', () => {
     ]);
     assert.equal(result.count, 8);
     close(result.mean, 5);
-    close(result.std, 2);
+    close(result.std, Math.sqrt(32 / 7));
     close(result.median, 4.5);
     assert.equal(result.min, 2);
     assert.equal(result.max, 9);
@@ -41,11 +41,12 @@ describe('statistics', () => {
   test('odd count median is the middle value; one value has std 0', () => {
     const result = statistics([ok('10'), ok('1'), ok('3')]);
     assert.equal(result.median, 3);
-    assert.equal(statistics([ok('the value is 7')]).std, 0);
+    assert.equal(statistics([ok('7')]).std, 0);
   });
 
   test('non-numeric answers are skipped and counted, failures left out', () => {
     const result = statistics([
+      ok('10'),
       ok('The answer is 10.'),
       ok('I cannot say.'),
       ok('20'),
@@ -54,16 +55,21 @@ describe('statistics', () => {
     ]);
     assert.equal(result.count, 2);
     assert.equal(result.mean, 15);
-    assert.equal(result.skipped, 2);
+    assert.equal(result.skipped, 3);
     assert.equal(statistics([ok('1'), failed('x')], { includeFailures: true }).skipped, 1);
+    // Numbers inside prose are read with the opt-in extractFirstNumber.
+    const prose = statistics([ok('The answer is 10.'), ok('20')], {
+      extract: (response) => extractFirstNumber(response.text),
+    });
+    assert.equal(prose.mean, 15);
   });
 
-  test('no numbers at all: count 0, NaN statistics, no throw', () => {
+  test('no numbers at all: count 0 and zeros, as the Python original; no throw', () => {
     for (const responses of [[], [ok('none'), ok('nothing')], [failed('x')]]) {
       const result = statistics(responses);
       assert.equal(result.count, 0);
       for (const field of ['mean', 'std', 'median', 'min', 'max'] as const) {
-        assert.ok(Number.isNaN(result[field]), field);
+        assert.equal(result[field], 0, field);
       }
     }
     assert.equal(statistics([ok('a'), ok('b')]).skipped, 2);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { DEMO_PROMPTS } from '../../src/cli/commands/demo-command.js';
 import { runAuroraSwarm } from '../../src/cli/program.js';
-import { parseHostfileText } from '../../src/hostfile/parse-hostfile.js';
+import { parseHostfileText } from '../../src/hostfile/parse-hostfile-text.js';
 import { MAIN_BIN, send, spawnProxy, temporaryDirectory } from '../proxy/proxy-test-helpers.js';
 import { scriptedIo } from './cli-test-helpers.js';
 

@@ -113,4 +113,36 @@ describe('examples', { timeout: 60_000, concurrency: true }, () => {
     assert.match(output, /cluster 1: 4 answer\(s\)/);
     assert.match(output, /Semantic entropy: 0\.637 nats over 2 cluster\(s\)/);
   });
+
+  test('broadcast-aggregators (port of broadcast_aggregators.py) excludes one agent', async () => {
+    const output = await runExample(
+      'broadcast-aggregators',
+      '--hostfile',
+      hostfile,
+      '--exclude-index',
+      '2',
+      '--show-failures',
+    );
+    assert.match(output, /Broadcasting to 3 agents \(excluding index 2\)/);
+    assert.match(output, /Winner: "agent 0 .*"\n {2}Confidence: 0\.33/);
+    assert.match(output, /Total: 3, Success: 3, Failures: 0/);
+    const own = await runExample('broadcast-aggregators');
+    assert.match(own, /Winner: "yes"\n {2}Confidence: 0\.75/);
+  });
+
+  test('tree-reduce-coli (port of tree_reduce_coli.py) sizes supervisor budgets by group', async () => {
+    const output = await runExample(
+      'tree-reduce-coli',
+      '--fanin',
+      '2',
+      '--max-tokens',
+      '100',
+      '--max-tokens-contingency',
+      '50',
+    );
+    assert.match(output, /Leaves: 5 gene\(s\); fanin 2/);
+    assert.match(output, /--- Level 1, Group 0 ---\nSynthesis by agent 0 of 2 responses/);
+    assert.match(output, /FINAL SYNTHESIS\nSynthesis by agent 0/);
+    assert.match(output, /Supervisor calls: 4/);
+  });
 });

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { HostfileError } from '../../src/errors.js';
 import { formatHostfile } from '../../src/hostfile/format-hostfile.js';
-import { parseHostfileText } from '../../src/hostfile/parse-hostfile.js';
+import { parseHostfileText } from '../../src/hostfile/parse-hostfile-text.js';
 
 // Characters people (and broken scripts) put in hostfiles, weighted towards the
 // separators and punctuation that change meaning.
@@ -26,7 +26,7 @@ test('fuzzed hostfiles give valid endpoints or a line-numbered error, never a cr
       } catch (error) {
         assert.ok(error instanceof HostfileError, `unexpected ${String(error)}`);
         assert.equal(error.code, 'ERR_HOSTFILE_SYNTAX');
-        const lineCount = text.split(/\r?\n/).length;
+        const lineCount = text.split(/\r\n|\r|\n/).length;
         assert.ok(
           error.lineNumber !== undefined && error.lineNumber >= 1 && error.lineNumber <= lineCount,
         );
@@ -68,7 +68,7 @@ test('generated valid hostfiles parse to exactly what was written', () => {
     host,
     port: fc.integer({ min: 1, max: 65535 }),
     tags: fc.array(tag, { maxLength: 3 }),
-    separator: fc.constantFrom('\t', ' ', '  \t'),
+    separator: fc.constantFrom('\t', ' ', '  '),
   });
   fc.assert(
     fc.property(

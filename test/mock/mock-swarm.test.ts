@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { type IncomingMessage, request } from 'node:http';
 import { describe, test } from 'node:test';
 import { InvalidOptionError } from '../../src/errors.js';
-import { parseHostfileText } from '../../src/hostfile/parse-hostfile.js';
+import { parseHostfileText } from '../../src/hostfile/parse-hostfile-text.js';
 import { startMockSwarm } from '../../src/mock/mock-swarm.js';
 
 async function postJson(url: string, body: unknown, signal?: AbortSignal) {

@@ -25,7 +25,7 @@ describe('Blackboard', () => {
         return `${section} r${round}`;
       },
     });
-    const result = await board.run(pool, { maxRounds: 2 });
+    const result = await board.runDetails(pool, { maxRounds: 2 });
     assert.deepEqual(seen, [
       'hypotheses:1:0:0',
       'critiques:1:2:0',
@@ -61,7 +61,7 @@ describe('Blackboard', () => {
       promptFn: (section) => section,
     });
     const rounds: number[] = [];
-    const result = await board.run(pool, {
+    const result = await board.runDetails(pool, {
       convergence: (state, round) => {
         rounds.push(round);
         return (state.critiques?.length ?? 0) >= 3;
@@ -83,8 +83,8 @@ describe('Blackboard', () => {
   test('runs at most maxRounds (default 10) and continues from the previous run', async () => {
     const pool = new FakePool({ tags: roles });
     const board = new Blackboard({ sections: ['critiques'], promptFn: () => 'go' });
-    assert.equal((await board.run(pool)).round, 10);
-    const again = await board.run(pool, { maxRounds: 1 });
+    assert.equal((await board.runDetails(pool)).round, 10);
+    const again = await board.runDetails(pool, { maxRounds: 1 });
     assert.equal(again.round, 11);
     assert.equal(again.roundsRun, 1);
     assert.equal(board.board.critiques?.length, 11);
@@ -149,7 +149,7 @@ describe('Blackboard', () => {
         return 'p';
       },
     });
-    const result = await board.run(pool, { maxRounds: 1 });
+    const result = await board.runDetails(pool, { maxRounds: 1 });
     const snapshot = board.snapshot();
     assert.deepEqual(snapshot, { round: 1, board: { notes: ['agent 0: p'] } });
     snapshot.board.notes?.push('changed');
@@ -164,7 +164,7 @@ describe('Blackboard', () => {
       sections: ['hypotheses', 'critiques'],
       promptFn: (section) => section,
     });
-    const done = board.run(pool, { signal: controller.signal });
+    const done = board.runDetails(pool, { signal: controller.signal });
     (await pool.call(0)).respond('h0');
     await pool.call(1);
     controller.abort();
@@ -179,7 +179,7 @@ describe('Blackboard', () => {
   test('sections without agents are reported idle; no agent at all is an error', async () => {
     const pool = new FakePool({ tags: roles });
     const board = new Blackboard({ sections: ['hypotheses', 'votes'], promptFn: () => 'p' });
-    assert.deepEqual((await board.run(pool, { maxRounds: 1 })).idleSections, ['votes']);
+    assert.deepEqual((await board.runDetails(pool, { maxRounds: 1 })).idleSections, ['votes']);
     const lonely = new Blackboard({ sections: ['votes'], promptFn: () => 'p' });
     await assert.rejects(
       lonely.run(pool),
@@ -216,5 +216,72 @@ describe('Blackboard', () => {
       promptFn: () => 42 as unknown as string,
     });
     await assert.rejects(badPrompt.run(pool), /promptFn must return a string, got 42/);
+  });
+
+  test('run resolves to the board itself (section → entries), as the Python original', async () => {
+    const pool = new FakePool({ tags: roles, answer: (index) => `#${index}` });
+    const board = new Blackboard({ sections: ['hypotheses', 'critiques'], promptFn: (s) => s });
+    const state = await board.run(pool, { maxRounds: 1 });
+    assert.deepEqual(state, { hypotheses: ['#0', '#2'], critiques: ['#1'] });
+    state.hypotheses?.push('mine');
+    assert.deepEqual(board.board.hypotheses, ['#0', '#2'], 'a copy, the board stays intact');
+  });
+
+  test('onSection sees every round and section with its prompt and answers, in order', async () => {
+    const pool = new FakePool({
+      tags: roles,
+      answer: (index) => (index === 2 ? { error: 'down', failureKind: 'connect' } : `#${index}`),
+    });
+    const board = new Blackboard({
+      sections: ['hypotheses', 'critiques'],
+      promptFn: (section, _state, round) => `${section} ${round}`,
+    });
+    const log: string[] = [];
+    await board.run(pool, {
+      maxRounds: 2,
+      onSection: async (event) => {
+        await Promise.resolve();
+        log.push(
+          `${event.round}/${event.section}/${event.prompt}/${event.responses.map((r) => (r.success ? r.text : 'x')).join(',')}/${board.board[event.section]?.length}`,
+        );
+      },
+    });
+    assert.deepEqual(log, [
+      '1/hypotheses/hypotheses 1/#0,x/1',
+      '1/critiques/critiques 1/#1/1',
+      '2/hypotheses/hypotheses 2/#0,x/2',
+      '2/critiques/critiques 2/#1/2',
+    ]);
+    const failing = new Blackboard({ sections: ['hypotheses'], promptFn: () => 'p' });
+    await assert.rejects(
+      failing.run(pool, {
+        onSection: () => {
+          throw new Error('log disk full');
+        },
+      }),
+      /log disk full/,
+    );
+    await assert.rejects(failing.run(pool, { onSection: 'x' as never }), InvalidOptionError);
+  });
+
+  test('addEntries seeds a section before a run', async () => {
+    const pool = new FakePool({ tags: roles });
+    const seen: number[] = [];
+    const board = new Blackboard({
+      sections: ['hypotheses', 'critiques'],
+      promptFn: (_section, state) => {
+        seen.push(state.hypotheses?.length ?? -1);
+        return 'p';
+      },
+    });
+    board.addEntries('hypotheses', ['seed one', 'seed two']);
+    const state = await board.run(pool, { maxRounds: 1 });
+    assert.deepEqual(seen, [2, 4]);
+    assert.deepEqual(state.hypotheses?.slice(0, 2), ['seed one', 'seed two']);
+    assert.throws(
+      () => board.addEntries('votes', ['x']),
+      /section must be one of hypotheses, critiques/,
+    );
+    assert.throws(() => board.addEntries('hypotheses', [1 as never]), InvalidOptionError);
   });
 });

@@ -5,20 +5,26 @@
 import assert from 'node:assert/strict';
 import { describe, type TestContext, test } from 'node:test';
 import {
+  type AgentResponse,
   Blackboard,
   broadcast,
   broadcastAndReduce,
+  broadcastAndReduceDetails,
   EmbeddingPool,
   fanOutFanIn,
+  fanOutFanInDetails,
   type MockAgentBehavior,
   type MockSwarm,
   mapGather,
+  PipelineStageError,
   runPipeline,
+  runPipelineDetails,
   scatterGather,
   scatterGatherEmbeddings,
   scatterGatherStream,
   startMockSwarm,
   treeReduce,
+  treeReduceDetails,
   VLLMPool,
 } from '../../src/index.js';
 
@@ -69,18 +75,25 @@ describe('patterns against simulated agents', { timeout: 30_000 }, () => {
     const swarm = await startMockSwarm({ count: 3 });
     t.after(() => swarm.close());
     await using pool = new VLLMPool({ endpoints: swarm.endpoints, modelMaxContext: 8192 });
+    // Each plain function resolves to exactly what its *Details twin reports as the answer.
+    const strip = ({ latencyMs: _latency, ...rest }: AgentResponse) => rest;
     const reduced = await broadcastAndReduce(pool, 'q', 'merge:\n{responses}');
     assert.equal(reduced.success, true);
-    assert.equal(reduced.text, reduced.reduced.text);
     assert.match(reduced.text, /^Agent 0 /);
-    assert.equal(reduced.responses.length, 3);
+    assert.deepEqual(Object.keys(reduced).includes('responses'), false);
+    const reducedDetails = await broadcastAndReduceDetails(pool, 'q', 'merge:\n{responses}');
+    assert.deepEqual(strip(reducedDetails.answer), strip(reduced));
+    assert.equal(reducedDetails.responses.length, 3);
     const tree = await treeReduce(pool, 'leaf', 'reduce {level}:\n{responses}', { fanin: 2 });
     assert.equal(tree.success, true);
-    assert.equal(tree.text, tree.answer.text);
-    assert.equal(tree.agentIndex, tree.answer.agentIndex);
+    const treeDetails = await treeReduceDetails(pool, 'leaf', 'reduce {level}:\n{responses}', {
+      fanin: 2,
+    });
+    assert.deepEqual(strip(treeDetails.answer), strip(tree));
     const fanned = await fanOutFanIn(pool, 'work', 'collect:\n{responses}');
-    assert.equal(fanned.text, fanned.collected.text);
     assert.equal(fanned.success, true);
+    const fannedDetails = await fanOutFanInDetails(pool, 'work', 'collect:\n{responses}');
+    assert.deepEqual(strip(fannedDetails.answer), strip(fanned));
   });
 
   test('broadcast: agent order, a failing agent in its place', async (t) => {
@@ -156,9 +169,14 @@ describe('patterns against simulated agents', { timeout: 30_000 }, () => {
     const { swarm, pool } = await startSwarm(t, 3, {
       perAgent: (index) => (index === 1 ? { failure: 'status' } : undefined),
     });
-    const { responses, reduced } = await broadcastAndReduce(pool, 'q', 'R:{responses}', {
-      reducerAgentIndex: 2,
-    });
+    const { responses, answer: reduced } = await broadcastAndReduceDetails(
+      pool,
+      'q',
+      'R:{responses}',
+      {
+        reducerAgentIndex: 2,
+      },
+    );
     assert.equal(responses.filter((response) => response.success).length, 2);
     assert.equal(reduced.text, 'agent-2|R:agent-0|q\n---\nagent-2|q');
     const reducerRequest = swarm.agents[2]?.requests.at(-1);
@@ -168,7 +186,9 @@ describe('patterns against simulated agents', { timeout: 30_000 }, () => {
 
   test('fanOutFanIn: the first nWorkers agents work, agent 0 collects', async (t) => {
     const { swarm, pool } = await startSwarm(t, 4);
-    const { responses, collected } = await fanOutFanIn(pool, 'w', 'C:{responses}', { nWorkers: 2 });
+    const { responses, answer: collected } = await fanOutFanInDetails(pool, 'w', 'C:{responses}', {
+      nWorkers: 2,
+    });
     assert.equal(responses.length, 2);
     assert.equal(collected.text, 'agent-0|C:agent-0|w\n---\nagent-1|w');
     assert.equal(swarm.agents[3]?.stats.requests, 0);
@@ -178,7 +198,7 @@ describe('patterns against simulated agents', { timeout: 30_000 }, () => {
     const reply = (prompt: string, agentIndex: number): string =>
       prompt.startsWith('SUP') ? `S${agentIndex}[${prompt.slice(4)}]` : `{level}${prompt}`;
     const { pool } = await startSwarm(t, 3, { reply });
-    const result = await treeReduce(pool, '{item}', 'SUP {responses}', {
+    const result = await treeReduceDetails(pool, '{item}', 'SUP {responses}', {
       items: ['a', 'b', 'c', 'd'],
       fanin: 2,
     });
@@ -193,7 +213,7 @@ describe('patterns against simulated agents', { timeout: 30_000 }, () => {
       reply,
       perAgent: (index) => (index === 1 ? { failure: 'status', failureStatus: 503 } : undefined),
     });
-    const partial = await treeReduce(failing.pool, '{item}', 'SUP {responses}', {
+    const partial = await treeReduceDetails(failing.pool, '{item}', 'SUP {responses}', {
       items: ['a', 'b', 'c', 'd', 'e', 'f'],
       fanin: 2,
     });
@@ -217,7 +237,7 @@ describe('patterns against simulated agents', { timeout: 30_000 }, () => {
       sections: ['hypotheses', 'critiques'],
       promptFn: (section, state) => `${section}:${(state.hypotheses ?? []).length}`,
     });
-    const result = await board.run(pool, {
+    const result = await board.runDetails(pool, {
       maxRounds: 3,
       convergence: (state) => (state.critiques ?? []).length >= 2,
     });
@@ -243,17 +263,23 @@ describe('patterns against simulated agents', { timeout: 30_000 }, () => {
       'x',
       { reuseAgents: false },
     );
-    assert.equal(ok.output, 'agent-1|2(agent-0|1(x))');
-    const stopped = await runPipeline(
-      pool,
-      [
-        { name: 'one', promptTemplate: '1({input})', nAgents: 2 },
-        { name: 'broken', promptTemplate: '2({input})', nAgents: 1 },
-        { name: 'never', promptTemplate: '3({input})', nAgents: 1 },
-      ],
-      'x',
-      { reuseAgents: false },
+    assert.equal(ok, 'agent-1|2(agent-0|1(x))', 'resolves to the last output itself');
+    const brokenStages = [
+      { name: 'one', promptTemplate: '1({input})', nAgents: 2 },
+      { name: 'broken', promptTemplate: '2({input})', nAgents: 1 },
+      { name: 'never', promptTemplate: '3({input})', nAgents: 1 },
+    ];
+    await assert.rejects(
+      runPipeline(pool, brokenStages, 'x', { reuseAgents: false }),
+      (error: unknown) => {
+        assert.ok(error instanceof PipelineStageError);
+        assert.equal(error.code, 'ERR_PIPELINE_STAGE');
+        assert.equal(error.stage, 'broken');
+        assert.equal(error.responses[0]?.failureKind, 'bad-response');
+        return true;
+      },
     );
+    const stopped = await runPipelineDetails(pool, brokenStages, 'x', { reuseAgents: false });
     assert.equal(stopped.success, false);
     assert.match(stopped.error ?? '', /stage "broken"/);
     assert.equal(swarm.agents[3]?.stats.requests, 0, 'the stage after the broken one never runs');

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidOptionError } from '../../src/errors.js';
-import { broadcastAndReduce } from '../../src/patterns/broadcast-and-reduce.js';
-import { fanOutFanIn } from '../../src/patterns/fan-out-fan-in.js';
+import {
+  broadcastAndReduce,
+  broadcastAndReduceDetails,
+} from '../../src/patterns/broadcast-and-reduce.js';
+import { fanOutFanIn, fanOutFanInDetails } from '../../src/patterns/fan-out-fan-in.js';
 import { FakePool } from './fake-pool.js';
 
 const failOdd = (globalIndex: number, prompt: string) =>
@@ -13,9 +16,14 @@ const failOdd = (globalIndex: number, prompt: string) =>
 describe('broadcastAndReduce', () => {
   test('joins successful answers with ---, reduces on agent 0 with the aggregation budget', async () => {
     const pool = new FakePool({ size: 4, answer: failOdd, maxTokensAggregation: 1024 });
-    const { responses, reduced } = await broadcastAndReduce(pool, 'q', 'Merge:\n{responses}', {
-      maxTokens: 16,
-    });
+    const { responses, answer: reduced } = await broadcastAndReduceDetails(
+      pool,
+      'q',
+      'Merge:\n{responses}',
+      {
+        maxTokens: 16,
+      },
+    );
     assert.equal(responses.length, 4);
     assert.deepEqual(
       responses.map((response) => response.success),
@@ -30,7 +38,7 @@ describe('broadcastAndReduce', () => {
 
   test('reducerAgentIndex picks the reducer; without an aggregation budget maxTokens applies', async () => {
     const pool = new FakePool({ size: 3 });
-    const { reduced } = await broadcastAndReduce(pool, 'q', 'R {responses}', {
+    const reduced = await broadcastAndReduce(pool, 'q', 'R {responses}', {
       reducerAgentIndex: 2,
       maxTokens: 5,
     });
@@ -43,7 +51,7 @@ describe('broadcastAndReduce', () => {
       size: 2,
       answer: () => ({ error: 'timeout after 10 ms', failureKind: 'timeout' }),
     });
-    const { reduced } = await broadcastAndReduce(pool, 'q', 'R {responses}');
+    const reduced = await broadcastAndReduce(pool, 'q', 'R {responses}');
     assert.equal(pool.calls.length, 2);
     assert.equal(reduced.success, false);
     assert.equal(reduced.failureKind, 'timeout');
@@ -55,7 +63,7 @@ describe('broadcastAndReduce', () => {
       size: 2,
       answer: (_index, prompt) => (prompt === 'q' ? '{responses}' : prompt),
     });
-    const { reduced } = await broadcastAndReduce(pool, 'q', '<{responses}>');
+    const reduced = await broadcastAndReduce(pool, 'q', '<{responses}>');
     assert.equal(reduced.text, '<{responses}\n---\n{responses}>');
   });
 
@@ -66,7 +74,7 @@ describe('broadcastAndReduce', () => {
     (await pool.call(0)).respond('x');
     await pool.call(1);
     controller.abort();
-    const { reduced } = await done;
+    const reduced = await done;
     assert.equal(pool.calls.length, 2);
     assert.equal(reduced.failureKind, 'aborted');
   });
@@ -88,7 +96,9 @@ describe('broadcastAndReduce', () => {
 describe('fanOutFanIn', () => {
   test('the first nWorkers agents work, agent 0 collects', async () => {
     const pool = new FakePool({ size: 5, maxTokensAggregation: 77 });
-    const { responses, collected } = await fanOutFanIn(pool, 'q', 'C {responses}', { nWorkers: 3 });
+    const { responses, answer: collected } = await fanOutFanInDetails(pool, 'q', 'C {responses}', {
+      nWorkers: 3,
+    });
     assert.deepEqual(
       responses.map((response) => response.text),
       ['agent 0: q', 'agent 1: q', 'agent 2: q'],
@@ -100,7 +110,7 @@ describe('fanOutFanIn', () => {
 
   test('all agents work by default; failed workers are left out and reported', async () => {
     const pool = new FakePool({ size: 4, answer: failOdd });
-    const { responses, collected } = await fanOutFanIn(pool, 'q', 'C {responses}');
+    const { responses, answer: collected } = await fanOutFanInDetails(pool, 'q', 'C {responses}');
     assert.equal(responses.length, 4);
     assert.equal(responses.filter((response) => !response.success).length, 2);
     assert.equal(collected.text, 'a0:C a0:q\n---\na2:q');
@@ -111,7 +121,7 @@ describe('fanOutFanIn', () => {
       size: 2,
       answer: () => ({ error: 'down', failureKind: 'connect' }),
     });
-    const { collected } = await fanOutFanIn(pool, 'q', 'C {responses}');
+    const collected = await fanOutFanIn(pool, 'q', 'C {responses}');
     assert.equal(pool.calls.length, 2);
     assert.equal(collected.success, false);
     assert.equal(collected.failureKind, 'connect');

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { InvalidOptionError } from '../../src/errors.js';
-import { type PipelineStage, runPipeline } from '../../src/patterns/run-pipeline.js';
+import { AbortedError, InvalidOptionError, PipelineStageError } from '../../src/errors.js';
+import {
+  type PipelineStage,
+  runPipeline,
+  runPipelineDetails,
+} from '../../src/patterns/run-pipeline.js';
 import { FakePool } from './fake-pool.js';
 
 describe('runPipeline', () => {
@@ -11,7 +15,7 @@ describe('runPipeline', () => {
       answer: (index, prompt) =>
         index === 1 && prompt.startsWith('draft') ? { error: 'boom' } : `${index}[${prompt}]`,
     });
-    const result = await runPipeline(
+    const result = await runPipelineDetails(
       pool,
       [
         { name: 'draft', promptTemplate: 'draft {input}', nAgents: 3 },
@@ -45,7 +49,7 @@ describe('runPipeline', () => {
       },
       { name: 'use', promptTemplate: 'use {input}', nAgents: 1 },
     ];
-    const result = await runPipeline(pool, stages, ['a', 'b']);
+    const result = await runPipelineDetails(pool, stages, ['a', 'b']);
     assert.equal(pool.calls[0]?.prompt, 'count ["a","b"]');
     assert.deepEqual(result.stages[0]?.output, { kept: [1, 2] });
     assert.equal(result.output, '0:use {"kept":[1,2]}');
@@ -106,7 +110,7 @@ describe('runPipeline', () => {
           ? { error: 'context overflow', failureKind: 'context-overflow' }
           : prompt,
     });
-    const result = await runPipeline(
+    const result = await runPipelineDetails(
       pool,
       [
         { name: 'first', promptTemplate: 'first {input}', nAgents: 2 },
@@ -128,7 +132,7 @@ describe('runPipeline', () => {
   test('abort stops before the next stage', async () => {
     const pool = new FakePool({ size: 1, manual: true });
     const controller = new AbortController();
-    const done = runPipeline(
+    const done = runPipelineDetails(
       pool,
       [
         { name: 'one', promptTemplate: '{input}', nAgents: 1 },
@@ -145,5 +149,30 @@ describe('runPipeline', () => {
     assert.equal(result.error, 'aborted during stage "one"');
     assert.equal(result.stages[0]?.responses[0]?.failureKind, 'aborted');
     assert.equal(pool.calls.length, 1);
+  });
+
+  test('runPipeline resolves to the last output itself; a dead stage or an abort rejects', async () => {
+    const pool = new FakePool({ size: 2, answer: (index, prompt) => `${index}[${prompt}]` });
+    const stages: PipelineStage[] = [
+      { name: 'one', promptTemplate: 'a {input}', nAgents: 1 },
+      { name: 'two', promptTemplate: 'b {input}', nAgents: 1, outputTransform: (r) => r.length },
+    ];
+    assert.equal(await runPipeline(pool, stages, 'x'), 1);
+    const dead = new FakePool({
+      size: 2,
+      answer: () => ({ error: 'gone', failureKind: 'connect' }),
+    });
+    await assert.rejects(runPipeline(dead, stages, 'x'), (error: unknown) => {
+      assert.ok(error instanceof PipelineStageError);
+      assert.equal(error.stage, 'one');
+      assert.match(error.message, /^runPipeline: stage "one": none of its 1 agent\(s\) succeeded/);
+      return true;
+    });
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(
+      runPipeline(pool, stages, 'x', { signal: controller.signal }),
+      AbortedError,
+    );
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseHostfileText } from '../../src/hostfile/parse-hostfile.js';
+import { parseHostfileText } from '../../src/hostfile/parse-hostfile-text.js';
 import { startMockSwarm } from '../../src/mock/mock-swarm.js';
 import { AgentPool } from '../../src/pool/agent-pool.js';
 import { EmbeddingPool } from '../../src/pool/embedding-pool.js';

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { parseHostfile } from '../../hostfile/read-hostfile.js';
+import { parseHostfile } from '../../hostfile/parse-hostfile.js';
 import { type MockSwarm, startMockSwarm } from '../../mock/mock-swarm.js';
 import { scatterGather } from '../../patterns/scatter-gather.js';
 import { VLLMPool } from '../../pool/vllm-pool.js';

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { InvalidOptionError } from '../../errors.js';
-import { parseHostfile } from '../../hostfile/read-hostfile.js';
+import { parseHostfile } from '../../hostfile/parse-hostfile.js';
 import {
   DEFAULT_PROXY_WORKERS,
   onPrimaryReloadRequest,

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AgentEndpoint } from '../../hostfile/agent-endpoint.js';
-import { parseHostfile } from '../../hostfile/read-hostfile.js';
+import { parseHostfile } from '../../hostfile/parse-hostfile.js';
 import {
   DEFAULT_CONCURRENCY,
   POOL_PROXY_TOKEN_ENV_VAR,

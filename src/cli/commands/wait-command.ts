@@ -1,7 +1,7 @@
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { formatHostfile } from '../../hostfile/format-hostfile.js';
-import { parseHostfile } from '../../hostfile/read-hostfile.js';
+import { parseHostfile } from '../../hostfile/parse-hostfile.js';
 import { HOSTFILE_ENV_VAR } from '../../proxy/proxy-options.js';
 import {
   DEFAULT_PROBE_TIMEOUT_SECONDS,

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { HostfileError } from '../../src/errors.js';
 import { formatHostfile } from '../../src/hostfile/format-hostfile.js';
-import { parseHostfileText } from '../../src/hostfile/parse-hostfile.js';
-import { parseHostfile } from '../../src/hostfile/read-hostfile.js';
+import { parseHostfile } from '../../src/hostfile/parse-hostfile.js';
+import { parseHostfileText } from '../../src/hostfile/parse-hostfile-text.js';
 
 function syntaxError(text: string, lineNumber: number, pattern: RegExp) {
   assert.throws(
@@ -83,9 +83,40 @@ describe('parseHostfileText', () => {
     );
   });
 
-  test('a field starting with # ends the line', () => {
-    const [endpoint] = parseHostfileText('h\t8000\trole=a # spare node\n');
-    assert.deepEqual(endpoint?.tags, { role: 'a' });
+  test('comments: a # field ends a whitespace line; in a tab line only a whole # field is one', () => {
+    const [spaced] = parseHostfileText('h 8000 role=a # spare node\n');
+    assert.deepEqual(spaced?.tags, { role: 'a' });
+    // Tab lines are split on tabs only, as the Python original: the # is part of the value...
+    const [tabbed] = parseHostfileText('h\t8000\trole=a # spare node\n');
+    assert.deepEqual(tabbed?.tags, { role: 'a # spare node' });
+    // ...and a field that starts with # is skipped, the fields after it still read.
+    const [commented] = parseHostfileText('h\t8000\t# spare node\trole=b\n');
+    assert.deepEqual(commented?.tags, { role: 'b' });
+  });
+
+  test('tab lines keep spaces inside tag values and keys, as the Python original', () => {
+    const [endpoint] = parseHostfileText('node-1\t6739\tdesc=big node\tmy key= spaced \n');
+    assert.equal(endpoint?.host, 'node-1');
+    assert.equal(endpoint?.port, 6739);
+    assert.deepEqual(endpoint?.tags, { desc: 'big node', 'my key': ' spaced' });
+    // Empty fields (double tabs to align columns) are nothing; no port → 8000, tags from field 2.
+    assert.deepEqual(parseHostfileText('h\t\t\trole=x\t\tn=1')[0]?.tags, { role: 'x', n: '1' });
+    assert.equal(parseHostfileText('h\trole=x')[0]?.port, 8000);
+    // CR alone ends a line too (Python's universal newlines).
+    assert.deepEqual(
+      parseHostfileText('a\t1\rb\t2\r').map((e) => e.port),
+      [1, 2],
+    );
+  });
+
+  test('what the Python parser silently misreads is an error here', () => {
+    syntaxError('h\tabc\n', 1, /expected a port .* got "abc"/); // Python: port 8000
+    syntaxError('h\t 9000\n', 1, /got " 9000"/); // Python: port 8000
+    syntaxError('h\t\t9000\n', 1, /port must be the second field, got an empty second/); // 8000
+    syntaxError('h\t8000\tspare\n', 1, /expected a key=value tag, got "spare"/); // dropped
+    syntaxError('big node\t8000\n', 1, /host "big node" contains whitespace/);
+    syntaxError('h  \t8000\n', 1, /host "h {2}" contains whitespace/);
+    syntaxError('h\t8000\t=v\n', 1, /empty key/); // Python: tag ''
   });
 
   test('line-numbered errors for bad input', () => {
