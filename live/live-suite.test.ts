@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type AgentEndpoint, createEndpoint } from '../src/hostfile/agent-endpoint.js';
-import { parseHostfile } from '../src/hostfile/read-hostfile.js';
+import { parseHostfile } from '../src/hostfile/parse-hostfile.js';
 import { scatterGather } from '../src/patterns/scatter-gather.js';
 import { treeReduce } from '../src/patterns/tree-reduce.js';
 import { EmbeddingPool } from '../src/pool/embedding-pool.js';
