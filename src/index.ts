@@ -39,11 +39,12 @@ export {
 } from './aggregators/structured-merge.js';
 export { topK } from './aggregators/top-k.js';
 export {
-  AbortedError,
   HostfileError,
   InputFileError,
+  InvalidArgumentError,
   InvalidOptionError,
   PoolClosedError,
+  ProxyStartError,
   SwarmError,
   type SwarmErrorCode,
   type SwarmErrorOptions,

@@ -3,7 +3,7 @@
  * `/generate` protocol (`{"prompt"}` → `{"response"}` or `{"text"}`), directly or
  * through `aurora-swarm-proxy`.
  */
-import { SwarmError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import {
   badResponse,
   failedResponse,
@@ -91,8 +91,7 @@ export class AgentPool extends PoolBase implements SwarmPool {
     assertPrompts(prompts);
     const call = resolveCallOptions(options, this.timeoutMs);
     if (prompts.length > 0 && this.size === 0) {
-      throw new SwarmError(
-        'ERR_INVALID_ARGUMENT',
+      throw new InvalidArgumentError(
         `cannot send ${prompts.length} prompt(s) to an empty pool (did byTag or slice select no agents?)`,
       );
     }

@@ -2,7 +2,8 @@
  * `EmbeddingPool`: embeddings from many agents' `/v1/embeddings`, with the same
  * sub-pools, concurrency sharing and proxy mode as the other pools.
  */
-import { describeValue, InvalidOptionError, SwarmError } from '../errors.js';
+import { InvalidArgumentError, InvalidOptionError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 import {
   assertPrompt,
   assertPrompts,
@@ -123,10 +124,7 @@ export class EmbeddingPool extends PoolBase implements EmbeddingSwarmPool {
     assertPrompts(texts, 'texts');
     const call = resolveCallOptions(options, this.timeoutMs);
     if (texts.length > 0 && this.size === 0) {
-      throw new SwarmError(
-        'ERR_INVALID_ARGUMENT',
-        `cannot embed ${texts.length} text(s) with an empty pool`,
-      );
+      throw new InvalidArgumentError(`cannot embed ${texts.length} text(s) with an empty pool`);
     }
     const members = this.members;
     const size = members.length;

@@ -2,7 +2,7 @@
  * What every pool class shares: its agents, sub-pool selection, the shared
  * transport (connections, concurrency limit, proxy) and the lifecycle.
  */
-import { PoolClosedError, SwarmError } from '../errors.js';
+import { InvalidArgumentError, PoolClosedError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
 import { createPoolMembers, type PoolMember } from './pool-member.js';
 import type { ResolvedPoolOptions } from './pool-options.js';
@@ -53,8 +53,7 @@ export abstract class PoolBase {
 
   protected constructor(context: PoolContext) {
     if (!(context instanceof PoolContext)) {
-      throw new SwarmError(
-        'ERR_INVALID_ARGUMENT',
+      throw new InvalidArgumentError(
         'pool constructors take one argument, the options object; make sub-pools with byTag, sample, select or slice',
       );
     }

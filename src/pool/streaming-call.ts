@@ -4,7 +4,7 @@
  * quietly and show up in `response`, like every other pool call.
  */
 import { performance } from 'node:perf_hooks';
-import { SwarmError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { failedResponse, invalidIndexResponse, successResponse } from './agent-response.js';
 import { describeConnectionError, extractErrorMessage } from './describe-failure.js';
 import { parseUsage } from './parse-completion.js';
@@ -47,10 +47,10 @@ export class StreamingCall implements AsyncIterable<string> {
     return this.#response;
   }
 
-  /** Text deltas as they arrive. @throws {SwarmError} `ERR_INVALID_ARGUMENT` on a second iteration. */
+  /** Text deltas as they arrive. @throws {InvalidArgumentError} on a second iteration. */
   [Symbol.asyncIterator](): AsyncIterator<string> {
     if (this.#started) {
-      throw new SwarmError('ERR_INVALID_ARGUMENT', 'a streaming call can be iterated only once');
+      throw new InvalidArgumentError('a streaming call can be iterated only once');
     }
     this.#started = true;
     return this.#run();

@@ -3,7 +3,7 @@
  * completions by default, `max_tokens` sized to the model's context, an opt-in
  * batch mode over `/v1/completions`, and streaming of single calls.
  */
-import { SwarmError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { AgentPool } from './agent-pool.js';
 import { badResponse, failedResponse, successResponse } from './agent-response.js';
 import {
@@ -92,10 +92,7 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     const call = resolveCallOptions(options, this.timeoutMs);
     const size = this.size;
     if (prompts.length > 0 && size === 0) {
-      throw new SwarmError(
-        'ERR_INVALID_ARGUMENT',
-        `cannot send ${prompts.length} prompt(s) to an empty pool`,
-      );
+      throw new InvalidArgumentError(`cannot send ${prompts.length} prompt(s) to an empty pool`);
     }
     const batchSize = this.#family.settings.batchSize;
     const batches: number[][] = [];

@@ -7,7 +7,8 @@
  * `/status` reports its own counters (see docs/proxy.md).
  */
 import cluster, { type Worker } from 'node:cluster';
-import { describeValue, InvalidOptionError, SwarmError } from '../errors.js';
+import { InvalidOptionError, ProxyStartError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 import type { LogSink, ProxyLogger } from './proxy-logger.js';
 
 /** Worker processes when `--workers` is not given. */
@@ -144,7 +145,7 @@ export interface ProxyClusterOptions {
  * with {@link PROXY_WORKER_ENV_VAR} set), wait until each listens, and log the
  * startup line.
  *
- * @throws {SwarmError} `ERR_PROXY_START` when a worker exits before listening (its own
+ * @throws {ProxyStartError} when a worker exits before listening (its own
  *   log line says why).
  */
 export async function startProxyCluster(
@@ -189,8 +190,7 @@ export async function startProxyCluster(
         worker.on('message', onMessage);
         void exit.then((code) =>
           reject(
-            new SwarmError(
-              'ERR_PROXY_START',
+            new ProxyStartError(
               `proxy worker ${index}/${count} exited (code ${code}) before listening`,
             ),
           ),

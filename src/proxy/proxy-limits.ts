@@ -5,7 +5,8 @@
  * generation may run for hours as long as it keeps producing (see `--timeout`).
  */
 
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 import { formatSeconds } from './gateway-error.js';
 
 /** Most simultaneous client connections; further ones are closed at once. */

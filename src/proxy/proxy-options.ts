@@ -1,5 +1,6 @@
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
+import { describeValue } from '../internal/describe-value.js';
 import {
   type ProxyLimitOptions,
   type ResolvedProxyLimits,

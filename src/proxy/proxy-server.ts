@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
-import { HostfileError, SwarmError } from '../errors.js';
+import { HostfileError, ProxyStartError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
 import { AgentTargets } from './agent-targets.js';
 import { ConnectionLimiter } from './connection-limiter.js';
@@ -94,7 +94,7 @@ function connectHost(host: string): string {
   return host;
 }
 
-function listenError(error: NodeJS.ErrnoException, host: string, port: number): SwarmError {
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): ProxyStartError {
   const where = `${host}:${port}`;
   let message: string;
   switch (error.code) {
@@ -115,7 +115,7 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
     default:
       message = `cannot listen on ${where}: ${error.message}`;
   }
-  return new SwarmError('ERR_PROXY_START', message, { cause: error });
+  return new ProxyStartError(message, { cause: error });
 }
 
 function loadEndpoints(resolved: ResolvedProxyOptions): readonly AgentEndpoint[] {
@@ -145,7 +145,7 @@ function loadEndpoints(resolved: ResolvedProxyOptions): readonly AgentEndpoint[]
  *
  * @throws {InvalidOptionError} for a bad option value.
  * @throws {HostfileError} when the hostfile is missing, malformed (`path:line`) or empty.
- * @throws {SwarmError} `ERR_PROXY_START` when the address cannot be bound (e.g. `Address already in use`).
+ * @throws {ProxyStartError} when the address cannot be bound (e.g. `Address already in use`).
  * @example
  * await using proxy = await startProxy({ hostfile: 'hostfile.txt', host: '127.0.0.1', port: 0 });
  * await fetch(`${proxy.url}/agent/0/v1/models`);
