@@ -8,7 +8,7 @@
 import { HostfileError, InvalidOptionError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
 import { parseHostfile } from '../hostfile/read-hostfile.js';
-import type { TargetChanges } from './agent-targets.js';
+import type { TargetChanges } from './agents/agent-targets.js';
 import { HostfileWatcher } from './hostfile-watcher.js';
 import type { ProxyLogger } from './proxy-logger.js';
 import type { ProxyMetrics } from './proxy-metrics.js';

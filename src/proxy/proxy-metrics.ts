@@ -14,7 +14,7 @@
  * for the (agent, class) pairs that have been seen.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ForwardTarget } from './agent-targets.js';
+import type { ForwardTarget } from './agents/agent-targets.js';
 
 /** Prefix of every metric name. */
 export const METRICS_PREFIX = 'aurora_swarm_proxy_';

@@ -5,7 +5,7 @@ import {
   type ProxyLimitOptions,
   type ResolvedProxyLimits,
   resolveProxyLimits,
-} from './proxy-limits.js';
+} from './guards/proxy-limits.js';
 import { type LogLevel, type LogSink, parseLogLevel } from './proxy-logger.js';
 
 /** Address the proxy binds to: every interface, so SSH tunnels and other hosts can reach it. */

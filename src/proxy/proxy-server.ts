@@ -8,13 +8,20 @@ import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { HostfileError, ProxyStartError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
-import { AgentTargets } from './agent-targets.js';
-import { ConnectionLimiter } from './connection-limiter.js';
-import { type ForwardContext, forwardRequest } from './forward-request.js';
-import { sendJson, sendJsonError, sendText } from './gateway-error.js';
-import { HealthMonitor } from './health-monitor.js';
+import { AgentTargets } from './agents/agent-targets.js';
+import { ConnectionLimiter } from './agents/connection-limiter.js';
+import { type ForwardContext, forwardRequest } from './forward/forward-request.js';
+import { forwardPooledRequest } from './forward/pooled-request.js';
+import { createTokenCheck } from './guards/proxy-token.js';
+import {
+  answerAndClose,
+  installServerGuards,
+  limitedServerOptions,
+  refuseOverLimit,
+} from './guards/server-guards.js';
+import { HealthMonitor } from './health/health-monitor.js';
 import { HostfileReloader, readHostfile } from './hostfile-reloader.js';
-import { forwardPooledRequest } from './pooled-request.js';
+import { sendJson, sendJsonError, sendText } from './json-response.js';
 import { ProxyLogger } from './proxy-logger.js';
 import { ProxyMetrics } from './proxy-metrics.js';
 import {
@@ -23,17 +30,13 @@ import {
   type ResolvedProxyOptions,
   resolveProxyOptions,
 } from './proxy-options.js';
-import { buildStatus } from './proxy-status.js';
-import { createTokenCheck } from './proxy-token.js';
 import { routeRequest } from './route-request.js';
+import { buildStatus } from './status-page/proxy-status.js';
+import { acceptsSessionCookie, answerStatusPage } from './status-page/status-page-route.js';
 import {
-  answerAndClose,
-  installServerGuards,
-  limitedServerOptions,
-  refuseOverLimit,
-} from './server-guards.js';
-import { acceptsSessionCookie, answerStatusPage } from './status-page-route.js';
-import { createStatusPageSession, type StatusPageSession } from './status-page-session.js';
+  createStatusPageSession,
+  type StatusPageSession,
+} from './status-page/status-page-session.js';
 
 /** A proxy started by {@link startProxy}. */
 export interface RunningProxy {

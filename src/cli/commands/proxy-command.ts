@@ -2,6 +2,13 @@ import { Command, Option } from 'commander';
 import { InvalidOptionError } from '../../errors.js';
 import { parseHostfile } from '../../hostfile/read-hostfile.js';
 import {
+  DEFAULT_BODY_IDLE_TIMEOUT_SECONDS,
+  DEFAULT_HEADERS_TIMEOUT_SECONDS,
+  DEFAULT_MAX_BODY_SIZE_BYTES,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_HEADER_SIZE_BYTES,
+} from '../../proxy/guards/proxy-limits.js';
+import {
   DEFAULT_PROXY_WORKERS,
   onPrimaryReloadRequest,
   onPrimaryShutdownRequest,
@@ -12,13 +19,6 @@ import {
   startProxyCluster,
   workerLogSink,
 } from '../../proxy/proxy-cluster.js';
-import {
-  DEFAULT_BODY_IDLE_TIMEOUT_SECONDS,
-  DEFAULT_HEADERS_TIMEOUT_SECONDS,
-  DEFAULT_MAX_BODY_SIZE_BYTES,
-  DEFAULT_MAX_CONNECTIONS,
-  DEFAULT_MAX_HEADER_SIZE_BYTES,
-} from '../../proxy/proxy-limits.js';
 import { formatLogLine, ProxyLogger, parseLogLevel } from '../../proxy/proxy-logger.js';
 import {
   DEFAULT_CONNECTOR_LIMIT,

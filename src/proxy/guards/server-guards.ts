@@ -4,10 +4,10 @@
  * run on each request head before it is routed.
  */
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
+import { sendJsonError } from '../json-response.js';
+import type { ProxyLogger } from '../proxy-logger.js';
 import { createClientErrorListener } from './client-error.js';
-import { sendJsonError } from './gateway-error.js';
 import { bodyTooLargeMessage, MAX_HEADER_COUNT, type ResolvedProxyLimits } from './proxy-limits.js';
-import type { ProxyLogger } from './proxy-logger.js';
 
 // Long enough that a keep-alive client (undici keeps idle sockets 4 s) never races the
 // server closing a connection it is about to reuse.

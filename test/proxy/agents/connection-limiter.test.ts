@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConnectionLimiter } from '../../src/proxy/connection-limiter.js';
+import { ConnectionLimiter } from '../../../src/proxy/agents/connection-limiter.js';
 
 describe('ConnectionLimiter', () => {
   test('hands slots out up to the limit, then queues FIFO and passes slots on release', async () => {

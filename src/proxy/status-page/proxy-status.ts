@@ -3,10 +3,10 @@
  * `aurora-swarm status` table and the status page. snake_case like the rest of the
  * JSON API; fields are only ever added.
  */
-import type { AgentStatsJson } from './agent-stats.js';
-import type { AgentTargets } from './agent-targets.js';
-import type { ConnectionLimiter } from './connection-limiter.js';
-import type { ProxyMetrics } from './proxy-metrics.js';
+import type { AgentStatsJson } from '../agents/agent-stats.js';
+import type { AgentTargets } from '../agents/agent-targets.js';
+import type { ConnectionLimiter } from '../agents/connection-limiter.js';
+import type { ProxyMetrics } from '../proxy-metrics.js';
 
 /** One agent in `/status`. */
 export interface EndpointStatusJson extends AgentStatsJson {

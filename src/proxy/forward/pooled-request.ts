@@ -16,18 +16,18 @@ import {
   parseAgentTagFilter,
   pickBySession,
   pickLeastInFlight,
-} from './agent-selection.js';
-import type { AgentTargets, ForwardTarget } from './agent-targets.js';
+} from '../agents/agent-selection.js';
+import type { AgentTargets, ForwardTarget } from '../agents/agent-targets.js';
+import { watchDeclaredBody } from '../guards/guarded-request-body.js';
+import { bodyIdleMessage } from '../guards/proxy-limits.js';
+import { sendJsonError } from '../json-response.js';
 import {
   type ForwardContext,
   forwardToSelected,
   requestTimeoutMs,
   type TargetSelector,
 } from './forward-request.js';
-import { sendJsonError } from './gateway-error.js';
-import { watchDeclaredBody } from './guarded-request-body.js';
 import { buildUpstreamRequestHead } from './hop-by-hop-headers.js';
-import { bodyIdleMessage } from './proxy-limits.js';
 
 /** Largest request body buffered so that the request can go to another agent, in bytes. */
 export const MAX_REPLAYABLE_BODY_BYTES = 1024 * 1024;

@@ -4,9 +4,9 @@
  * has to ask two questions: does a route accept the session cookie, and who answers `/`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendJsonError } from './gateway-error.js';
-import type { ProxyLogger } from './proxy-logger.js';
-import type { Route } from './route-request.js';
+import { sendJsonError } from '../json-response.js';
+import type { ProxyLogger } from '../proxy-logger.js';
+import type { Route } from '../route-request.js';
 import { sendStatusPage, sendStatusPageLogin, sendStatusPageRedirect } from './status-page.js';
 import { type StatusPageSession, tokenCandidates } from './status-page-session.js';
 

@@ -3,7 +3,9 @@ import { describe, test } from 'node:test';
 import {
   buildClientResponseHeaders,
   buildUpstreamRequestHead,
-} from '../../src/proxy/hop-by-hop-headers.js';
+  withoutSessionCookies,
+} from '../../../src/proxy/forward/hop-by-hop-headers.js';
+import { SESSION_COOKIE_PREFIX } from '../../../src/proxy/guards/proxy-token.js';
 
 describe('buildUpstreamRequestHead', () => {
   test('drops hop-by-hop headers, Host, Expect and X-Timeout; keeps the rest in order and case', () => {
@@ -111,5 +113,29 @@ describe('buildClientResponseHeaders', () => {
       'content-type',
       'application/json',
     ]);
+  });
+});
+
+describe('the status page session cookie', () => {
+  test('withoutSessionCookies keeps every other cookie', () => {
+    assert.equal(withoutSessionCookies('a=1; b=2'), 'a=1; b=2');
+    assert.equal(withoutSessionCookies(`a=1; ${SESSION_COOKIE_PREFIX}9090=x; b=2`), 'a=1; b=2');
+    assert.equal(withoutSessionCookies(`${SESSION_COOKIE_PREFIX}9090=x`), undefined);
+    assert.equal(
+      withoutSessionCookies(`${SESSION_COOKIE_PREFIX}1=x;${SESSION_COOKIE_PREFIX}2=y`),
+      undefined,
+    );
+  });
+
+  test('forwarded requests lose the session cookies, keep the others', () => {
+    const head = buildUpstreamRequestHead([
+      'Cookie',
+      `${SESSION_COOKIE_PREFIX}9090=secret; theme=dark`,
+      'Cookie',
+      `${SESSION_COOKIE_PREFIX}9091=secret`,
+      'Accept',
+      '*/*',
+    ]);
+    assert.deepEqual(head.headers, ['Cookie', 'theme=dark', 'Accept', '*/*']);
   });
 });

@@ -4,7 +4,7 @@
  * HttpOnly, SameSite=Strict cookie and redirects to the page without the token in
  * the address bar. The cookie opens the proxy's own read-only routes only (the page,
  * `/status`, `/metrics`, `/hosts`), never the agents: forwarded requests lose it
- * (see {@link withoutSessionCookies}).
+ * (`withoutSessionCookies` in forward/hop-by-hop-headers.ts).
  *
  * The cookie's value is derived from the token with scrypt: it is the same in every
  * proxy process started with that token (so it survives restarts and works across
@@ -12,13 +12,7 @@
  * `localhost` — does not reveal the token, and guessing a weak token from it is slow.
  */
 import { scryptSync } from 'node:crypto';
-import { digest, sameSecret } from './proxy-token.js';
-
-/**
- * Prefix of the status page's cookie names (`aurora_swarm_proxy_9090`). Cookies whose
- * name starts with it are never forwarded to agents, whether or not a token is set.
- */
-export const SESSION_COOKIE_PREFIX = 'aurora_swarm_proxy_';
+import { digest, SESSION_COOKIE_PREFIX, sameSecret } from '../guards/proxy-token.js';
 
 /** Query parameter of the page that carries the token: `/?token=<token>`. */
 export const TOKEN_QUERY_PARAMETER = 'token';
@@ -79,20 +73,6 @@ export function createStatusPageSession(token: string): StatusPageSession {
       return false;
     },
   };
-}
-
-/**
- * `cookieHeader` without the status page's cookies, or `undefined` when nothing is
- * left. Other cookies are kept as sent.
- */
-export function withoutSessionCookies(cookieHeader: string): string | undefined {
-  if (!cookieHeader.includes(SESSION_COOKIE_PREFIX)) return cookieHeader;
-  const kept = cookieHeader
-    .split(';')
-    .filter((pair) => !pair.trim().startsWith(SESSION_COOKIE_PREFIX))
-    .map((pair) => pair.trim())
-    .filter((pair) => pair !== '');
-  return kept.length === 0 ? undefined : kept.join('; ');
 }
 
 /**

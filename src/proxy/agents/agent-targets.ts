@@ -5,7 +5,7 @@
  * In-flight requests hold their target object, so removing an agent never
  * disturbs them.
  */
-import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
+import type { AgentEndpoint } from '../../hostfile/agent-endpoint.js';
 import { AgentHealth } from './agent-health.js';
 import {
   type AgentTagFilter,

@@ -5,9 +5,9 @@
  * generation may run for hours as long as it keeps producing (see `--timeout`).
  */
 
-import { InvalidOptionError } from '../errors.js';
-import { describeValue } from '../internal/describe-value.js';
-import { formatSeconds } from './gateway-error.js';
+import { InvalidOptionError } from '../../errors.js';
+import { describeValue } from '../../internal/describe-value.js';
+import { formatSeconds } from '../json-response.js';
 
 /** Most simultaneous client connections; further ones are closed at once. */
 export const DEFAULT_MAX_CONNECTIONS = 4096;

@@ -1,4 +1,16 @@
+/**
+ * The proxy's shared secret (`--token`): the constant-time check of
+ * `Proxy-Authorization: Bearer <token>`, the digest helpers the status page's session
+ * reuses, and the name of the cookie that stands in for the token in a browser.
+ */
 import { createHash, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Prefix of the status page's cookie names (`aurora_swarm_proxy_9090`). Cookies whose
+ * name starts with it are never forwarded to agents, whether or not a token is set
+ * (see `withoutSessionCookies`).
+ */
+export const SESSION_COOKIE_PREFIX = 'aurora_swarm_proxy_';
 
 const BEARER = /^\s*bearer\s+(\S+)\s*$/i;
 

@@ -21,32 +21,30 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { ForwardTarget } from './agent-targets.js';
-import type { ConnectionLimiter } from './connection-limiter.js';
-import {
-  badResponseMessage,
-  cannotConnectMessage,
-  classifyUpstreamError,
-  describeError,
-  formatSeconds,
-  sendJsonError,
-  upstreamTimeoutMessage,
-} from './gateway-error.js';
+import type { ForwardTarget } from '../agents/agent-targets.js';
+import type { ConnectionLimiter } from '../agents/connection-limiter.js';
 import {
   guardRequestBody,
   type RequestBodyLimitHandler,
   watchDeclaredBody,
-} from './guarded-request-body.js';
-import type { HealthMonitor } from './health-monitor.js';
+} from '../guards/guarded-request-body.js';
+import { bodyIdleMessage, bodyTooLargeMessage } from '../guards/proxy-limits.js';
+import { declaredContentLength } from '../guards/server-guards.js';
+import type { HealthMonitor } from '../health/health-monitor.js';
+import { describeError, formatSeconds, sendJsonError } from '../json-response.js';
+import type { ProxyLogger } from '../proxy-logger.js';
+import { type ProxyMetrics, statusClassSlot } from '../proxy-metrics.js';
+import {
+  badResponseMessage,
+  cannotConnectMessage,
+  classifyUpstreamError,
+  upstreamTimeoutMessage,
+} from './gateway-error.js';
 import {
   buildClientResponseHeaders,
   buildUpstreamRequestHead,
   type UpstreamRequestHead,
 } from './hop-by-hop-headers.js';
-import { bodyIdleMessage, bodyTooLargeMessage } from './proxy-limits.js';
-import type { ProxyLogger } from './proxy-logger.js';
-import { type ProxyMetrics, statusClassSlot } from './proxy-metrics.js';
-import { declaredContentLength } from './server-guards.js';
 
 /** Picks the agent of a pooled request. */
 export interface TargetSelector {

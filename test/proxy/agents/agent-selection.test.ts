@@ -8,8 +8,8 @@ import {
   pickBySession,
   pickLeastInFlight,
   type SelectableAgent,
-} from '../../src/proxy/agent-selection.js';
-import { SAMPLE_RING_CAPACITY, SampleRing } from '../../src/proxy/sample-ring.js';
+} from '../../../src/proxy/agents/agent-selection.js';
+import { SAMPLE_RING_CAPACITY, SampleRing } from '../../../src/proxy/agents/sample-ring.js';
 
 function agent(name: string, inFlight = 0): SelectableAgent & { name: string } {
   return { name, stats: { inFlight }, hashSeed: hashText(name), endpoint: { tags: {} } };

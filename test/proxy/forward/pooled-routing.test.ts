@@ -3,8 +3,8 @@ import { EventEmitter, once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { startMockSwarm } from '../../src/mock/mock-swarm.js';
-import { MAX_REPLAYABLE_BODY_BYTES } from '../../src/proxy/pooled-request.js';
+import { startMockSwarm } from '../../../src/mock/mock-swarm.js';
+import { MAX_REPLAYABLE_BODY_BYTES } from '../../../src/proxy/forward/pooled-request.js';
 import {
   open,
   responseFailure,
@@ -12,7 +12,7 @@ import {
   startTestProxy,
   startUpstream,
   type TestUpstream,
-} from './proxy-test-helpers.js';
+} from '../proxy-test-helpers.js';
 
 const SAFETY = { timeout: 30_000 };
 const JSON_HEADERS: Array<[string, string]> = [['Content-Type', 'application/json']];

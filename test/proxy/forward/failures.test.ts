@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, test } from 'node:test';
-import { startMockSwarm } from '../../src/mock/mock-swarm.js';
+import { startMockSwarm } from '../../../src/mock/mock-swarm.js';
 import {
   open,
   openChat,
@@ -11,7 +11,7 @@ import {
   send,
   startTestProxy,
   startUpstream,
-} from './proxy-test-helpers.js';
+} from '../proxy-test-helpers.js';
 
 const SAFETY = { timeout: 30_000 };
 

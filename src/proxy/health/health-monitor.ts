@@ -7,9 +7,9 @@
  * the thresholds.
  */
 import { Agent, type Dispatcher } from 'undici';
-import type { ForwardTarget } from './agent-targets.js';
-import { describeError, formatSeconds } from './gateway-error.js';
-import type { ProxyLogger } from './proxy-logger.js';
+import type { ForwardTarget } from '../agents/agent-targets.js';
+import { describeError, formatSeconds } from '../json-response.js';
+import type { ProxyLogger } from '../proxy-logger.js';
 
 /** Health checking settings (resolved). */
 export interface HealthSettings {

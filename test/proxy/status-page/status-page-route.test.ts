@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { Script } from 'node:vm';
-import { startMockSwarm } from '../../src/mock/mock-swarm.js';
+import { startMockSwarm } from '../../../src/mock/mock-swarm.js';
 import {
   STATUS_PAGE_CONTENT_SECURITY_POLICY,
   STATUS_PAGE_HTML,
-} from '../../src/proxy/status-page.js';
-import { STATUS_PAGE_SCRIPT } from '../../src/proxy/status-page-script.js';
-import { send, startTestProxy } from './proxy-test-helpers.js';
+} from '../../../src/proxy/status-page/status-page.js';
+import { STATUS_PAGE_SCRIPT } from '../../../src/proxy/status-page/status-page-script.js';
+import { send, startTestProxy } from '../proxy-test-helpers.js';
 
 const TOKEN = 'page-token-0123456789';
 

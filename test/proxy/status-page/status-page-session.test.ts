@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { buildUpstreamRequestHead } from '../../src/proxy/hop-by-hop-headers.js';
 import {
   createStatusPageSession,
-  SESSION_COOKIE_PREFIX,
   tokenCandidates,
-  withoutSessionCookies,
-} from '../../src/proxy/status-page-session.js';
+} from '../../../src/proxy/status-page/status-page-session.js';
 
 describe('status page session', () => {
   test('the cookie is HttpOnly, SameSite=Strict, named after the port, and not the token', () => {
@@ -55,27 +52,5 @@ describe('status page session', () => {
     assert.deepEqual(tokenCandidates('/?token='), ['']);
     assert.deepEqual(tokenCandidates('/?token'), ['']);
     assert.deepEqual(tokenCandidates('/?xtoken=abc'), []);
-  });
-
-  test('withoutSessionCookies keeps every other cookie', () => {
-    assert.equal(withoutSessionCookies('a=1; b=2'), 'a=1; b=2');
-    assert.equal(withoutSessionCookies(`a=1; ${SESSION_COOKIE_PREFIX}9090=x; b=2`), 'a=1; b=2');
-    assert.equal(withoutSessionCookies(`${SESSION_COOKIE_PREFIX}9090=x`), undefined);
-    assert.equal(
-      withoutSessionCookies(`${SESSION_COOKIE_PREFIX}1=x;${SESSION_COOKIE_PREFIX}2=y`),
-      undefined,
-    );
-  });
-
-  test('forwarded requests lose the session cookies, keep the others', () => {
-    const head = buildUpstreamRequestHead([
-      'Cookie',
-      `${SESSION_COOKIE_PREFIX}9090=secret; theme=dark`,
-      'Cookie',
-      `${SESSION_COOKIE_PREFIX}9091=secret`,
-      'Accept',
-      '*/*',
-    ]);
-    assert.deepEqual(head.headers, ['Cookie', 'theme=dark', 'Accept', '*/*']);
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { startMockSwarm } from '../../src/mock/mock-swarm.js';
+import { startMockSwarm } from '../../../src/mock/mock-swarm.js';
 import {
   open,
   openChat,
@@ -11,7 +11,7 @@ import {
   send,
   startTestProxy,
   startUpstream,
-} from './proxy-test-helpers.js';
+} from '../proxy-test-helpers.js';
 
 const SAFETY = { timeout: 30_000 };
 

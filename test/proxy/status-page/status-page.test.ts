@@ -11,9 +11,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import type { AgentEndpoint } from '../../src/hostfile/agent-endpoint.js';
-import { startMockSwarm } from '../../src/mock/mock-swarm.js';
-import { open, send, startTestProxy } from './proxy-test-helpers.js';
+import type { AgentEndpoint } from '../../../src/hostfile/agent-endpoint.js';
+import { startMockSwarm } from '../../../src/mock/mock-swarm.js';
+import { open, send, startTestProxy } from '../proxy-test-helpers.js';
 
 const CHROMIUM_PATH = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [

@@ -6,9 +6,9 @@
  * after a framing error nothing further on it can be trusted.
  */
 import type { Duplex } from 'node:stream';
-import { formatSeconds } from './gateway-error.js';
+import { formatSeconds } from '../json-response.js';
+import type { ProxyLogger } from '../proxy-logger.js';
 import type { ResolvedProxyLimits } from './proxy-limits.js';
-import type { ProxyLogger } from './proxy-logger.js';
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',

@@ -1,9 +1,10 @@
-import type { ServerResponse } from 'node:http';
-
 /**
  * The proxy's own answers: small JSON bodies, `{"error": "..."}` for every error,
- * so that clients can always parse what they get.
+ * so that clients can always parse what they get; and the two text helpers every
+ * part of the proxy formats its messages with. The ground floor of src/proxy/:
+ * it imports nothing of the proxy.
  */
+import type { ServerResponse } from 'node:http';
 
 /** Send `body` as a complete JSON response. */
 export function sendJson(
@@ -52,45 +53,6 @@ export function sendJsonError(
   extraHeaders?: readonly string[],
 ): void {
   sendJson(response, statusCode, { error: message }, extraHeaders);
-}
-
-/** How an upstream failure before the response headers is reported. */
-export type UpstreamFailureKind = 'connect' | 'bad-response';
-
-const BAD_RESPONSE_CODES: ReadonlySet<string> = new Set([
-  'UND_ERR_HEADERS_OVERFLOW',
-  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
-  'UND_ERR_RES_EXCEEDED_MAX_SIZE',
-]);
-
-/**
- * Classify an undici error raised before the agent's response headers arrived.
- * Refused, unreachable, unresolvable, reset or closed-before-answering are all
- * `connect` (the agent is not serving); an unparseable answer is `bad-response`.
- */
-export function classifyUpstreamError(error: unknown): UpstreamFailureKind {
-  const { code, name } = (error ?? {}) as { code?: unknown; name?: unknown };
-  if (typeof code === 'string' && (code.startsWith('HPE_') || BAD_RESPONSE_CODES.has(code))) {
-    return 'bad-response';
-  }
-  // undici leaves `code` undefined for some parser errors (an invalid status line).
-  if (name === 'HTTPParserError') return 'bad-response';
-  return 'connect';
-}
-
-/** `cannot connect to host:port`, the 502 message of an agent that is not serving. */
-export function cannotConnectMessage(authority: string): string {
-  return `cannot connect to ${authority}`;
-}
-
-/** The 502 message of an agent whose answer is not valid HTTP. */
-export function badResponseMessage(authority: string): string {
-  return `invalid response from ${authority}`;
-}
-
-/** `upstream timeout after Ns`, the 504 message; `N` as the user wrote it (0.2, 300). */
-export function upstreamTimeoutMessage(timeoutMs: number): string {
-  return `upstream timeout after ${formatSeconds(timeoutMs)}s`;
 }
 
 /** Milliseconds as seconds without floating-point noise: 200 → `0.2`, 1100 → `1.1`. */

@@ -6,14 +6,14 @@
  * `Upgrade`. On the way to the agent `Host` is the agent's own (the HTTP client adds
  * it from the hostfile's address), `X-Timeout` is the proxy's and `Expect` was already
  * answered by the proxy's server, and the status page's session cookies are the
- * proxy's (status-page-session.ts). Everything else — notably `Authorization`, which
+ * proxy's ({@link withoutSessionCookies}). Everything else — notably `Authorization`, which
  * vLLM's `--api-key` checks — passes unchanged, names in their original case. A
  * pooled request (`/v1/*`) also keeps `X-Agent-Tag` and `X-Session-Id` to the proxy.
  *
  * Both functions run once per request, so they scan the header list once and only
  * take a second pass in the rare case where `Connection` names extra headers.
  */
-import { withoutSessionCookies } from './status-page-session.js';
+import { SESSION_COOKIE_PREFIX } from '../guards/proxy-token.js';
 
 const DROP = 1;
 const CONNECTION = 2;
@@ -81,6 +81,20 @@ export interface UpstreamRequestHead {
   agentTags: string[] | undefined;
   /** Pooled requests only: the `X-Session-Id` value (first occurrence). */
   sessionId: string | undefined;
+}
+
+/**
+ * `cookieHeader` without the status page's cookies, or `undefined` when nothing is
+ * left. Other cookies are kept as sent.
+ */
+export function withoutSessionCookies(cookieHeader: string): string | undefined {
+  if (!cookieHeader.includes(SESSION_COOKIE_PREFIX)) return cookieHeader;
+  const kept = cookieHeader
+    .split(';')
+    .filter((pair) => !pair.trim().startsWith(SESSION_COOKIE_PREFIX))
+    .map((pair) => pair.trim())
+    .filter((pair) => pair !== '');
+  return kept.length === 0 ? undefined : kept.join('; ');
 }
 
 const CONNECTION_OPTIONS: ReadonlySet<string> = new Set(['keep-alive', 'close']);

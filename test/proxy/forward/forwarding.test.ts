@@ -3,8 +3,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, test } from 'node:test';
-import { startMockSwarm } from '../../src/mock/mock-swarm.js';
-import { open, readChunks, send, startTestProxy, startUpstream } from './proxy-test-helpers.js';
+import { startMockSwarm } from '../../../src/mock/mock-swarm.js';
+import { open, readChunks, send, startTestProxy, startUpstream } from '../proxy-test-helpers.js';
 
 function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
