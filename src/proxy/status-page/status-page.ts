@@ -1,78 +1,24 @@
 /**
  * The status page served at `GET /`: one self-contained HTML document (inline style
  * and script, no fonts, images or scripts from anywhere) so that it works through an
- * SSH tunnel on a laptop without internet. Built once when this module loads.
+ * SSH tunnel on a laptop without internet. Built once when this module loads, from
+ * the markup below and the two real files beside it, assets/status-page-script.js
+ * and assets/status-page-style.css (linted and type-checked as browser code by
+ * `npm run lint`, copied next to this module by `npm run build`).
  *
  * The Content-Security-Policy allows exactly the inline style and script of this
  * document (by SHA-256 hash) and `fetch` to the proxy itself; nothing else loads.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
-import { STATUS_PAGE_SCRIPT } from './status-page-script.js';
 
-const STYLE = `
-:root { color-scheme: light dark; --text: #1d2430; --dim: #5d6878; --card: #f3f5f8; --line: #d9dee6;
-  --page: #ffffff; --up: #0b7a5a; --up-empty: #bfe6d5; --down: #c8391c; --unknown: #5f6b7a;
-  --unknown-empty: #dde2e8; --mark: #e69f00; --focus: #1a56db; --warn: #b04a00; }
-@media (prefers-color-scheme: dark) {
-  :root { --text: #e6e9ee; --dim: #9aa5b4; --card: #1b2029; --line: #2d3440; --page: #11151b;
-    --up-empty: #1f4a3c; --unknown-empty: #3a424e; --focus: #7aa7ff; --warn: #ffb35c; }
-}
-* { box-sizing: border-box; }
-body { margin: 0; padding: 16px 20px 24px; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
-  color: var(--text); background: var(--page); }
-header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 6px 16px; margin-bottom: 12px; }
-h1 { font-size: 18px; margin: 0; font-weight: 650; }
-h1 span, .dim { color: var(--dim); font-weight: 400; }
-p { margin: 0; }
-.connection { display: inline-flex; align-items: center; gap: 6px; padding: 2px 10px; border-radius: 999px;
-  background: var(--card); border: 1px solid var(--line); font-size: 13px; }
-.connection .dot { width: 9px; height: 9px; border-radius: 50%; background: var(--dim); }
-.connection[data-state="live"] .dot { background: var(--up); }
-.connection[data-state="disconnected"], .connection[data-state="unauthorized"] { border-color: var(--down); color: var(--down); font-weight: 600; }
-.connection[data-state="disconnected"] .dot, .connection[data-state="unauthorized"] .dot { background: var(--down); border-radius: 1px; }
-.totals { display: flex; flex-wrap: wrap; gap: 10px; margin-bottom: 12px; }
-.total { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 8px 14px; min-width: 112px; }
-.total .label { display: block; font-size: 12px; color: var(--dim); text-transform: uppercase; letter-spacing: .04em; }
-.total .value { display: block; font-size: 24px; font-weight: 650; font-variant-numeric: tabular-nums; }
-.total .sub { display: block; font-size: 12px; color: var(--dim); min-height: 17px; }
-.total.warn .value { color: var(--warn); }
-.total.spark { min-width: 260px; }
-.total svg { display: block; width: 240px; height: 40px; margin-top: 4px; }
-#spark-line { fill: none; stroke: var(--focus); stroke-width: 1.5; vector-effect: non-scaling-stroke; }
-#spark-area { fill: var(--focus); opacity: .14; stroke: none; }
-.legend { display: flex; flex-wrap: wrap; gap: 4px 18px; margin: 0 0 12px; padding: 0; list-style: none; color: var(--dim); font-size: 13px; }
-.legend li { display: inline-flex; align-items: center; gap: 6px; }
-.legend .cell { --cell: 14px; display: inline-block; }
-.grid { display: grid; gap: var(--gap); grid-template-columns: repeat(auto-fill, var(--cell)); --cell: 26px; --gap: 4px; }
-.grid.size-m { --cell: 16px; --gap: 2px; }
-.grid.size-s { --cell: 11px; --gap: 2px; }
-.grid.size-xs { --cell: 8px; --gap: 1px; }
-.grid.stale { opacity: .4; filter: grayscale(.7); }
-.cell { --fill: var(--up); --empty: var(--up-empty); --level: 0%; position: relative; width: var(--cell); height: var(--cell);
-  border-radius: 2px; background: linear-gradient(to top, var(--fill) var(--level), var(--empty) var(--level)); }
-.cell.load-1 { --level: 25%; } .cell.load-2 { --level: 50%; } .cell.load-3 { --level: 75%; } .cell.load-4 { --level: 100%; }
-.cell.unknown { --fill: var(--unknown); --empty: var(--unknown-empty); outline: 1px dashed var(--unknown); outline-offset: -1px; }
-.cell.down { background: linear-gradient(45deg, transparent 42%, #fff 42%, #fff 58%, transparent 58%),
-  linear-gradient(-45deg, transparent 42%, #fff 42%, #fff 58%, transparent 58%), var(--down); }
-.cell.errored::after { content: ""; position: absolute; top: 0; right: 0; border-style: solid; border-color: transparent;
-  border-width: 0 calc(var(--cell) * .5) calc(var(--cell) * .5) 0; border-right-color: var(--mark); }
-.cell:hover { outline: 2px solid var(--text); outline-offset: 1px; z-index: 1; }
-.cell:focus-visible { outline: 2px solid var(--focus); outline-offset: 1px; z-index: 1; }
-#empty { color: var(--dim); padding: 24px 0; }
-.details { position: fixed; z-index: 10; max-width: 380px; padding: 10px 12px; border-radius: 8px; pointer-events: none;
-  background: var(--page); color: var(--text); border: 1px solid var(--line); box-shadow: 0 6px 24px rgba(0, 0, 0, .18); font-size: 13px; }
-.details[hidden] { display: none; }
-.details-title { display: flex; align-items: center; gap: 8px; margin-bottom: 6px; font-size: 14px; }
-.details dl { display: grid; grid-template-columns: auto 1fr; gap: 2px 12px; margin: 0; }
-.details dt { color: var(--dim); }
-.details dd { margin: 0; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
-.details .error-text { color: var(--down); }
-.badge { font-size: 12px; padding: 0 8px; border-radius: 999px; color: #fff; background: var(--up); }
-.badge.down { background: var(--down); } .badge.unknown { background: var(--unknown); }
-footer { margin-top: 16px; color: var(--dim); font-size: 12px; }
-code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
-`;
+const ASSETS = new URL('./assets/', import.meta.url);
+
+/** The page's script, as inlined (assets/status-page-script.js). */
+export const STATUS_PAGE_SCRIPT = readFileSync(new URL('status-page-script.js', ASSETS), 'utf8');
+
+const STYLE = readFileSync(new URL('status-page-style.css', ASSETS), 'utf8');
 
 const BODY = `
 <header>
@@ -113,6 +59,9 @@ function cspHash(source: string): string {
 
 if (STATUS_PAGE_SCRIPT.includes('</script') || STATUS_PAGE_SCRIPT.includes('<!--')) {
   throw new Error('the status page script must not contain "</script" or "<!--"');
+}
+if (STYLE.includes('</style')) {
+  throw new Error('the status page stylesheet must not contain "</style"');
 }
 
 /** The status page, a complete HTML document. */

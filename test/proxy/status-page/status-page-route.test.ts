@@ -6,8 +6,8 @@ import { startMockSwarm } from '../../../src/mock/mock-swarm.js';
 import {
   STATUS_PAGE_CONTENT_SECURITY_POLICY,
   STATUS_PAGE_HTML,
+  STATUS_PAGE_SCRIPT,
 } from '../../../src/proxy/status-page/status-page.js';
-import { STATUS_PAGE_SCRIPT } from '../../../src/proxy/status-page/status-page-script.js';
 import { send, startTestProxy } from '../proxy-test-helpers.js';
 
 const TOKEN = 'page-token-0123456789';
