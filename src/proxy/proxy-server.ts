@@ -31,6 +31,7 @@ import {
   resolveProxyOptions,
 } from './proxy-options.js';
 import { routeRequest } from './route-request.js';
+import { NOT_FOUND_MESSAGE } from './route-table.js';
 import { buildStatus } from './status-page/proxy-status.js';
 import { acceptsSessionCookie, answerStatusPage } from './status-page/status-page-route.js';
 import {
@@ -346,11 +347,7 @@ export async function startProxy(
         sendJsonError(response, 400, route.message);
         return;
       default:
-        sendJsonError(
-          response,
-          404,
-          'not found: the routes are / (status page), /health, /status, /hosts, /metrics, /agent/{index}/{path} and /v1/{path}',
-        );
+        sendJsonError(response, 404, NOT_FOUND_MESSAGE);
     }
   };
 

@@ -39,6 +39,7 @@ import {
 import { type RunningProxy, startProxy } from '../../proxy/proxy-server.js';
 import { type CliIo, type CliOutcome, EXIT_FAILURE, EXIT_USAGE } from '../cli-io.js';
 import { configureCommand } from '../configure-command.js';
+import { PROXY_HELP_AFTER } from './proxy-help.js';
 
 /** Flag values as commander hands them over (raw text unless defaulted). */
 interface ProxyFlags {
@@ -65,32 +66,6 @@ interface ProxyFlags {
   metricsAgentLabel: boolean;
   workers: string | number;
 }
-
-const HELP_AFTER = `
-Routes:
-  GET  /health                   {"status": "ok"} (never needs the token)
-  GET  /status                   agents, health, load, errors and latency percentiles (JSON)
-  GET  /hosts                    the hostfile's agents as {"hosts": [{host, port, tags}]}
-  GET  /metrics                  Prometheus metrics
-  ANY  /agent/{index}/{path}     forwarded to http://host:port/{path} of hostfile line {index}
-                                 (even when that agent is unhealthy)
-  ANY  /v1/{path}                forwarded to /v1/{path} of a healthy agent chosen by the proxy:
-                                 the least busy of two random ones; "X-Agent-Tag: key=value"
-                                 restricts the choice, "X-Session-Id: <id>" pins a session to
-                                 one agent; the answer names it in X-Agent-Index
-
-Per request, the X-Timeout header (seconds) overrides --timeout.
-The hostfile is reloaded when it changes and on SIGHUP (kill -HUP <pid>).
-
-Examples:
-  $ aurora-swarm-proxy --hostfile hostfile.txt
-  $ AURORA_SWARM_HOSTFILE=hostfile.txt aurora-swarm-proxy --host 127.0.0.1 --port 9090
-  $ ssh -fNL 9090:localhost:9090 user@hpc-login-node     # on your laptop
-  $ curl http://localhost:9090/agent/0/v1/models
-  $ curl http://localhost:9090/v1/chat/completions -H 'Content-Type: application/json' \
-      -d '{"model": "my-model", "messages": [{"role": "user", "content": "Hi"}]}'
-
-Documentation: docs/proxy.md`;
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -386,7 +361,7 @@ export function createProxyCommand(io: CliIo, outcome: CliOutcome, name = 'proxy
       '--no-metrics-agent-label',
       'count requests in /metrics by status class only, without the agent label (fewer series for very large swarms)',
     )
-    .addHelpText('after', HELP_AFTER)
+    .addHelpText('after', PROXY_HELP_AFTER)
     .action(async (flags: ProxyFlags) => {
       outcome.exitCode = await runProxy(flags, io);
     });
