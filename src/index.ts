@@ -218,7 +218,8 @@ export {
   type ResolvedProxyOptions,
   resolveProxyOptions,
 } from './proxy/proxy-options.js';
-export { type RunningProxy, startProxy } from './proxy/proxy-server.js';
+export { startProxy } from './proxy/proxy-server.js';
+export type { RunningProxy } from './proxy/running-proxy.js';
 export type { EndpointStatusJson, ProxyStatusJson } from './proxy/status-page/proxy-status.js';
 export {
   DEFAULT_PROBE_CONCURRENCY,

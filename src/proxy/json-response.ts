@@ -69,3 +69,20 @@ export function describeError(error: unknown): string {
   }
   return String(error);
 }
+
+/**
+ * For the proxy's own routes, which answer `GET` and `HEAD` only: answer anything
+ * else `405` with `Allow: GET, HEAD` and return false.
+ */
+export function allowOnlyGet(
+  method: string | undefined,
+  response: ServerResponse,
+  path: string,
+): boolean {
+  if (method === 'GET' || method === 'HEAD') return true;
+  sendJsonError(response, 405, `method ${method} not allowed on ${path} (use GET)`, [
+    'allow',
+    'GET, HEAD',
+  ]);
+  return false;
+}

@@ -10,6 +10,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { InvalidOptionError, ProxyStartError } from '../errors.js';
 import { describeValue } from '../internal/describe-value.js';
 import type { LogSink, ProxyLogger } from './proxy-logger.js';
+import { parseProxyStartedLine, proxyStartedMessage } from './server/listening.js';
 
 /** Worker processes when `--workers` is not given. */
 export const DEFAULT_PROXY_WORKERS = 1;
@@ -73,7 +74,7 @@ export function proxyWorkerIdentity(
 export function workerLogSink(sink: LogSink, identity: ProxyWorkerIdentity): LogSink {
   const prefix = `[worker ${identity.index}/${identity.count}] `;
   return (line) => {
-    if (line.includes('] aurora_swarm.proxy: Proxy started')) return;
+    if (parseProxyStartedLine(line) !== undefined) return;
     const at = line.indexOf(': ');
     sink(at === -1 ? `${prefix}${line}` : `${line.slice(0, at + 2)}${prefix}${line.slice(at + 2)}`);
   };
@@ -218,9 +219,7 @@ export async function startProxyCluster(
     await close(true);
     throw error;
   }
-  logger.info(
-    `Proxy started — listening on ${options.host}:${port} with ${agents} agent(s) (${count} worker processes)`,
-  );
+  logger.info(proxyStartedMessage(options.host, port, agents, count));
   const exited = allExited().then((code) => {
     logger.info('Proxy shut down');
     return code;

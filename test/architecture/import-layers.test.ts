@@ -22,14 +22,17 @@ const sourceRoot = join(root, 'src');
  */
 const PROXY_FLOORS: readonly (readonly string[])[] = [
   ['proxy-server.ts', 'proxy-cluster.ts'],
-  ['hostfile-*', 'proxy-options.ts'],
+  ['running-proxy.ts'],
+  ['hostfile-*'],
   ['server/'],
+  ['proxy-options.ts'],
   ['forward/', 'status-page/'],
   ['health/'],
   ['guards/'],
   ['proxy-metrics.ts'],
   ['agents/'],
-  ['route-request.ts', 'route-table.ts', 'json-response.ts', 'proxy-logger.ts'],
+  ['route-request.ts', 'json-response.ts', 'proxy-logger.ts'],
+  ['route-table.ts'],
 ];
 
 function sourceFiles(directory: string): string[] {

@@ -36,7 +36,8 @@ import {
   PROXY_TOKEN_ENV_VAR,
   resolveProxyOptions,
 } from '../../proxy/proxy-options.js';
-import { type RunningProxy, startProxy } from '../../proxy/proxy-server.js';
+import { startProxy } from '../../proxy/proxy-server.js';
+import type { RunningProxy } from '../../proxy/running-proxy.js';
 import { type CliIo, type CliOutcome, EXIT_FAILURE, EXIT_USAGE } from '../cli-io.js';
 import { configureCommand } from '../configure-command.js';
 import { PROXY_HELP_AFTER } from './proxy-help.js';

@@ -10,6 +10,7 @@ import { Agent, type Dispatcher } from 'undici';
 import type { ForwardTarget } from '../agents/agent-targets.js';
 import { describeError, formatSeconds } from '../json-response.js';
 import type { ProxyLogger } from '../proxy-logger.js';
+import type { ProxyMetrics } from '../proxy-metrics.js';
 
 /** Health checking settings (resolved). */
 export interface HealthSettings {
@@ -31,6 +32,30 @@ export interface HealthEvents {
   onTransition(target: ForwardTarget, healthy: boolean): void;
   /** A probe finished. */
   onProbe(success: boolean): void;
+}
+
+/**
+ * The events of a proxy's monitor: probes and transitions counted in `metrics`
+ * (exported by `/metrics`), and `afterTransition` called when an agent changed state.
+ */
+export function countedHealthEvents(
+  metrics: Pick<
+    ProxyMetrics,
+    'becameHealthy' | 'becameUnhealthy' | 'probeSuccesses' | 'probeFailures'
+  >,
+  afterTransition: () => void,
+): HealthEvents {
+  return {
+    onTransition: (_target, healthy) => {
+      if (healthy) metrics.becameHealthy++;
+      else metrics.becameUnhealthy++;
+      afterTransition();
+    },
+    onProbe: (success) => {
+      if (success) metrics.probeSuccesses++;
+      else metrics.probeFailures++;
+    },
+  };
 }
 
 /** The path probed on each agent. */

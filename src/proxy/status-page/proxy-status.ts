@@ -44,10 +44,20 @@ export interface StatusSource {
   readonly uptimeSeconds: () => number;
   readonly timeoutMs: number;
   readonly healthChecks: boolean;
+  /** Set in each `--workers` process: the body then says which worker answered. */
+  readonly clusterWorker?: { readonly index: number; readonly count: number } | undefined;
+}
+
+/** With `--workers`, which worker answered: each answers for itself (its own counters and limit). */
+export interface WorkerStatusJson {
+  index: number;
+  count: number;
+  pid: number;
+  counters: 'this worker only';
 }
 
 /** Build the `/status` body now. */
-export function buildStatus(source: StatusSource): ProxyStatusJson {
+export function buildStatus(source: StatusSource): ProxyStatusJson & { worker?: WorkerStatusJson } {
   const targets = source.targets.all;
   let healthy = 0;
   const endpoints = targets.map((target): EndpointStatusJson => {
@@ -63,7 +73,7 @@ export function buildStatus(source: StatusSource): ProxyStatusJson {
     };
   });
   // The usage guide's order first: agents, uptime_seconds, endpoints.
-  return {
+  const status: ProxyStatusJson = {
     agents: targets.length,
     uptime_seconds: source.uptimeSeconds(),
     endpoints,
@@ -74,5 +84,16 @@ export function buildStatus(source: StatusSource): ProxyStatusJson {
     timeout_seconds: source.timeoutMs / 1000,
     requests_total: source.metrics.forwarded,
     health_checks: source.healthChecks,
+  };
+  const worker = source.clusterWorker;
+  if (worker === undefined) return status;
+  return {
+    ...status,
+    worker: {
+      index: worker.index,
+      count: worker.count,
+      pid: process.pid,
+      counters: 'this worker only',
+    },
   };
 }

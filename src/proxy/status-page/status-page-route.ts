@@ -1,33 +1,13 @@
 /**
  * `GET /`: the status page, and the browser's way past `--token` (see
- * status-page-session.ts). Kept apart from proxy-server.ts so that the server only
- * has to ask two questions: does a route accept the session cookie, and who answers `/`.
+ * status-page-session.ts; which routes the cookie opens is the request gate's
+ * business, server/request-gate.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendJsonError } from '../json-response.js';
+import { allowOnlyGet } from '../json-response.js';
 import type { ProxyLogger } from '../proxy-logger.js';
-import type { Route } from '../route-request.js';
 import { sendStatusPage, sendStatusPageLogin, sendStatusPageRedirect } from './status-page.js';
 import { type StatusPageSession, tokenCandidates } from './status-page-session.js';
-
-// The proxy's own read-only routes; never the forwarded ones, whose requests reach agents.
-const SESSION_COOKIE_ROUTES: ReadonlySet<string> = new Set(['page', 'status', 'metrics', 'hosts']);
-
-/**
- * Whether a request lacking `Proxy-Authorization` may still reach `route` because it
- * carries the status page's session cookie.
- */
-export function acceptsSessionCookie(
-  route: Route,
-  session: StatusPageSession | undefined,
-  request: IncomingMessage,
-): boolean {
-  return (
-    session !== undefined &&
-    SESSION_COOKIE_ROUTES.has(route.kind) &&
-    session.cookieMatches(request.headers.cookie)
-  );
-}
 
 /**
  * Answer `/`. `session` is the proxy's when it has a token and the request did not
@@ -41,13 +21,7 @@ export function answerStatusPage(
   logger: ProxyLogger,
 ): void {
   const method = request.method;
-  if (method !== 'GET' && method !== 'HEAD') {
-    sendJsonError(response, 405, `method ${method} not allowed on / (use GET)`, [
-      'allow',
-      'GET, HEAD',
-    ]);
-    return;
-  }
+  if (!allowOnlyGet(method, response, '/')) return;
   if (session === undefined) {
     sendStatusPage(response, method);
     return;
