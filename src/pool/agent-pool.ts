@@ -120,17 +120,9 @@ export class AgentPool extends PoolBase implements SwarmPool {
     prompt: string,
     call: ResolvedCallOptions,
   ): Promise<AgentResponse> {
-    const body: Record<string, unknown> = { prompt };
-    if (call.maxTokens !== undefined) body.max_tokens = call.maxTokens;
-    if (call.extraBody) Object.assign(body, call.extraBody);
-    const result = await this.transport.exchange({
-      member,
-      method: 'POST',
-      path: '/generate',
-      body: JSON.stringify(body),
-      timeoutMs: call.timeoutMs,
-      signal: call.signal,
-    });
+    const fields: Record<string, unknown> = { prompt };
+    if (call.maxTokens !== undefined) fields.max_tokens = call.maxTokens;
+    const result = await this.postJson(member, '/generate', fields, call);
     if (!result.ok) return failedResponse(member, agentIndex, result);
     let json: unknown;
     try {

@@ -9,7 +9,8 @@ import { failedResponse, invalidIndexResponse, successResponse } from './agent-r
 import { describeConnectionError, extractErrorMessage } from './describe-failure.js';
 import { parseUsage } from './parse-completion.js';
 import type { PoolMember } from './pool-member.js';
-import type { PoolTransport, TransportRequest, TransportStream } from './pool-transport.js';
+import type { PoolTransport } from './pool-transport.js';
+import type { TransportRequest, TransportStream } from './transport-attempt.js';
 import type { AgentResponse, TokenUsage } from './types.js';
 
 /** What a streaming call needs once its request body is ready. @internal */
