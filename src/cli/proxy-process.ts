@@ -8,7 +8,7 @@ import { parseProxyStartedLine } from '../proxy/server/listening.js';
 import { CliError } from './cli-errors.js';
 
 /** The built `aurora-swarm-proxy` entry point next to this module. */
-export const PROXY_BIN_PATH = fileURLToPath(new URL('./aurora-swarm-proxy.js', import.meta.url));
+const PROXY_BIN_PATH = fileURLToPath(new URL('./aurora-swarm-proxy.js', import.meta.url));
 
 /** A proxy process that printed its startup line. */
 export interface ProxyProcess {

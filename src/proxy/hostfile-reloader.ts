@@ -14,7 +14,7 @@ import type { ProxyLogger } from './proxy-logger.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
 
 /** Read a hostfile that must list at least one agent. */
-export function readNonEmptyHostfile(path: string): readonly AgentEndpoint[] {
+function readNonEmptyHostfile(path: string): readonly AgentEndpoint[] {
   const endpoints = parseHostfile(path);
   if (endpoints.length === 0) {
     throw new HostfileError('ERR_HOSTFILE_EMPTY', `No endpoints found in hostfile ${path}`, {

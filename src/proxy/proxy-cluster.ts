@@ -15,14 +15,14 @@ import { parseProxyStartedLine, proxyStartedMessage } from './server/listening.j
 /** Worker processes when `--workers` is not given. */
 export const DEFAULT_PROXY_WORKERS = 1;
 /** Upper bound of `--workers`. */
-export const MAX_PROXY_WORKERS = 64;
+const MAX_PROXY_WORKERS = 64;
 /** Set by the primary in each worker's environment: `index/count`, e.g. `2/4`. */
-export const PROXY_WORKER_ENV_VAR = 'AURORA_SWARM_PROXY_WORKER';
+const PROXY_WORKER_ENV_VAR = 'AURORA_SWARM_PROXY_WORKER';
 /**
  * V8 flag given to workers unless the user set their own: a larger young generation
  * means fewer scavenges per request (measured ~15% less CPU per proxied request, bench/).
  */
-export const WORKER_SEMI_SPACE_FLAG = '--max-semi-space-size=64';
+const WORKER_SEMI_SPACE_FLAG = '--max-semi-space-size=64';
 
 const LISTENING_MESSAGE = 'aurora-swarm-proxy:listening';
 const SHUTDOWN_MESSAGE = 'aurora-swarm-proxy:shutdown';

@@ -86,7 +86,7 @@ export interface ForwardContext {
 const SECONDS_TEXT = /^\s*\+?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*$/;
 
 /** Read an `X-Timeout` value: a positive finite number of seconds, else `undefined`. */
-export function parseTimeoutSeconds(value: string): number | undefined {
+function parseTimeoutSeconds(value: string): number | undefined {
   if (!SECONDS_TEXT.test(value)) return undefined;
   const seconds = Number(value);
   return seconds > 0 && Number.isFinite(seconds) ? seconds : undefined;

@@ -25,7 +25,7 @@ const AGENT_TAG = 7;
 const SESSION_ID = 8;
 
 /** Lower-case names never relayed, in either direction. */
-export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
+const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-authorization',
@@ -38,7 +38,7 @@ export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
 ]);
 
 /** Name of the request header that overrides the proxy's timeout, in seconds. */
-export const TIMEOUT_HEADER = 'x-timeout';
+const TIMEOUT_HEADER = 'x-timeout';
 /** Name of the request header filtering a pooled request's agents by tag (`key=value`). */
 export const AGENT_TAG_HEADER = 'x-agent-tag';
 /** Name of the request header pinning a pooled request's session to one agent. */

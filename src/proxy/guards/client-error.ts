@@ -18,7 +18,7 @@ const REASONS: Record<number, string> = {
 };
 
 /** The status and message for a parser error `code`. */
-export function describeClientError(
+function describeClientError(
   error: NodeJS.ErrnoException & { reason?: string },
   limits: ResolvedProxyLimits,
 ): { statusCode: number; message: string } {

@@ -23,7 +23,7 @@ export interface RequestBodyLimitHandler {
 }
 
 /** Raised into undici's body reader so the upstream request fails rather than ends. */
-export class RequestBodyLimitError extends Error {
+class RequestBodyLimitError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'RequestBodyLimitError';

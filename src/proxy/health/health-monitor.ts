@@ -59,7 +59,7 @@ export function countedHealthEvents(
 }
 
 /** The path probed on each agent. */
-export const HEALTH_PROBE_PATH = '/health';
+const HEALTH_PROBE_PATH = '/health';
 
 class ProbeTimeout extends Error {
   constructor(timeoutMs: number) {

@@ -15,7 +15,7 @@ import { scryptSync } from 'node:crypto';
 import { digest, SESSION_COOKIE_PREFIX, sameSecret } from '../guards/proxy-token.js';
 
 /** Query parameter of the page that carries the token: `/?token=<token>`. */
-export const TOKEN_QUERY_PARAMETER = 'token';
+const TOKEN_QUERY_PARAMETER = 'token';
 
 // A fixed salt is enough: it only has to separate this use of the token from others.
 const SCRYPT_SALT = 'aurora-swarm status page session v1';

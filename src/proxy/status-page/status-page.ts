@@ -117,7 +117,7 @@ const PLAIN_HOST = /^[A-Za-z0-9.[\]:-]{1,260}$/;
  * @param hostHeader The request's `Host`, used in the example address when plain.
  * @param wrongToken Whether a `?token=` was given but did not match.
  */
-export function statusPageLoginHtml(hostHeader: string | undefined, wrongToken: boolean): string {
+function statusPageLoginHtml(hostHeader: string | undefined, wrongToken: boolean): string {
   const host =
     hostHeader !== undefined && PLAIN_HOST.test(hostHeader) ? hostHeader : 'localhost:9090';
   const address = escapeHtml(`http://${host}/?token=`);
