@@ -1,3 +1,9 @@
+/**
+ * The options of `startProxy` (and of the `aurora-swarm-proxy` flags, which pass their
+ * text through): their defaults, their `AURORA_SWARM_*` environment fallbacks, and the
+ * one function that validates them. About 300 lines: every option's documentation,
+ * default and check read best side by side.
+ */
 import { InvalidOptionError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
 import { describeValue } from '../internal/describe-value.js';
