@@ -5,12 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, type TestContext, test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createEndpoint } from '../../src/hostfile/agent-endpoint.js';
 import { startProxy } from '../../src/proxy/proxy-server.js';
 import {
+  type ChunkReader,
   open,
   readChunks,
   responseFailure,
@@ -23,10 +24,17 @@ import {
 
 const LONG_GRACE_SECONDS = 600;
 
-/** An upstream that sends its headers and a first chunk, then waits for the test. */
-async function holdingUpstream(t: TestContext): Promise<{
+/**
+ * A proxy with a long grace period and one request in flight through it: the
+ * upstream sent its headers and a first chunk, which the client has read, and holds
+ * the rest until the test ends `held[0]`.
+ */
+async function proxyWithRequestInFlight(t: TestContext): Promise<{
+  proxy: TestProxy;
   upstream: TestUpstream;
   held: ServerResponse[];
+  answer: IncomingMessage;
+  reader: ChunkReader;
 }> {
   const held: ServerResponse[] = [];
   const upstream = await startUpstream(t, (_request, response) => {
@@ -34,16 +42,13 @@ async function holdingUpstream(t: TestContext): Promise<{
     response.write('first ');
     held.push(response);
   });
-  return { upstream, held };
-}
-
-/** A request through the proxy whose first chunk has arrived. */
-async function inFlight(proxy: TestProxy) {
-  const { response } = open(proxy.url, '/agent/0/slow');
-  const answer = await response;
+  const proxy = await startTestProxy(t, [upstream.endpoint], {
+    shutdownGraceSeconds: LONG_GRACE_SECONDS,
+  });
+  const answer = await open(proxy.url, '/agent/0/slow').response;
   const reader = readChunks(answer);
   assert.equal((await reader.next()).toString(), 'first ');
-  return { answer, reader };
+  return { proxy, upstream, held, answer, reader };
 }
 
 function refused(url: string): Promise<void> {
@@ -52,11 +57,7 @@ function refused(url: string): Promise<void> {
 
 describe('ProxyServer lifecycle', () => {
   test('close() lets a request in flight finish, refuses new connections, then shuts down', async (t) => {
-    const { upstream, held } = await holdingUpstream(t);
-    const proxy = await startTestProxy(t, [upstream.endpoint], {
-      shutdownGraceSeconds: LONG_GRACE_SECONDS,
-    });
-    const { reader } = await inFlight(proxy);
+    const { proxy, held, reader } = await proxyWithRequestInFlight(t);
     const closing = proxy.close();
     assert.equal(proxy.close(), closing, 'idempotent: the same promise');
     await refused(proxy.url);
@@ -74,11 +75,7 @@ describe('ProxyServer lifecycle', () => {
   });
 
   test('after the grace period what is still running is cut, with a warning', async (t) => {
-    const { upstream } = await holdingUpstream(t);
-    const proxy = await startTestProxy(t, [upstream.endpoint], {
-      shutdownGraceSeconds: LONG_GRACE_SECONDS,
-    });
-    const { answer } = await inFlight(proxy);
+    const { proxy, upstream, answer } = await proxyWithRequestInFlight(t);
     const cut = responseFailure(answer);
     const aborted = once(upstream.events, 'aborted');
     await proxy.close(1);
@@ -93,11 +90,7 @@ describe('ProxyServer lifecycle', () => {
   });
 
   test('close(0) during a graceful close cuts the grace period short', async (t) => {
-    const { upstream } = await holdingUpstream(t);
-    const proxy = await startTestProxy(t, [upstream.endpoint], {
-      shutdownGraceSeconds: LONG_GRACE_SECONDS,
-    });
-    const { answer } = await inFlight(proxy);
+    const { proxy, answer } = await proxyWithRequestInFlight(t);
     const cut = responseFailure(answer);
     const graceful = proxy.close();
     assert.equal(proxy.close(0), graceful);
@@ -107,11 +100,7 @@ describe('ProxyServer lifecycle', () => {
   });
 
   test('destroy() cuts at once whatever the grace period, and is idempotent', async (t) => {
-    const { upstream } = await holdingUpstream(t);
-    const proxy = await startTestProxy(t, [upstream.endpoint], {
-      shutdownGraceSeconds: LONG_GRACE_SECONDS,
-    });
-    const { answer } = await inFlight(proxy);
+    const { proxy, answer } = await proxyWithRequestInFlight(t);
     const cut = responseFailure(answer);
     const destroyed = proxy.destroy();
     assert.equal(proxy.destroy(), destroyed);

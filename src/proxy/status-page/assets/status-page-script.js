@@ -17,6 +17,9 @@
  * a missing `healthy` shows as "health unknown", missing latencies as "—".
  * Text from the proxy (hosts, tags, errors) only ever reaches the page as
  * `textContent`, never as markup.
+ *
+ * Longer than the other files on purpose: the page is one inline script under one
+ * CSP hash, with no module loader to split it by, and its types are JSDoc.
  */
 // biome-ignore lint/suspicious/noRedundantUseStrict: a classic <script>, not a module.
 'use strict';
