@@ -2,28 +2,35 @@
  * Errors thrown by aurora-swarm for misuse and for whole-operation failures.
  *
  * A failing agent inside a fan-out is never thrown: it becomes an `AgentResponse`
- * with `success: false`. What is thrown is always a `SwarmError` with a stable
- * `code` (documented in docs/errors.md) so callers can branch on it.
+ * with `success: false` and a `failureKind`. Aborts are values too: calls cut by the
+ * caller's `AbortSignal` are responses with `failureKind: 'aborted'`, and whole
+ * operations that return a report say `aborted: true`; only an operation whose result
+ * is a bare value (`runPipeline`'s output) throws `AbortedError`. What is thrown is always one of the
+ * subclasses below, each with one stable `code` (the table in docs/errors.md, kept
+ * in step by test/errors/error-codes.test.ts) so callers can branch on it.
  */
 import type { AgentResponse } from './pool/types.js';
 
+/**
+ * Every code an aurora-swarm error can carry. Never rename one: scripts match on
+ * them. A code is added here only together with the class that throws it and its
+ * row in docs/errors.md.
+ */
+export const SWARM_ERROR_CODES = [
+  'ERR_INVALID_OPTION',
+  'ERR_INVALID_ARGUMENT',
+  'ERR_HOSTFILE_NOT_FOUND',
+  'ERR_HOSTFILE_SYNTAX',
+  'ERR_HOSTFILE_EMPTY',
+  'ERR_POOL_CLOSED',
+  'ERR_PROXY_START',
+  'ERR_INPUT_FILE',
+  'ERR_ABORTED',
+  'ERR_PIPELINE_STAGE',
+] as const;
+
 /** Stable error codes. Never rename one: scripts match on them. */
-export type SwarmErrorCode =
-  | 'ERR_INVALID_OPTION'
-  | 'ERR_INVALID_ARGUMENT'
-  | 'ERR_HOSTFILE_NOT_FOUND'
-  | 'ERR_HOSTFILE_SYNTAX'
-  | 'ERR_HOSTFILE_EMPTY'
-  | 'ERR_POOL_CLOSED'
-  | 'ERR_AGENT_INDEX'
-  | 'ERR_ABORTED'
-  | 'ERR_TIMEOUT'
-  | 'ERR_CONNECT'
-  | 'ERR_HTTP_STATUS'
-  | 'ERR_BAD_RESPONSE'
-  | 'ERR_PROXY_START'
-  | 'ERR_INPUT_FILE'
-  | 'ERR_PIPELINE_STAGE';
+export type SwarmErrorCode = (typeof SWARM_ERROR_CODES)[number];
 
 /** Options shared by every `SwarmError` constructor. */
 export interface SwarmErrorOptions {
@@ -33,7 +40,7 @@ export interface SwarmErrorOptions {
   isRetryable?: boolean;
 }
 
-/** Base class of every error aurora-swarm throws. */
+/** Base class of every error aurora-swarm throws; catch it to catch them all. */
 export class SwarmError extends Error {
   /** Stable machine-readable code, e.g. `ERR_INVALID_OPTION`. */
   readonly code: SwarmErrorCode;
@@ -53,6 +60,17 @@ export class InvalidOptionError extends SwarmError {
   constructor(message: string, options: SwarmErrorOptions = {}) {
     super('ERR_INVALID_OPTION', message, options);
     this.name = 'InvalidOptionError';
+  }
+}
+
+/**
+ * A well-formed argument that cannot work: prompts for an empty sub-pool, a pool
+ * constructor called with a second argument, a `StreamingCall` iterated twice.
+ */
+export class InvalidArgumentError extends SwarmError {
+  constructor(message: string, options: SwarmErrorOptions = {}) {
+    super('ERR_INVALID_ARGUMENT', message, options);
+    this.name = 'InvalidArgumentError';
   }
 }
 
@@ -83,7 +101,10 @@ export class PoolClosedError extends SwarmError {
   }
 }
 
-/** The caller's `AbortSignal` fired. */
+/**
+ * The caller's `AbortSignal` fired during a whole operation whose result is a bare value
+ * and so has no room for `aborted: true` (`runPipeline` between stages).
+ */
 export class AbortedError extends SwarmError {
   constructor(message = 'the operation was aborted', options: SwarmErrorOptions = {}) {
     super('ERR_ABORTED', message, options);
@@ -91,17 +112,15 @@ export class AbortedError extends SwarmError {
   }
 }
 
-/** Format a value for an error message: strings quoted, everything else via JSON. */
-export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') {
-    return String(value);
-  }
-  if (value === undefined) return 'undefined';
-  try {
-    return `${JSON.stringify(value)} (${Array.isArray(value) ? 'array' : typeof value})`;
-  } catch {
-    return `a ${typeof value}`;
+/**
+ * The proxy cannot start: its address cannot be bound (`Address already in use`,
+ * permission denied, an unknown `--host`), or a `--workers` process exited before
+ * listening.
+ */
+export class ProxyStartError extends SwarmError {
+  constructor(message: string, options: SwarmErrorOptions = {}) {
+    super('ERR_PROXY_START', message, options);
+    this.name = 'ProxyStartError';
   }
 }
 

@@ -48,9 +48,11 @@ export {
   AbortedError,
   HostfileError,
   InputFileError,
+  InvalidArgumentError,
   InvalidOptionError,
   PipelineStageError,
   PoolClosedError,
+  ProxyStartError,
   SwarmError,
   type SwarmErrorCode,
   type SwarmErrorOptions,
@@ -186,10 +188,11 @@ export {
   sizeMaxTokens,
   type VLLMPoolOptions,
 } from './pool/vllm-pool-options.js';
-export { AgentStats, type AgentStatsJson } from './proxy/agent-stats.js';
-export { AGENT_INDEX_HEADER, MAX_POOLED_ATTEMPTS } from './proxy/forward-request.js';
-export { AGENT_TAG_HEADER, SESSION_ID_HEADER } from './proxy/hop-by-hop-headers.js';
-export { MAX_REPLAYABLE_BODY_BYTES } from './proxy/pooled-request.js';
+export { AgentStats, type AgentStatsJson } from './proxy/agents/agent-stats.js';
+export type { Percentiles } from './proxy/agents/sample-ring.js';
+export { AGENT_INDEX_HEADER, MAX_POOLED_ATTEMPTS } from './proxy/forward/forward-request.js';
+export { AGENT_TAG_HEADER, SESSION_ID_HEADER } from './proxy/forward/hop-by-hop-headers.js';
+export { MAX_REPLAYABLE_BODY_BYTES } from './proxy/forward/pooled-request.js';
 export {
   DEFAULT_BODY_IDLE_TIMEOUT_SECONDS,
   DEFAULT_HEADERS_TIMEOUT_SECONDS,
@@ -201,7 +204,7 @@ export {
   parseSizeBytes,
   type ResolvedProxyLimits,
   resolveProxyLimits,
-} from './proxy/proxy-limits.js';
+} from './proxy/guards/proxy-limits.js';
 export {
   formatLogLine,
   LOG_LEVELS,
@@ -231,9 +234,9 @@ export {
   type ResolvedProxyOptions,
   resolveProxyOptions,
 } from './proxy/proxy-options.js';
-export { type RunningProxy, startProxy } from './proxy/proxy-server.js';
-export type { EndpointStatusJson, ProxyStatusJson } from './proxy/proxy-status.js';
-export type { Percentiles } from './proxy/sample-ring.js';
+export { startProxy } from './proxy/proxy-server.js';
+export type { RunningProxy } from './proxy/running-proxy.js';
+export type { EndpointStatusJson, ProxyStatusJson } from './proxy/status-page/proxy-status.js';
 export {
   DEFAULT_PROBE_CONCURRENCY,
   DEFAULT_PROBE_TIMEOUT_SECONDS,

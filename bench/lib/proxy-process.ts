@@ -1,6 +1,7 @@
 /** Our proxy as a child process (the `aurora-swarm-proxy` CLI), reporting its real port. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseProxyStartedLine } from '../../src/proxy/server/listening.js';
 import { packageScript, type RunningChild, startChild } from './child-process.js';
 import { childPids } from './nginx.js';
 
@@ -37,10 +38,12 @@ export async function startProxyProcess(
   ];
   const child = await startChild(process.execPath, args, {
     name: 'proxy',
-    readyPattern: /Proxy started .*listening on [^\s]+:(\d+)/,
+    readyPattern: /Proxy started/,
     ...(options.cpus === undefined ? {} : { cpus: options.cpus }),
   });
-  const port = Number(child.readyMatch?.[1]);
+  const started = parseProxyStartedLine(child.readyMatch?.input ?? '');
+  if (started === undefined) throw new Error(`unexpected startup line: ${child.readyMatch?.input}`);
+  const port = started.port;
   return {
     url: `http://127.0.0.1:${port}`,
     child,

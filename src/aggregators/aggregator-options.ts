@@ -2,7 +2,8 @@
  * Options every aggregator shares, and the one place that decides which
  * responses an aggregator looks at.
  */
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 import type { AgentResponse } from '../pool/types.js';
 
 /** Whether aggregators consider failed responses unless told otherwise. */

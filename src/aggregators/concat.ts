@@ -1,4 +1,5 @@
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 import type { AgentResponse } from '../pool/types.js';
 import { type AggregatorOptions, selectResponses } from './aggregator-options.js';
 

@@ -1,5 +1,6 @@
 /** Scoring shared by {@link bestOf} and {@link topK}, so both rank the same way. */
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 import type { AgentResponse } from '../pool/types.js';
 import { type AggregatorOptions, assertFunction, selectResponses } from './aggregator-options.js';
 

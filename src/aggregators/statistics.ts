@@ -1,4 +1,5 @@
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 import type { AgentResponse } from '../pool/types.js';
 import { type AggregatorOptions, assertFunction, selectResponses } from './aggregator-options.js';
 import { exactMean, exactSampleStd } from './exact-moments.js';

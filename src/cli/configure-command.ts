@@ -5,7 +5,7 @@ import { type CliIo, type CliOutcome, EXIT_USAGE } from './cli-io.js';
 export type ErrorLineFormat = (message: string) => string;
 
 /** `aurora-swarm run` for a subcommand, `aurora-swarm` for the root. */
-export function commandPath(command: Command): string {
+function commandPath(command: Command): string {
   const names: string[] = [];
   for (let current: Command | null = command; current; current = current.parent) {
     names.unshift(current.name());
@@ -22,7 +22,7 @@ export function plainErrorLine(command: Command): ErrorLineFormat {
  * Make a commander command testable and consistent: output goes through `io`,
  * errors become one line (by default `aurora-swarm run: error: ...`; the proxy passes
  * its log format), and nothing calls `process.exit` (commander throws instead; see
- * {@link runCommand}).
+ * {@link parseAndRun}).
  */
 export function configureCommand(
   command: Command,
@@ -50,7 +50,7 @@ export function configureCommand(
  * chosen action. Resolves with the exit code: the action's, 0 after `--help` or
  * `--version`, 2 for a command line commander rejected.
  */
-export async function runCommand(
+export async function parseAndRun(
   command: Command,
   argv: readonly string[],
   outcome: CliOutcome,

@@ -6,7 +6,7 @@ import { createProxyCommand } from './commands/proxy-command.js';
 import { createRunCommand } from './commands/run-command.js';
 import { createStatusCommand } from './commands/status-command.js';
 import { createWaitCommand } from './commands/wait-command.js';
-import { configureCommand, runCommand } from './configure-command.js';
+import { configureCommand, parseAndRun } from './configure-command.js';
 import { packageVersion } from './package-version.js';
 
 const HELP_AFTER = `
@@ -45,7 +45,7 @@ export function createProgram(io: CliIo, outcome: CliOutcome): Command {
 /** Run `aurora-swarm` with `argv` (arguments only); resolves with the exit code. */
 export function runAuroraSwarm(argv: readonly string[], io: CliIo): Promise<number> {
   const outcome: CliOutcome = { exitCode: 0 };
-  return runCommand(createProgram(io, outcome), argv, outcome);
+  return parseAndRun(createProgram(io, outcome), argv, outcome);
 }
 
 /** Run the standalone `aurora-swarm-proxy` with `argv` (arguments only); resolves with the exit code. */
@@ -56,5 +56,5 @@ export function runAuroraSwarmProxy(argv: readonly string[], io: CliIo): Promise
     '-V, --version',
     'print the version and exit',
   );
-  return runCommand(command, argv, outcome);
+  return parseAndRun(command, argv, outcome);
 }

@@ -6,7 +6,7 @@ import { type AgentEndpoint, createEndpoint } from '../hostfile/agent-endpoint.j
 import { CliError } from './cli-errors.js';
 
 /** How long a read of the proxy's own routes may take, in milliseconds. */
-export const PROXY_READ_TIMEOUT_MS = 10_000;
+const PROXY_READ_TIMEOUT_MS = 10_000;
 
 function causeOf(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;

@@ -4,12 +4,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { parseProxyStartedLine } from '../proxy/server/listening.js';
 import { CliError } from './cli-errors.js';
 
 /** The built `aurora-swarm-proxy` entry point next to this module. */
-export const PROXY_BIN_PATH = fileURLToPath(new URL('./aurora-swarm-proxy.js', import.meta.url));
-
-const STARTUP_LINE = /Proxy started — listening on (\S+):(\d+) with \d+ agent\(s\)$/;
+const PROXY_BIN_PATH = fileURLToPath(new URL('./aurora-swarm-proxy.js', import.meta.url));
 
 /** A proxy process that printed its startup line. */
 export interface ProxyProcess {
@@ -47,8 +46,8 @@ export async function spawnProxyProcess(
       for (const line of lines) {
         lastLine = line;
         onLine(line);
-        const match = STARTUP_LINE.exec(line);
-        if (match) resolve(Number(match[2]));
+        const started = parseProxyStartedLine(line);
+        if (started !== undefined) resolve(started.port);
       }
     });
     child.once('error', (error) =>

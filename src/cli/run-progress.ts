@@ -40,7 +40,7 @@ export interface RunProgressDisplay {
 }
 
 /** The plain line: `1200/50000 done (1180 ok, 20 failed), 85.3/s, ETA 9m32s`. */
-export function formatProgressLine(progress: RunProgress): string {
+function formatProgressLine(progress: RunProgress): string {
   return `${progress.done}/${progress.toRun} done (${progress.succeeded} ok, ${progress.failed} failed), ${rateOf(progress).toFixed(1)}/s, ETA ${formatDuration(etaSeconds(progress))}`;
 }
 

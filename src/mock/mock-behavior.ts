@@ -1,4 +1,5 @@
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 
 /** How a simulated agent fails, when it does. */
 export type MockFailure =

@@ -7,7 +7,6 @@ import type { ServerResponse } from 'node:http';
 import type { GenerationSlots } from './generation-slots.js';
 import type { MockAgentBehavior, MockFailure } from './mock-behavior.js';
 import type { VllmError } from './vllm-errors.js';
-import type { AgentMetrics } from './vllm-metrics.js';
 
 /** Counters an agent keeps for `/metrics` (vLLM's token and request counters). */
 export interface ServingCounters {
@@ -28,7 +27,8 @@ export interface MockExchange {
   readonly failure: MockFailure;
   readonly slots: GenerationSlots;
   readonly counters: ServingCounters;
-  readonly metrics: AgentMetrics;
+  /** The agent's `/metrics` (vllm-metrics.ts's AgentMetrics; typed here so that file can import this one). */
+  readonly metrics: { serve(exchange: MockExchange): void };
   /** Run `callback` after `delayMs`, unless the client has gone away by then. */
   after(delayMs: number, callback: () => void): void;
   /** Destroy the connection (an injected failure, not a client abort). */

@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
 import { formatHostfile } from '../hostfile/format-hostfile.js';
+import { describeValue } from '../internal/describe-value.js';
 import {
   DEFAULT_MOCK_BEHAVIOR,
   type MockAgentBehavior,

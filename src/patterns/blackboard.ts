@@ -2,7 +2,8 @@
  * Blackboard: agents collaborate through a shared board of named sections, in rounds. Agents
  * are assigned to sections by their `role` tag (hostfile `role=<section>`).
  */
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 import type { AgentResponse, SwarmPool } from '../pool/types.js';
 import {
   type BoardState,

@@ -2,7 +2,8 @@
  * Map-gather: one prompt per item from a template, then scatter-gather.
  */
 
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 import { fillTemplate, formatTemplateValue } from '../internal/fill-template.js';
 import type { AgentResponse, SwarmPool } from '../pool/types.js';
 import { assertString, assertSwarmPool, type PatternOptions } from './pattern-options.js';

@@ -1,7 +1,8 @@
 /**
  * Options shared by every pattern, their validation, and the checks on a pattern's arguments.
  */
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 import type { CallOptions, SwarmPool } from '../pool/types.js';
 
 /**

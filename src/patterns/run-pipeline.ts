@@ -1,7 +1,8 @@
 /**
  * Pipeline: stages run one after another, each stage's output becoming the next one's `{input}`.
  */
-import { AbortedError, describeValue, InvalidOptionError, PipelineStageError } from '../errors.js';
+import { AbortedError, InvalidOptionError, PipelineStageError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 import { fillTemplate, formatTemplateValue } from '../internal/fill-template.js';
 import type { AgentResponse, SwarmPool } from '../pool/types.js';
 import { broadcast } from './broadcast.js';

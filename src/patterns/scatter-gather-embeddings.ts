@@ -2,7 +2,8 @@
  * Scatter-gather of embeddings: texts spread round-robin over an embedding pool.
  */
 
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 import { runWindowed } from '../internal/windowed-stream.js';
 import type { EmbeddingCallOptions, EmbeddingResponse, EmbeddingSwarmPool } from '../pool/types.js';
 import { assertNonEmptyPool, assertStringArray, resolvePatternOptions } from './pattern-options.js';

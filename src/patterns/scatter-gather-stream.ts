@@ -2,7 +2,8 @@
  * Streaming scatter-gather: results are yielded as they complete, input is pulled lazily, and
  * only the calls in flight are held in memory. `scatterGather` and the `run` command build on it.
  */
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 import { runWindowed } from '../internal/windowed-stream.js';
 import type { AgentResponse, CallOptions, SwarmPool } from '../pool/types.js';
 import {

@@ -7,7 +7,8 @@
  * Groups are formed by position (leaf i belongs to group floor(i / fanin)), so the tree's shape
  * is known up front and does not depend on the order in which agents finish.
  */
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 import { fillTemplate, formatTemplateValue } from '../internal/fill-template.js';
 import { linkAbortController } from '../internal/linked-abort-controller.js';
 import type { AgentResponse, SwarmPool } from '../pool/types.js';

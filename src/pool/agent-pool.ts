@@ -3,7 +3,7 @@
  * `/generate` protocol (`{"prompt"}` → `{"response"}` or `{"text"}`), directly or
  * through `aurora-swarm-proxy`.
  */
-import { SwarmError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import {
   badResponse,
   failedResponse,
@@ -91,8 +91,7 @@ export class AgentPool extends PoolBase implements SwarmPool {
     assertPrompts(prompts);
     const call = resolveCallOptions(options, this.timeoutMs);
     if (prompts.length > 0 && this.size === 0) {
-      throw new SwarmError(
-        'ERR_INVALID_ARGUMENT',
+      throw new InvalidArgumentError(
         `cannot send ${prompts.length} prompt(s) to an empty pool (did byTag or slice select no agents?)`,
       );
     }
@@ -121,17 +120,9 @@ export class AgentPool extends PoolBase implements SwarmPool {
     prompt: string,
     call: ResolvedCallOptions,
   ): Promise<AgentResponse> {
-    const body: Record<string, unknown> = { prompt };
-    if (call.maxTokens !== undefined) body.max_tokens = call.maxTokens;
-    if (call.extraBody) Object.assign(body, call.extraBody);
-    const result = await this.transport.exchange({
-      member,
-      method: 'POST',
-      path: '/generate',
-      body: JSON.stringify(body),
-      timeoutMs: call.timeoutMs,
-      signal: call.signal,
-    });
+    const fields: Record<string, unknown> = { prompt };
+    if (call.maxTokens !== undefined) fields.max_tokens = call.maxTokens;
+    const result = await this.postJson(member, '/generate', fields, call);
     if (!result.ok) return failedResponse(member, agentIndex, result);
     let json: unknown;
     try {

@@ -3,7 +3,7 @@
  * Internal.
  */
 import type { PoolMember } from './pool-member.js';
-import type { TransportFailure } from './pool-transport.js';
+import type { TransportFailure } from './transport-attempt.js';
 import type { AgentResponse, FailureKind, TokenUsage } from './types.js';
 
 /** A successful response from `member`; `usage` and `finishReason` only when reported. */

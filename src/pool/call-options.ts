@@ -2,7 +2,8 @@
  * Validation of the per-call options (`CallOptions`), done once per `post` or once
  * per fan-out rather than once per request.
  */
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 import { extraBodyOption, positiveInteger, positiveNumber } from './pool-options.js';
 import type { CallOptions } from './types.js';
 

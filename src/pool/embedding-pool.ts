@@ -2,7 +2,8 @@
  * `EmbeddingPool`: embeddings from many agents' `/v1/embeddings`, with the same
  * sub-pools, concurrency sharing and proxy mode as the other pools.
  */
-import { describeValue, InvalidOptionError, SwarmError } from '../errors.js';
+import { InvalidArgumentError, InvalidOptionError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 import {
   assertPrompt,
   assertPrompts,
@@ -19,7 +20,7 @@ import {
   type ResolvedPoolOptions,
   resolvePoolOptions,
 } from './pool-options.js';
-import type { TransportFailure } from './pool-transport.js';
+import type { TransportFailure } from './transport-attempt.js';
 import type { EmbeddingCallOptions, EmbeddingResponse, EmbeddingSwarmPool } from './types.js';
 
 /** `EmbeddingPool` call timeout: 60 s. */
@@ -87,6 +88,10 @@ export class EmbeddingPool extends PoolBase implements EmbeddingSwarmPool {
     return this.#family.settings.model ?? this.#family.modelInfo.known?.model;
   }
 
+  protected override get extraBody(): Readonly<Record<string, unknown>> | undefined {
+    return this.#family.settings.extraBody;
+  }
+
   /**
    * Embed one text on the agent at `agentIndex`. An index outside the pool gives a failed
    * response with `failureKind: 'invalid-index'`.
@@ -123,10 +128,7 @@ export class EmbeddingPool extends PoolBase implements EmbeddingSwarmPool {
     assertPrompts(texts, 'texts');
     const call = resolveCallOptions(options, this.timeoutMs);
     if (texts.length > 0 && this.size === 0) {
-      throw new SwarmError(
-        'ERR_INVALID_ARGUMENT',
-        `cannot embed ${texts.length} text(s) with an empty pool`,
-      );
+      throw new InvalidArgumentError(`cannot embed ${texts.length} text(s) with an empty pool`);
     }
     const members = this.members;
     const size = members.length;
@@ -143,19 +145,10 @@ export class EmbeddingPool extends PoolBase implements EmbeddingSwarmPool {
   ): Promise<EmbeddingResponse> {
     const cache = this.#family.modelInfo;
     const info = cache.known ?? (await cache.get(member, call.timeoutMs));
-    const body: Record<string, unknown> = {};
-    if (info.model !== undefined) body.model = info.model;
-    body.input = text;
-    if (this.#family.settings.extraBody) Object.assign(body, this.#family.settings.extraBody);
-    if (call.extraBody) Object.assign(body, call.extraBody);
-    const result = await this.transport.exchange({
-      member,
-      method: 'POST',
-      path: '/v1/embeddings',
-      body: JSON.stringify(body),
-      timeoutMs: call.timeoutMs,
-      signal: call.signal,
-    });
+    const fields: Record<string, unknown> = {};
+    if (info.model !== undefined) fields.model = info.model;
+    fields.input = text;
+    const result = await this.postJson(member, '/v1/embeddings', fields, call);
     if (!result.ok) return embeddingFailure(member, agentIndex, result);
     const embedding = parseEmbedding(result.bodyText);
     if (embedding === undefined) {

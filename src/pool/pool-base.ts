@@ -2,12 +2,14 @@
  * What every pool class shares: its agents, sub-pool selection, the shared
  * transport (connections, concurrency limit, proxy) and the lifecycle.
  */
-import { PoolClosedError, SwarmError } from '../errors.js';
+import { InvalidArgumentError, PoolClosedError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
+import type { ResolvedCallOptions } from './call-options.js';
 import { createPoolMembers, type PoolMember } from './pool-member.js';
 import type { ResolvedPoolOptions } from './pool-options.js';
 import { PoolTransport } from './pool-transport.js';
 import { selectByTag, selectIndices, selectSample, selectSlice } from './sub-pool-selection.js';
+import type { TransportAnswer, TransportFailure, TransportRequest } from './transport-attempt.js';
 
 /**
  * State shared by a root pool and every sub-pool made from it. Subclasses extend it
@@ -53,8 +55,7 @@ export abstract class PoolBase {
 
   protected constructor(context: PoolContext) {
     if (!(context instanceof PoolContext)) {
-      throw new SwarmError(
-        'ERR_INVALID_ARGUMENT',
+      throw new InvalidArgumentError(
         'pool constructors take one argument, the options object; make sub-pools with byTag, sample, select or slice',
       );
     }
@@ -154,6 +155,48 @@ export abstract class PoolBase {
   /** The members of this pool, in pool order. */
   protected get members(): readonly PoolMember[] {
     return this.#context.members;
+  }
+
+  /**
+   * JSON fields merged into every request body of this pool (the `extraBody` option
+   * of the pools that have one), before the call's own `extraBody`. None by default.
+   */
+  protected get extraBody(): Readonly<Record<string, unknown>> | undefined {
+    return undefined;
+  }
+
+  /**
+   * The POST of `fields` as JSON to `path` of `member`: the pool's {@link extraBody}
+   * and then the call's merged over `fields`, then `fixed` over everything (fields
+   * the request cannot work without, e.g. `stream: true` for a stream), under the
+   * call's timeout and signal. For {@link postJson}, or to open as a stream.
+   */
+  protected jsonPost(
+    member: PoolMember,
+    path: string,
+    fields: Record<string, unknown>,
+    call: ResolvedCallOptions,
+    fixed?: Readonly<Record<string, unknown>>,
+  ): TransportRequest {
+    const body = Object.assign({}, fields, this.extraBody, call.extraBody, fixed);
+    return {
+      member,
+      method: 'POST',
+      path,
+      body: JSON.stringify(body),
+      timeoutMs: call.timeoutMs,
+      signal: call.signal,
+    };
+  }
+
+  /** Send {@link jsonPost}'s request and read the whole answer (retrying where safe). */
+  protected postJson(
+    member: PoolMember,
+    path: string,
+    fields: Record<string, unknown>,
+    call: ResolvedCallOptions,
+  ): Promise<TransportAnswer | TransportFailure> {
+    return this.#context.family.transport.exchange(this.jsonPost(member, path, fields, call));
   }
 
   /** @throws {PoolClosedError} once the root pool is closed. */

@@ -2,8 +2,9 @@
  * Options shared by every pool (`AgentPool`, `VLLMPool`, `EmbeddingPool`), their
  * defaults, and the one function that validates them and reads the environment.
  */
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 import { type AgentEndpoint, createEndpoint } from '../hostfile/agent-endpoint.js';
+import { describeValue } from '../internal/describe-value.js';
 
 /** Maximum simultaneous requests of a pool and all its sub-pools together. */
 export const DEFAULT_CONCURRENCY = 512;

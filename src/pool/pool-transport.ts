@@ -1,6 +1,8 @@
 /**
  * The HTTP layer shared by a root pool and all of its sub-pools: one undici
- * dispatcher, one concurrency limiter, the proxy settings, and the retry loop.
+ * dispatcher, one concurrency limiter, the proxy settings, and the loop that runs a
+ * call's attempts (transport-attempt.ts) — it only takes a slot, watches for the
+ * pool closing, and sleeps between attempts with the slot given back.
  *
  * Internal. Connections: a single undici `Agent` creates a per-origin pool lazily
  * on first use, so 8,000 agents cost nothing until they are called; `connections`
@@ -8,68 +10,43 @@
  * disabled because the call's timeout (which may be longer) aborts the request itself.
  */
 import { performance } from 'node:perf_hooks';
-import type { Readable } from 'node:stream';
-import { Agent, type Dispatcher } from 'undici';
-import { CallSignal } from '../internal/call-signal.js';
+import { Agent } from 'undici';
 import { ConcurrencyLimiter } from '../internal/concurrency-limiter.js';
 import { sleep } from '../internal/sleep.js';
-import {
-  describeConnectionError,
-  describeHttpFailure,
-  errorCode,
-  type FailureDescription,
-} from './describe-failure.js';
 import type { PoolMember } from './pool-member.js';
 import type { ResolvedPoolOptions } from './pool-options.js';
-import { isRetryableErrorCode, isRetryableStatus, retryDelayMs } from './retry.js';
-
-/** One HTTP exchange with one agent. */
-export interface TransportRequest {
-  member: PoolMember;
-  method: 'GET' | 'POST';
-  /** Path on the agent, e.g. `/v1/chat/completions`. */
-  path: string;
-  /** JSON text of the request body. */
-  body?: string | undefined;
-  timeoutMs: number;
-  signal?: AbortSignal | undefined;
-}
-
-/** A 2xx answer read whole. */
-export interface TransportAnswer {
-  ok: true;
-  status: number;
-  bodyText: string;
-  latencyMs: number;
-}
-
-/** A 2xx answer whose body is still arriving; call `finish()` exactly once when done with it. */
-export interface TransportStream {
-  ok: true;
-  status: number;
-  body: Readable;
-  startedAt: number;
-  /** The attempt's merged signal: aborted by timeout, the caller, or `abort()`. */
-  callSignal: CallSignal;
-  finish(): void;
-}
-
-/** A call that produced no usable answer. */
-export interface TransportFailure extends FailureDescription {
-  ok: false;
-  status?: number;
-  latencyMs: number;
-}
+import {
+  type AttemptPlan,
+  attemptOnce,
+  type SuccessReader,
+  type TransportAnswer,
+  type TransportFailure,
+  type TransportRequest,
+  type TransportStream,
+  transportFailure,
+} from './transport-attempt.js';
 
 const JSON_CONTENT_TYPE = 'application/json';
 const MAX_CACHED_HEADER_SETS = 64;
+
+const READ_WHOLE: SuccessReader<TransportAnswer> = {
+  async read(response, _callSignal, startedAt) {
+    const bodyText = await response.body.text();
+    const latencyMs = performance.now() - startedAt;
+    return {
+      answer: { ok: true, status: response.statusCode, bodyText, latencyMs },
+      holdsSlot: false,
+    };
+  },
+};
 
 /** @internal */
 export class PoolTransport {
   readonly options: ResolvedPoolOptions;
   readonly limiter: ConcurrencyLimiter;
   readonly #dispatcher: Agent;
-  readonly #headersByTimeout = new Map<number, Record<string, string>>();
+  readonly #headerSets = new Map<string, Record<string, string>>();
+  readonly #handOverStream: SuccessReader<TransportStream>;
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -77,13 +54,30 @@ export class PoolTransport {
     this.options = options;
     // Every request holds one connection while in flight (no pipelining), so capping
     // in-flight requests at connectorLimit caps the connections in use as well.
-    this.limiter = new ConcurrencyLimiter(Math.min(options.concurrency, options.connectorLimit));
+    const limiter = new ConcurrencyLimiter(Math.min(options.concurrency, options.connectorLimit));
+    this.limiter = limiter;
     this.#dispatcher = new Agent({
       connections: options.connectorLimit,
       pipelining: 1,
       headersTimeout: 0,
       bodyTimeout: 0,
     });
+    this.#handOverStream = {
+      read: async (response, callSignal, startedAt) => ({
+        answer: {
+          ok: true,
+          status: response.statusCode,
+          body: response.body,
+          startedAt,
+          callSignal,
+          finish: () => {
+            callSignal.dispose();
+            limiter.release();
+          },
+        },
+        holdsSlot: true,
+      }),
+    };
   }
 
   /** Whether `close()` was called. */
@@ -92,13 +86,13 @@ export class PoolTransport {
   }
 
   /** Send a request and read the whole answer, retrying where that is safe. */
-  async exchange(request: TransportRequest): Promise<TransportAnswer | TransportFailure> {
-    return (await this.#send(request, false)) as TransportAnswer | TransportFailure;
+  exchange(request: TransportRequest): Promise<TransportAnswer | TransportFailure> {
+    return this.#run(request, READ_WHOLE);
   }
 
   /** Send a request and hand back the answer body as a stream (slot held until `finish()`). */
-  async openStream(request: TransportRequest): Promise<TransportStream | TransportFailure> {
-    return (await this.#send(request, true)) as TransportStream | TransportFailure;
+  openStream(request: TransportRequest): Promise<TransportStream | TransportFailure> {
+    return this.#run(request, this.#handOverStream);
   }
 
   /** Stop accepting calls and close connections once in-flight requests end. Idempotent. */
@@ -108,130 +102,80 @@ export class PoolTransport {
     return this.#closing;
   }
 
-  async #send(
+  /** The attempts of one call: a slot for each, given back while sleeping before the next. */
+  async #run<Answer>(
     request: TransportRequest,
-    keepStream: boolean,
-  ): Promise<TransportAnswer | TransportStream | TransportFailure> {
-    const { member, timeoutMs, signal } = request;
-    const startedAt = performance.now();
-    const dispatchOptions: Dispatcher.RequestOptions = {
-      origin: member.origin,
-      path: member.pathPrefix + request.path,
-      method: request.method,
-      headers: this.#headersFor(member, timeoutMs),
-      body: request.body,
-      signal: undefined,
+    reader: SuccessReader<Answer>,
+  ): Promise<Answer | TransportFailure> {
+    const { member, signal } = request;
+    const plan: AttemptPlan = {
+      dispatcher: this.#dispatcher,
+      request,
+      dispatchOptions: {
+        origin: member.origin,
+        path: member.pathPrefix + request.path,
+        method: request.method,
+        headers: this.#headersFor(member, request.timeoutMs),
+        body: request.body,
+        signal: undefined,
+      },
+      startedAt: performance.now(),
+      maxRetries: this.options.maxRetries,
+      retryDelayMs: this.options.retryDelayMs,
     };
+    const closedFailure = () =>
+      transportFailure('aborted', 'the pool was closed before this call was sent', plan.startedAt);
     for (let retryNumber = 0; ; retryNumber++) {
-      if (this.#closed) {
-        return failure('aborted', 'the pool was closed before this call was sent', startedAt);
-      }
+      if (this.#closed) return closedFailure();
       if (!this.limiter.tryAcquire() && !(await this.limiter.acquire(signal))) {
-        return failure('aborted', `aborted before ${member.label} was called`, startedAt);
+        return transportFailure(
+          'aborted',
+          `aborted before ${member.label} was called`,
+          plan.startedAt,
+        );
       }
       if (this.#closed) {
         // Closed while this call waited for a slot.
         this.limiter.release();
-        return failure('aborted', 'the pool was closed before this call was sent', startedAt);
+        return closedFailure();
       }
-      const callSignal = new CallSignal(timeoutMs, signal);
-      dispatchOptions.signal = callSignal.signal;
-      let answerStarted = false;
-      let waitMs: number;
-      let keepSlot = false;
-      try {
-        const response = await this.#dispatcher.request(dispatchOptions);
-        answerStarted = true;
-        const status = response.statusCode;
-        if (isRetryableStatus(status) && retryNumber < this.options.maxRetries) {
-          await response.body.dump();
-          waitMs = retryDelayMs(
-            retryNumber,
-            this.options.retryDelayMs,
-            headerValue(response.headers['retry-after']),
-          );
-        } else if (status >= 200 && status < 300 && keepStream) {
-          keepSlot = true;
-          return {
-            ok: true,
-            status,
-            body: response.body,
-            startedAt,
-            callSignal,
-            finish: () => {
-              callSignal.dispose();
-              this.limiter.release();
-            },
-          };
-        } else {
-          const bodyText = await response.body.text();
-          if (status >= 200 && status < 300) {
-            return { ok: true, status, bodyText, latencyMs: performance.now() - startedAt };
-          }
-          const described = describeHttpFailure(status, bodyText, member);
-          return { ok: false, ...described, status, latencyMs: performance.now() - startedAt };
-        }
-      } catch (error) {
-        if (callSignal.timedOut) {
-          return failure(
-            'timeout',
-            `timeout after ${timeoutMs} ms waiting for ${member.label}`,
-            startedAt,
-          );
-        }
-        if (callSignal.callerAborted) {
-          return failure('aborted', `aborted by the caller (${member.label})`, startedAt);
-        }
-        if (
-          !answerStarted &&
-          retryNumber < this.options.maxRetries &&
-          isRetryableErrorCode(errorCode(error))
-        ) {
-          waitMs = retryDelayMs(retryNumber, this.options.retryDelayMs, undefined);
-        } else {
-          const described = describeConnectionError(error, member, answerStarted);
-          return { ok: false, ...described, latencyMs: performance.now() - startedAt };
-        }
-      } finally {
-        if (!keepSlot) {
-          callSignal.dispose();
-          this.limiter.release();
-        }
+      const outcome = await attemptOnce(plan, retryNumber, reader);
+      if (outcome.kind === 'settled') {
+        if (!outcome.holdsSlot) this.limiter.release();
+        return outcome.result;
       }
       // The slot is released while waiting so other agents' calls keep flowing.
-      if (!(await sleep(waitMs, signal))) {
-        return failure('aborted', `aborted by the caller (${member.label})`, startedAt);
+      this.limiter.release();
+      if (!(await sleep(outcome.delayMs, signal))) {
+        return transportFailure(
+          'aborted',
+          `aborted by the caller (${member.label})`,
+          plan.startedAt,
+        );
       }
     }
   }
 
+  /**
+   * The request headers, one object per distinct set, reused across calls. They
+   * depend on the pool's own headers and token (fixed for a transport) and, for a
+   * member reached through the proxy, on the proxy and the call's timeout (sent as
+   * `X-Timeout`); a direct member's headers are the same whatever the timeout.
+   */
   #headersFor(member: PoolMember, timeoutMs: number): Record<string, string> {
-    // Header objects are reused across calls: one per distinct timeout.
-    let headers = this.#headersByTimeout.get(timeoutMs);
+    const proxied = member.proxyAddress !== undefined;
+    const key = proxied ? `proxied ${member.proxyAddress} ${timeoutMs}` : 'direct';
+    let headers = this.#headerSets.get(key);
     if (headers === undefined) {
       headers = { ...this.options.headers, 'content-type': JSON_CONTENT_TYPE };
-      if (member.proxyAddress !== undefined) {
+      if (proxied) {
         headers['x-timeout'] = String(timeoutMs / 1000);
         if (this.options.proxyToken !== undefined) {
           headers['proxy-authorization'] = `Bearer ${this.options.proxyToken}`;
         }
       }
-      if (this.#headersByTimeout.size < MAX_CACHED_HEADER_SETS) {
-        this.#headersByTimeout.set(timeoutMs, headers);
-      }
+      if (this.#headerSets.size < MAX_CACHED_HEADER_SETS) this.#headerSets.set(key, headers);
     }
     return headers;
   }
-}
-
-function failure(
-  failureKind: TransportFailure['failureKind'],
-  error: string,
-  startedAt: number,
-): TransportFailure {
-  return { ok: false, failureKind, error, latencyMs: performance.now() - startedAt };
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

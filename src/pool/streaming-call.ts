@@ -4,7 +4,7 @@
  * quietly and show up in `response`, like every other pool call.
  */
 import { performance } from 'node:perf_hooks';
-import { SwarmError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { failedResponse, invalidIndexResponse, successResponse } from './agent-response.js';
 import {
   describeConnectionError,
@@ -13,7 +13,8 @@ import {
 } from './describe-failure.js';
 import { parseUsage } from './parse-completion.js';
 import type { PoolMember } from './pool-member.js';
-import type { PoolTransport, TransportRequest, TransportStream } from './pool-transport.js';
+import type { PoolTransport } from './pool-transport.js';
+import type { TransportRequest, TransportStream } from './transport-attempt.js';
 import type { AgentResponse, TokenUsage } from './types.js';
 
 /** What a streaming call needs once its request body is ready. @internal */
@@ -51,10 +52,10 @@ export class StreamingCall implements AsyncIterable<string> {
     return this.#response;
   }
 
-  /** Text deltas as they arrive. @throws {SwarmError} `ERR_INVALID_ARGUMENT` on a second iteration. */
+  /** Text deltas as they arrive. @throws {InvalidArgumentError} on a second iteration. */
   [Symbol.asyncIterator](): AsyncIterator<string> {
     if (this.#started) {
-      throw new SwarmError('ERR_INVALID_ARGUMENT', 'a streaming call can be iterated only once');
+      throw new InvalidArgumentError('a streaming call can be iterated only once');
     }
     this.#started = true;
     return this.#run();

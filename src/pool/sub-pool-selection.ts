@@ -2,7 +2,8 @@
  * Which members a sub-pool keeps: pure functions from a pool's members to the
  * sub-pool's, validating the arguments (misuse throws).
  */
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 import type { PoolMember } from './pool-member.js';
 
 /** Members whose tag `key` equals `value`, in pool order (possibly none). */

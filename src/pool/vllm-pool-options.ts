@@ -3,7 +3,8 @@
  * that reads `AURORA_SWARM_MAX_TOKENS`, `AURORA_SWARM_MAX_TOKENS_AGGREGATION` and
  * `AURORA_SWARM_MODEL_MAX_CONTEXT`).
  */
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 import {
   extraBodyOption,
   integerFromEnv,

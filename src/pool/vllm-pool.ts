@@ -3,7 +3,7 @@
  * completions by default, `max_tokens` sized to the model's context, an opt-in
  * batch mode over `/v1/completions`, and streaming of single calls.
  */
-import { SwarmError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { AgentPool } from './agent-pool.js';
 import { badResponse, failedResponse, successResponse } from './agent-response.js';
 import {
@@ -25,6 +25,12 @@ import {
   sizeMaxTokens,
   type VLLMPoolOptions,
 } from './vllm-pool-options.js';
+
+// Set after the extra bodies: a streamed call must stream, and report its usage.
+const STREAM_FIELDS: Readonly<Record<string, unknown>> = {
+  stream: true,
+  stream_options: { include_usage: true },
+};
 
 /** State shared by a `VLLMPool` and its sub-pools. @internal */
 interface VLLMFamily extends PoolFamily {
@@ -92,10 +98,7 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     const call = resolveCallOptions(options, this.timeoutMs);
     const size = this.size;
     if (prompts.length > 0 && size === 0) {
-      throw new SwarmError(
-        'ERR_INVALID_ARGUMENT',
-        `cannot send ${prompts.length} prompt(s) to an empty pool`,
-      );
+      throw new InvalidArgumentError(`cannot send ${prompts.length} prompt(s) to an empty pool`);
     }
     const batchSize = this.#family.settings.batchSize;
     const batches: number[][] = [];
@@ -144,21 +147,12 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     const member = Number.isInteger(agentIndex) ? this.members[agentIndex] : undefined;
     return new StreamingCall(async () => {
       if (member === undefined) return { member: undefined, agentIndex, size: this.size };
-      const body = await this.#chatBody(member, prompt, call);
-      body.stream = true;
-      body.stream_options = { include_usage: true };
+      const fields = await this.#chatFields(member, prompt, call);
       return {
         member,
         agentIndex,
         size: this.size,
-        request: {
-          member,
-          method: 'POST',
-          path: '/v1/chat/completions',
-          body: JSON.stringify(body),
-          timeoutMs: call.timeoutMs,
-          signal: call.signal,
-        },
+        request: this.jsonPost(member, '/v1/chat/completions', fields, call, STREAM_FIELDS),
         transport: this.transport,
       };
     });
@@ -170,15 +164,8 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     prompt: string,
     call: ResolvedCallOptions,
   ): Promise<AgentResponse> {
-    const body = await this.#chatBody(member, prompt, call);
-    const result = await this.transport.exchange({
-      member,
-      method: 'POST',
-      path: '/v1/chat/completions',
-      body: JSON.stringify(body),
-      timeoutMs: call.timeoutMs,
-      signal: call.signal,
-    });
+    const fields = await this.#chatFields(member, prompt, call);
+    const result = await this.postJson(member, '/v1/chat/completions', fields, call);
     if (!result.ok) return failedResponse(member, agentIndex, result);
     const parsed = parseCompletion(result.bodyText);
     if (!parsed.ok || parsed.choices.length === 0) {
@@ -201,18 +188,17 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     });
   }
 
-  async #chatBody(
+  async #chatFields(
     member: PoolMember,
     prompt: string,
     call: ResolvedCallOptions,
   ): Promise<Record<string, unknown>> {
     const info = await this.#modelInfo(member, call.timeoutMs);
-    const body: Record<string, unknown> = {};
-    if (info.model !== undefined) body.model = info.model;
-    body.messages = [{ role: 'user', content: prompt }];
-    body.max_tokens = this.#sizeMaxTokens(info, prompt.length, call);
-    this.#mergeExtraBody(body, call);
-    return body;
+    const fields: Record<string, unknown> = {};
+    if (info.model !== undefined) fields.model = info.model;
+    fields.messages = [{ role: 'user', content: prompt }];
+    fields.max_tokens = this.#sizeMaxTokens(info, prompt.length, call);
+    return fields;
   }
 
   async #callBatch(
@@ -222,22 +208,14 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     call: ResolvedCallOptions,
   ): Promise<AgentResponse[]> {
     const info = await this.#modelInfo(member, call.timeoutMs);
-    const body: Record<string, unknown> = {};
-    if (info.model !== undefined) body.model = info.model;
-    body.prompt = prompts;
+    const fields: Record<string, unknown> = {};
+    if (info.model !== undefined) fields.model = info.model;
+    fields.prompt = prompts;
     // One max_tokens for the whole list: size it for the longest prompt.
     let longest = 0;
     for (const prompt of prompts) if (prompt.length > longest) longest = prompt.length;
-    body.max_tokens = this.#sizeMaxTokens(info, longest, call);
-    this.#mergeExtraBody(body, call);
-    const result = await this.transport.exchange({
-      member,
-      method: 'POST',
-      path: '/v1/completions',
-      body: JSON.stringify(body),
-      timeoutMs: call.timeoutMs,
-      signal: call.signal,
-    });
+    fields.max_tokens = this.#sizeMaxTokens(info, longest, call);
+    const result = await this.postJson(member, '/v1/completions', fields, call);
     if (!result.ok) return prompts.map(() => failedResponse(member, agentIndex, result));
     const parsed = parseCompletion(result.bodyText);
     if (!parsed.ok) {
@@ -292,10 +270,8 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     );
   }
 
-  #mergeExtraBody(body: Record<string, unknown>, call: ResolvedCallOptions): void {
-    const poolExtra = this.#family.settings.extraBody;
-    if (poolExtra) Object.assign(body, poolExtra);
-    if (call.extraBody) Object.assign(body, call.extraBody);
+  protected override get extraBody(): Readonly<Record<string, unknown>> | undefined {
+    return this.#family.settings.extraBody;
   }
 }
 

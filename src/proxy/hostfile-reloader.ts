@@ -8,18 +8,40 @@
 import { HostfileError, InvalidOptionError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
 import { parseHostfile } from '../hostfile/parse-hostfile.js';
-import type { TargetChanges } from './agent-targets.js';
+import type { TargetChanges } from './agents/agent-targets.js';
 import { HostfileWatcher } from './hostfile-watcher.js';
 import type { ProxyLogger } from './proxy-logger.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
 
 /** Read a hostfile that must list at least one agent. */
-export function readHostfile(path: string): readonly AgentEndpoint[] {
+function readNonEmptyHostfile(path: string): readonly AgentEndpoint[] {
   const endpoints = parseHostfile(path);
   if (endpoints.length === 0) {
     throw new HostfileError('ERR_HOSTFILE_EMPTY', `No endpoints found in hostfile ${path}`, {
       path,
     });
+  }
+  return endpoints;
+}
+
+/**
+ * The agents a proxy starts with: `endpoints` when given (they must not be empty),
+ * else the hostfile read with {@link readNonEmptyHostfile}.
+ * @throws {HostfileError} `ERR_HOSTFILE_EMPTY` for an empty list, or the hostfile's error.
+ */
+export function loadAgentList(
+  endpoints: readonly AgentEndpoint[] | undefined,
+  hostfile: string | undefined,
+): readonly AgentEndpoint[] {
+  if (endpoints === undefined) return readNonEmptyHostfile(hostfile as string);
+  if (endpoints.length === 0) {
+    throw new HostfileError(
+      'ERR_HOSTFILE_EMPTY',
+      'No endpoints found: the endpoint list is empty',
+      {
+        path: '<endpoints>',
+      },
+    );
   }
   return endpoints;
 }
@@ -53,19 +75,22 @@ export interface HostfileReloaderOptions {
 /** Reloads on demand, and on file changes when watching. */
 export class HostfileReloader {
   readonly #options: HostfileReloaderOptions;
-  readonly #watcher: HostfileWatcher | undefined;
+  #watcher: HostfileWatcher | undefined;
   #closed = false;
 
   constructor(options: HostfileReloaderOptions) {
     this.#options = options;
+  }
+
+  /** Start watching the hostfile, when there is one and `watch` is set. Idempotent. */
+  startWatching(): void {
+    const { hostfile, watch } = this.#options;
+    if (this.#closed || this.#watcher !== undefined || hostfile === undefined || !watch) return;
     // A change on disk reloads only when the agent list really changed (editors and
     // `touch` make events without changes), and rejections are logged, not thrown.
-    this.#watcher =
-      options.hostfile !== undefined && options.watch
-        ? new HostfileWatcher(options.hostfile, () => {
-            this.reload(undefined, true).catch(() => undefined);
-          })
-        : undefined;
+    this.#watcher = new HostfileWatcher(hostfile, () => {
+      this.reload(undefined, true).catch(() => undefined);
+    });
   }
 
   /**
@@ -96,7 +121,7 @@ export class HostfileReloader {
     }
     let read: readonly AgentEndpoint[];
     try {
-      read = readHostfile(hostfile);
+      read = readNonEmptyHostfile(hostfile);
     } catch (error) {
       return this.#reject(error);
     }
@@ -104,7 +129,7 @@ export class HostfileReloader {
     return current();
   }
 
-  /** Stop watching; later reloads do nothing. */
+  /** Stop watching; later reloads do nothing (and watching does not start). */
   close(): void {
     this.#closed = true;
     this.#watcher?.close();

@@ -10,7 +10,7 @@ import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 
 /** Quiet time after the last file event before the hostfile is read, in milliseconds. */
-export const HOSTFILE_DEBOUNCE_MS = 150;
+const HOSTFILE_DEBOUNCE_MS = 150;
 
 /** Calls `onChange` (debounced) whenever the file at `path` may have changed. */
 export class HostfileWatcher {

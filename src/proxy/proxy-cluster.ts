@@ -7,20 +7,22 @@
  * `/status` reports its own counters (see docs/proxy.md).
  */
 import cluster, { type Worker } from 'node:cluster';
-import { describeValue, InvalidOptionError, SwarmError } from '../errors.js';
+import { InvalidOptionError, ProxyStartError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 import type { LogSink, ProxyLogger } from './proxy-logger.js';
+import { parseProxyStartedLine, proxyStartedMessage } from './server/listening.js';
 
 /** Worker processes when `--workers` is not given. */
 export const DEFAULT_PROXY_WORKERS = 1;
 /** Upper bound of `--workers`. */
-export const MAX_PROXY_WORKERS = 64;
+const MAX_PROXY_WORKERS = 64;
 /** Set by the primary in each worker's environment: `index/count`, e.g. `2/4`. */
-export const PROXY_WORKER_ENV_VAR = 'AURORA_SWARM_PROXY_WORKER';
+const PROXY_WORKER_ENV_VAR = 'AURORA_SWARM_PROXY_WORKER';
 /**
  * V8 flag given to workers unless the user set their own: a larger young generation
  * means fewer scavenges per request (measured ~15% less CPU per proxied request, bench/).
  */
-export const WORKER_SEMI_SPACE_FLAG = '--max-semi-space-size=64';
+const WORKER_SEMI_SPACE_FLAG = '--max-semi-space-size=64';
 
 const LISTENING_MESSAGE = 'aurora-swarm-proxy:listening';
 const SHUTDOWN_MESSAGE = 'aurora-swarm-proxy:shutdown';
@@ -72,7 +74,7 @@ export function proxyWorkerIdentity(
 export function workerLogSink(sink: LogSink, identity: ProxyWorkerIdentity): LogSink {
   const prefix = `[worker ${identity.index}/${identity.count}] `;
   return (line) => {
-    if (line.includes('] aurora_swarm.proxy: Proxy started')) return;
+    if (parseProxyStartedLine(line) !== undefined) return;
     const at = line.indexOf(': ');
     sink(at === -1 ? `${prefix}${line}` : `${line.slice(0, at + 2)}${prefix}${line.slice(at + 2)}`);
   };
@@ -144,7 +146,7 @@ export interface ProxyClusterOptions {
  * with {@link PROXY_WORKER_ENV_VAR} set), wait until each listens, and log the
  * startup line.
  *
- * @throws {SwarmError} `ERR_PROXY_START` when a worker exits before listening (its own
+ * @throws {ProxyStartError} when a worker exits before listening (its own
  *   log line says why).
  */
 export async function startProxyCluster(
@@ -189,8 +191,7 @@ export async function startProxyCluster(
         worker.on('message', onMessage);
         void exit.then((code) =>
           reject(
-            new SwarmError(
-              'ERR_PROXY_START',
+            new ProxyStartError(
               `proxy worker ${index}/${count} exited (code ${code}) before listening`,
             ),
           ),
@@ -218,9 +219,7 @@ export async function startProxyCluster(
     await close(true);
     throw error;
   }
-  logger.info(
-    `Proxy started — listening on ${options.host}:${port} with ${agents} agent(s) (${count} worker processes)`,
-  );
+  logger.info(proxyStartedMessage(options.host, port, agents, count));
   const exited = allExited().then((code) => {
     logger.info('Proxy shut down');
     return code;

@@ -14,16 +14,16 @@
  * for the (agent, class) pairs that have been seen.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ForwardTarget } from './agent-targets.js';
+import type { ForwardTarget } from './agents/agent-targets.js';
 
 /** Prefix of every metric name. */
 export const METRICS_PREFIX = 'aurora_swarm_proxy_';
 
 /** Status classes by `statusCounts` slot: 0 = no response (the client left first). */
-export const STATUS_CLASSES: readonly string[] = ['none', '1xx', '2xx', '3xx', '4xx', '5xx'];
+const STATUS_CLASSES: readonly string[] = ['none', '1xx', '2xx', '3xx', '4xx', '5xx'];
 
 /** Histogram buckets of request durations and times to first byte, in seconds (LLM scale). */
-export const DURATION_BUCKETS_SECONDS: readonly number[] = [
+const DURATION_BUCKETS_SECONDS: readonly number[] = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
 ];
 

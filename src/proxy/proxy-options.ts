@@ -1,10 +1,17 @@
-import { describeValue, InvalidOptionError } from '../errors.js';
+/**
+ * The options of `startProxy` (and of the `aurora-swarm-proxy` flags, which pass their
+ * text through): their defaults, their `AURORA_SWARM_*` environment fallbacks, and the
+ * one function that validates them. About 300 lines: every option's documentation,
+ * default and check read best side by side.
+ */
+import { InvalidOptionError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
+import { describeValue } from '../internal/describe-value.js';
 import {
   type ProxyLimitOptions,
   type ResolvedProxyLimits,
   resolveProxyLimits,
-} from './proxy-limits.js';
+} from './guards/proxy-limits.js';
 import { type LogLevel, type LogSink, parseLogLevel } from './proxy-logger.js';
 
 /** Address the proxy binds to: every interface, so SSH tunnels and other hosts can reach it. */

@@ -3,12 +3,13 @@
  * `/{path}` and the query string kept byte for byte (no decoding of `%2F`, no
  * resolution of `..`): the request target is cut, never parsed as a URL. `/v1` and
  * everything under it goes to an agent the proxy picks (pooled). The proxy's own
- * routes are `/` (the status page), `/health`, `/status`, `/hosts` and `/metrics`.
+ * routes are the exact paths of `LOCAL_ROUTES` (route-table.ts).
  */
+import { LOCAL_ROUTES, type LocalRouteKind } from './route-table.js';
 
-/** A request for one of the proxy's own routes. */
+/** A request for one of the proxy's own routes, or for no route at all. */
 export interface LocalRoute {
-  readonly kind: 'page' | 'health' | 'status' | 'hosts' | 'metrics' | 'not-found';
+  readonly kind: LocalRouteKind | 'not-found';
 }
 
 /** A request for an agent of the proxy's choosing, forwarded at `path` (the request target). */
@@ -33,11 +34,9 @@ export interface BadIndexRoute {
 /** Where a request goes. */
 export type Route = LocalRoute | AgentRoute | PooledRoute | BadIndexRoute;
 
-const PAGE: LocalRoute = { kind: 'page' };
-const HEALTH: LocalRoute = { kind: 'health' };
-const STATUS: LocalRoute = { kind: 'status' };
-const HOSTS: LocalRoute = { kind: 'hosts' };
-const METRICS: LocalRoute = { kind: 'metrics' };
+const LOCAL_ROUTE_BY_PATH: ReadonlyMap<string, LocalRoute> = new Map(
+  LOCAL_ROUTES.map(({ path, kind }): [string, LocalRoute] => [path, { kind }]),
+);
 const NOT_FOUND: LocalRoute = { kind: 'not-found' };
 
 const AGENT_PREFIX = '/agent/';
@@ -108,20 +107,8 @@ export function routeRequest(url: string, agentCount: number): Route {
   }
   const queryStart = url.indexOf('?');
   const path = queryStart < 0 ? url : url.slice(0, queryStart);
-  switch (path) {
-    case '/':
-      return PAGE;
-    case '/health':
-      return HEALTH;
-    case '/status':
-      return STATUS;
-    case '/hosts':
-      return HOSTS;
-    case '/metrics':
-      return METRICS;
-    case '/agent':
-      return badIndex('missing agent index: use /agent/{index}/{path}');
-    default:
-      return NOT_FOUND;
-  }
+  const local = LOCAL_ROUTE_BY_PATH.get(path);
+  if (local !== undefined) return local;
+  if (path === '/agent') return badIndex('missing agent index: use /agent/{index}/{path}');
+  return NOT_FOUND;
 }

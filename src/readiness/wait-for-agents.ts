@@ -3,8 +3,9 @@
  * does between submitting vLLM servers and starting the proxy or a run.
  */
 import { Agent } from 'undici';
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
+import { describeValue } from '../internal/describe-value.js';
 import { sleep } from '../internal/sleep.js';
 
 /** Seconds `wait` keeps trying, counted from its start. */

@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { unzipSync } from 'fflate';
 import { parse as parseNpy } from 'npyjs';
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 
 /** A numeric NumPy array: its shape and its values in row-major (C) order. */
 export interface NpyArray {

@@ -1,5 +1,6 @@
 /** Validation and cosine similarity for lists of vectors, shared by the UQ measures. */
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 
 /**
  * Check that `vectors` is a non-empty list of equally long, non-empty lists of

@@ -1,5 +1,6 @@
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 import { assertVectors, cosineSimilarityMatrix, rbfKernelMatrix } from './embedding-vectors.js';
 
 /** Kernels {@link kernelLanguageEntropy} can build over the embeddings. */

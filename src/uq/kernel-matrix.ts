@@ -4,7 +4,8 @@
  * with its numerics, for scripts that call them one by one.
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 import { assertVectors, cosineSimilarityMatrix, rbfKernelMatrix } from './embedding-vectors.js';
 import { DEFAULT_KERNEL, type KernelName } from './kernel-language-entropy.js';
 

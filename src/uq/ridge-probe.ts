@@ -1,5 +1,6 @@
 import { Matrix, solve } from 'ml-matrix';
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 import { assertVectors } from './embedding-vectors.js';
 
 /** Ridge penalty used unless told otherwise. */

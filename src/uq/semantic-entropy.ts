@@ -1,4 +1,5 @@
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { describeValue } from '../internal/describe-value.js';
 import { assertVectors, cosineSimilarityMatrix, entropyOfCounts } from './embedding-vectors.js';
 
 /** Cosine similarity at or above which two answers count as meaning the same. */

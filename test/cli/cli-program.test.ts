@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import type { CliIo } from '../../src/cli/cli-io.js';
 import { runAuroraSwarm, runAuroraSwarmProxy } from '../../src/cli/program.js';
 import { startMockSwarm } from '../../src/mock/mock-swarm.js';
-import { STARTUP_LINE, send, writeHostfile } from '../proxy/proxy-test-helpers.js';
+import { parseStartupLine, send, writeHostfile } from '../proxy/proxy-test-helpers.js';
 
 function scriptedIo(env: Record<string, string> = {}) {
   const stdout: string[] = [];
@@ -97,9 +97,7 @@ describe('CLI in-process', () => {
     const started = run.nextStderr();
     const exited = runAuroraSwarm(['proxy', '--host', '127.0.0.1', '--port', '0'], run.io);
     const line = (await started).trimEnd();
-    const match = STARTUP_LINE.exec(line);
-    assert.ok(match, line);
-    const url = `http://127.0.0.1:${match[2]}`;
+    const url = `http://127.0.0.1:${parseStartupLine(line).port}`;
     assert.equal((await send(url, '/agent/1/v1/models')).status, 200);
     run.signal('SIGTERM');
     assert.equal(await exited, 0);

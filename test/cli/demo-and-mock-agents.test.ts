@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import { DEMO_PROMPTS } from '../../src/cli/commands/demo-command.js';
 import { runAuroraSwarm } from '../../src/cli/program.js';
 import { parseHostfileText } from '../../src/hostfile/parse-hostfile-text.js';
+import { parseProxyStartedLine } from '../../src/proxy/server/listening.js';
 import { MAIN_BIN, send, spawnProxy, temporaryDirectory } from '../proxy/proxy-test-helpers.js';
 import { scriptedIo } from './cli-test-helpers.js';
 
@@ -46,11 +47,10 @@ describe('aurora-swarm demo', { concurrency: true }, () => {
       const firstAnswer = output.split('--- Prompt 0 (agent 0) ---\n')[1]?.split('\n')[0] ?? '';
       assert.equal(firstAnswer.length, 204);
       assert.ok(
-        run
-          .stderrLines()
-          .some((line) =>
-            /Proxy started — listening on 127\.0\.0\.1:\d+ with 4 agent\(s\)/.test(line),
-          ),
+        run.stderrLines().some((line) => {
+          const started = parseProxyStartedLine(line);
+          return started?.host === '127.0.0.1' && started.agents === 4;
+        }),
       );
       assert.ok(run.stderrLines().some((line) => /Proxy shut down/.test(line)));
     },

@@ -12,6 +12,7 @@ import {
   MAIN_BIN,
   open,
   type ProxyProcess,
+  parseStartupLine,
   proxyUrlOf,
   responseFailure,
   STARTUP_LINE,
@@ -46,11 +47,10 @@ describe('aurora-swarm-proxy command line', { concurrency: true }, () => {
       t.after(() => swarm.close());
       const hostfile = writeHostfile(t, swarm.hostfileText);
       const proxy = spawnProxy(t, ['--hostfile', hostfile, '--host', '127.0.0.1', '--port', '0']);
-      const line = await proxy.waitForLine(STARTUP_LINE);
-      const [, host, port, agents] = STARTUP_LINE.exec(line) ?? [];
+      const { host, port, agents } = parseStartupLine(await proxy.waitForLine(STARTUP_LINE));
       assert.equal(host, '127.0.0.1');
-      assert.notEqual(port, '0');
-      assert.equal(agents, '4');
+      assert.notEqual(port, 0);
+      assert.equal(agents, 4);
       const url = `http://127.0.0.1:${port}`;
       assert.deepEqual(JSON.parse((await send(url, '/health')).text), { status: 'ok' });
       assert.equal((await send(url, '/agent/3/v1/models')).status, 200);

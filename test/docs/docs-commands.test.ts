@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import type { CliOutcome } from '../../src/cli/cli-io.js';
 import { createProxyCommand } from '../../src/cli/commands/proxy-command.js';
-import { runCommand } from '../../src/cli/configure-command.js';
+import { parseAndRun } from '../../src/cli/configure-command.js';
 import { createProgram } from '../../src/cli/program.js';
 import { startMockSwarm } from '../../src/mock/mock-swarm.js';
 import { scriptedIo } from '../cli/cli-test-helpers.js';
@@ -203,7 +203,7 @@ describe('commands in README.md and docs/', () => {
       const bin = argv[0];
       if (bin !== 'aurora-swarm' && bin !== 'aurora-swarm-proxy') continue;
       const { command, outcome, io } = parseOnly(bin);
-      const exitCode = await runCommand(command, argv.slice(1), outcome);
+      const exitCode = await parseAndRun(command, argv.slice(1), outcome);
       assert.equal(exitCode, 0, `${file}: "${text}" does not parse: ${io.stderr()}`);
       parsed++;
     }

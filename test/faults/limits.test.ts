@@ -7,7 +7,7 @@ import {
   DEFAULT_MAX_BODY_SIZE_BYTES,
   parseSizeBytes,
   resolveProxyLimits,
-} from '../../src/proxy/proxy-limits.js';
+} from '../../src/proxy/guards/proxy-limits.js';
 import {
   openChat,
   proxyUrlOf,

@@ -43,6 +43,27 @@ describe('VLLMPool requests', () => {
     });
   });
 
+  test('a stream stays a stream, with usage, whatever extraBody says', async (t) => {
+    const swarm = await swarmOf(t, 1);
+    await using pool = new VLLMPool({
+      endpoints: swarm.endpoints,
+      model: 'mock-model',
+      extraBody: { stream: false, temperature: 0.2 },
+    });
+    const call = pool.stream(0, 'Hello!', { extraBody: { stream_options: null, seed: 3 } });
+    assert.equal((await call.response).success, true);
+    const [body] = chatBodies(swarm);
+    assert.deepEqual(body, {
+      model: 'mock-model',
+      messages: [{ role: 'user', content: 'Hello!' }],
+      max_tokens: 512,
+      stream: true,
+      temperature: 0.2,
+      seed: 3,
+      stream_options: { include_usage: true },
+    });
+  });
+
   test('without a model option, the served model is discovered from /v1/models', async (t) => {
     const swarm = await swarmOf(t, 2);
     await using pool = new VLLMPool({ endpoints: swarm.endpoints });

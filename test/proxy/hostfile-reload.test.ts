@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { HostfileError, InvalidOptionError } from '../../src/errors.js';
 import { startMockSwarm } from '../../src/mock/mock-swarm.js';
-import type { ProxyStatusJson } from '../../src/proxy/proxy-status.js';
+import type { ProxyStatusJson } from '../../src/proxy/status-page/proxy-status.js';
 import {
   proxyUrlOf,
   send,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { describe, test } from 'node:test';
 import { startMockSwarm } from '../../src/mock/mock-swarm.js';
-import type { ProxyStatusJson } from '../../src/proxy/proxy-status.js';
+import type { ProxyStatusJson } from '../../src/proxy/status-page/proxy-status.js';
 import { open, send, startTestProxy, startUpstream } from './proxy-test-helpers.js';
 
 const SAFETY = { timeout: 30_000 };

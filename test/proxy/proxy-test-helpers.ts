@@ -3,6 +3,7 @@
  * in-process, raw HTTP requests (node:http keeps the request target byte for byte,
  * unlike fetch), and the real built proxy process.
  */
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,9 @@ import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type AgentEndpoint, createEndpoint } from '../../src/hostfile/agent-endpoint.js';
 import type { ProxyOptions } from '../../src/proxy/proxy-options.js';
-import { type RunningProxy, startProxy } from '../../src/proxy/proxy-server.js';
+import { startProxy } from '../../src/proxy/proxy-server.js';
+import type { RunningProxy } from '../../src/proxy/running-proxy.js';
+import { type ProxyStartedLine, parseProxyStartedLine } from '../../src/proxy/server/listening.js';
 
 /** A node:http server on 127.0.0.1:0 that the test scripts. */
 export interface TestUpstream {
@@ -99,7 +102,7 @@ export async function startTestProxy(
     },
     {},
   );
-  t.after(() => proxy.close(0));
+  t.after(() => proxy.destroy());
   return Object.assign(proxy, {
     logLines,
     waitForLog: (pattern: RegExp, after = 0) => {
@@ -388,13 +391,23 @@ export function spawnProxy(
   };
 }
 
-/** The startup line's pattern; group 1 is the host, group 2 the port, group 3 the agent count. */
+/** Matches the startup line of the proxy's log (INFO, the proxy's logger); read it with {@link parseStartupLine}. */
 export const STARTUP_LINE =
-  /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \[INFO\] aurora_swarm\.proxy: Proxy started — listening on (\S+):(\d+) with (\d+) agent\(s\)$/;
+  /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \[INFO\] aurora_swarm\.proxy: Proxy started — /;
+
+/**
+ * A single-process proxy's startup log line, read by the proxy's own parser.
+ * @throws {AssertionError} when `line` is not one.
+ */
+export function parseStartupLine(line: string): ProxyStartedLine {
+  assert.match(line, STARTUP_LINE);
+  const started = parseProxyStartedLine(line);
+  assert.ok(started !== undefined && started.workers === undefined, line);
+  return started;
+}
 
 /** Wait for the startup line and return the proxy's base URL. */
 export async function proxyUrlOf(proxy: ProxyProcess): Promise<string> {
-  const line = await proxy.waitForLine(STARTUP_LINE);
-  const match = STARTUP_LINE.exec(line);
-  return `http://127.0.0.1:${match?.[2]}`;
+  const started = parseStartupLine(await proxy.waitForLine(STARTUP_LINE));
+  return `http://127.0.0.1:${started.port}`;
 }

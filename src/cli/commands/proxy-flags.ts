@@ -1,0 +1,196 @@
+/**
+ * The flags of `aurora-swarm-proxy` (and `aurora-swarm proxy`), as in the usage
+ * guide, and how their values become `startProxy` options (passed through as text:
+ * resolveProxyOptions validates them, so the CLI and the API give the same errors).
+ */
+import { type Command, Option } from 'commander';
+import {
+  DEFAULT_BODY_IDLE_TIMEOUT_SECONDS,
+  DEFAULT_HEADERS_TIMEOUT_SECONDS,
+  DEFAULT_MAX_BODY_SIZE_BYTES,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_HEADER_SIZE_BYTES,
+} from '../../proxy/guards/proxy-limits.js';
+import { DEFAULT_PROXY_WORKERS } from '../../proxy/proxy-cluster.js';
+import {
+  DEFAULT_CONNECTOR_LIMIT,
+  DEFAULT_HEALTH_CONCURRENCY,
+  DEFAULT_HEALTH_INTERVAL_SECONDS,
+  DEFAULT_HEALTH_TIMEOUT_SECONDS,
+  DEFAULT_HEALTHY_THRESHOLD,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_PROXY_HOST,
+  DEFAULT_PROXY_PORT,
+  DEFAULT_SHUTDOWN_GRACE_SECONDS,
+  DEFAULT_TIMEOUT_SECONDS,
+  DEFAULT_UNHEALTHY_THRESHOLD,
+  HOSTFILE_ENV_VAR,
+  PROXY_TOKEN_ENV_VAR,
+  type ProxyOptions,
+} from '../../proxy/proxy-options.js';
+
+/** Flag values as commander hands them over (raw text unless defaulted). */
+export interface ProxyFlags {
+  hostfile?: string;
+  host: string;
+  port: string | number;
+  connectorLimit: string | number;
+  timeout: string | number;
+  maxTimeout?: string;
+  logLevel: string;
+  token?: string;
+  shutdownGrace: string | number;
+  maxConnections?: string;
+  maxHeaderSize?: string;
+  maxBodySize?: string;
+  headersTimeout?: string;
+  bodyTimeout?: string;
+  healthInterval: string | number;
+  healthTimeout: string | number;
+  unhealthyThreshold: string | number;
+  healthyThreshold: string | number;
+  healthConcurrency: string | number;
+  watch: boolean;
+  metricsAgentLabel: boolean;
+  workers: string | number;
+}
+
+/** Add every proxy flag to `command`. */
+export function addProxyFlags(command: Command): Command {
+  return command
+    .option(
+      '-f, --hostfile <path>',
+      `path to the hostfile listing agent endpoints (host<TAB>port[<TAB>key=value...] per line); falls back to the ${HOSTFILE_ENV_VAR} environment variable`,
+    )
+    .option(
+      '--host <address>',
+      'address to bind; 0.0.0.0 accepts connections from anywhere (use 127.0.0.1 to allow only this machine, SSH tunnels included)',
+      DEFAULT_PROXY_HOST,
+    )
+    .addOption(
+      new Option('-p, --port <port>', 'TCP port to listen on (0 picks a free port)').default(
+        DEFAULT_PROXY_PORT,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--connector-limit <count>',
+        'maximum simultaneous outbound connections to the agents, all together; further requests wait their turn',
+      ).default(DEFAULT_CONNECTOR_LIMIT),
+    )
+    .addOption(
+      new Option(
+        '-t, --timeout <seconds>',
+        'default upstream timeout in seconds (fractions allowed): the wait for response headers and any silent gap in a response body; overridden per request by the X-Timeout header',
+      ).default(DEFAULT_TIMEOUT_SECONDS),
+    )
+    .option(
+      '--max-timeout <seconds>',
+      'cap on the X-Timeout a request may ask for (default: no cap)',
+    )
+    .option(
+      '--log-level <level>',
+      'logging level: DEBUG, INFO, WARNING, ERROR or CRITICAL (any case)',
+      DEFAULT_LOG_LEVEL,
+    )
+    .option(
+      '--token <token>',
+      `require "Proxy-Authorization: Bearer <token>" on every route but /health; falls back to the ${PROXY_TOKEN_ENV_VAR} environment variable (preferred: a flag shows in ps)`,
+    )
+    .addOption(
+      new Option(
+        '--shutdown-grace <seconds>',
+        'on SIGINT/SIGTERM, how long in-flight requests may take to finish before they are cut',
+      ).default(DEFAULT_SHUTDOWN_GRACE_SECONDS),
+    )
+    .option(
+      '--max-connections <count>',
+      `most simultaneous client connections (per worker); further ones are closed at once (default: ${DEFAULT_MAX_CONNECTIONS})`,
+    )
+    .option(
+      '--max-header-size <bytes>',
+      `largest request head in bytes, units k/m allowed; larger ones get 431 (default: ${DEFAULT_MAX_HEADER_SIZE_BYTES})`,
+    )
+    .option(
+      '--max-body-size <bytes>',
+      `largest request body in bytes, units k/m/g allowed (e.g. 64m); larger ones get 413 (default: ${DEFAULT_MAX_BODY_SIZE_BYTES}, 64 MiB)`,
+    )
+    .option(
+      '--headers-timeout <seconds>',
+      `seconds a client has to send its request head; slower ones get 408 (default: ${DEFAULT_HEADERS_TIMEOUT_SECONDS})`,
+    )
+    .option(
+      '--body-timeout <seconds>',
+      `seconds a request body may stay silent while uploaded; then 408 and the agent's request is aborted (default: ${DEFAULT_BODY_IDLE_TIMEOUT_SECONDS})`,
+    )
+    .addOption(
+      new Option(
+        '-w, --workers <count>',
+        'worker processes sharing the port (node:cluster), to use more than one core; /status counters are per worker',
+      ).default(DEFAULT_PROXY_WORKERS),
+    )
+    .addOption(
+      new Option(
+        '--health-interval <seconds>',
+        'seconds between health probe rounds (GET /health of every agent); 0 turns health checking off (every agent then counts as healthy)',
+      ).default(DEFAULT_HEALTH_INTERVAL_SECONDS),
+    )
+    .addOption(
+      new Option(
+        '--health-timeout <seconds>',
+        'most seconds one health probe may take, connection included',
+      ).default(DEFAULT_HEALTH_TIMEOUT_SECONDS),
+    )
+    .addOption(
+      new Option(
+        '--unhealthy-threshold <count>',
+        'consecutive failures (probes, or requests that cannot connect) that take an agent out of the /v1 pool',
+      ).default(DEFAULT_UNHEALTHY_THRESHOLD),
+    )
+    .addOption(
+      new Option(
+        '--healthy-threshold <count>',
+        'consecutive successful probes that bring an unhealthy agent back',
+      ).default(DEFAULT_HEALTHY_THRESHOLD),
+    )
+    .addOption(
+      new Option('--health-concurrency <count>', 'most health probes in flight at once').default(
+        DEFAULT_HEALTH_CONCURRENCY,
+      ),
+    )
+    .option(
+      '--no-watch',
+      'do not reload the hostfile when it changes on disk (SIGHUP still reloads it)',
+    )
+    .option(
+      '--no-metrics-agent-label',
+      'count requests in /metrics by status class only, without the agent label (fewer series for very large swarms)',
+    );
+}
+
+/** The `startProxy` options the flags stand for. */
+export function proxyOptionsFrom(flags: ProxyFlags): ProxyOptions {
+  return {
+    hostfile: flags.hostfile,
+    host: flags.host,
+    port: flags.port,
+    connectorLimit: flags.connectorLimit,
+    timeoutSeconds: flags.timeout,
+    maxTimeoutSeconds: flags.maxTimeout,
+    logLevel: flags.logLevel,
+    token: flags.token,
+    shutdownGraceSeconds: flags.shutdownGrace,
+    maxConnections: flags.maxConnections,
+    maxHeaderSizeBytes: flags.maxHeaderSize,
+    maxBodySizeBytes: flags.maxBodySize,
+    headersTimeoutSeconds: flags.headersTimeout,
+    bodyIdleTimeoutSeconds: flags.bodyTimeout,
+    healthIntervalSeconds: flags.healthInterval,
+    healthTimeoutSeconds: flags.healthTimeout,
+    unhealthyThreshold: flags.unhealthyThreshold,
+    healthyThreshold: flags.healthyThreshold,
+    healthConcurrency: flags.healthConcurrency,
+    watchHostfile: flags.watch,
+    metricsAgentLabel: flags.metricsAgentLabel,
+  };
+}

@@ -1,0 +1,580 @@
+/**
+ * Forwarding one client request to one agent: the proxy's hot path.
+ *
+ * Each exchange is a small state machine that is also the undici dispatch handler,
+ * so a request costs one object, one timer and one `close` listener. Bodies are
+ * streamed both ways with backpressure (the agent's socket is paused while the
+ * client's is full, and the client's body is read only as fast as the agent takes
+ * it). The timeout bounds the wait for response headers and then every silent gap
+ * in the response body; it is suspended while the *client* is the slow side, so a
+ * stream that keeps producing is never cut. When the client goes away the upstream
+ * request is aborted at once, which closes the agent's socket so it stops generating.
+ *
+ * A pooled request (`/v1/*`) has no target until it is sent: a selector picks one
+ * when the connector slot is taken (so the in-flight counts it compares are
+ * current), and picks another if the first cannot be reached — only when no byte
+ * of the answer exists yet and the body can be sent again.
+ *
+ * Longer than most files on purpose: the exchange is one state machine, and its
+ * transitions (and the counters they move) read best side by side.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { ForwardTarget } from '../agents/agent-targets.js';
+import type { ConnectionLimiter } from '../agents/connection-limiter.js';
+import {
+  guardRequestBody,
+  type RequestBodyLimitHandler,
+  watchDeclaredBody,
+} from '../guards/guarded-request-body.js';
+import { bodyIdleMessage, bodyTooLargeMessage } from '../guards/proxy-limits.js';
+import { declaredContentLength } from '../guards/server-guards.js';
+import type { HealthMonitor } from '../health/health-monitor.js';
+import { describeError, formatSeconds, sendJsonError } from '../json-response.js';
+import type { ProxyLogger } from '../proxy-logger.js';
+import { type ProxyMetrics, statusClassSlot } from '../proxy-metrics.js';
+import {
+  badResponseMessage,
+  cannotConnectMessage,
+  classifyUpstreamError,
+  upstreamTimeoutMessage,
+} from './gateway-error.js';
+import {
+  buildClientResponseHeaders,
+  buildUpstreamRequestHead,
+  type UpstreamRequestHead,
+} from './hop-by-hop-headers.js';
+
+/** Picks the agent of a pooled request. */
+export interface TargetSelector {
+  /** A healthy agent not in `tried` (the agents that could not be reached), if any. */
+  pick(tried: readonly ForwardTarget[] | undefined): ForwardTarget | undefined;
+  /** The 503 message when no agent can be picked at all. */
+  unavailableMessage(): string;
+  /** Whether the request body can be sent again (none, or buffered whole). */
+  readonly replayable: boolean;
+}
+
+/** Most agents a pooled request is sent to when they cannot be reached. */
+export const MAX_POOLED_ATTEMPTS = 3;
+
+/** Response header naming the agent (hostfile index) that answered a pooled request. */
+export const AGENT_INDEX_HEADER = 'x-agent-index';
+
+/** What every exchange shares: the upstream client, the limit, the settings. */
+export interface ForwardContext {
+  readonly dispatcher: Dispatcher;
+  readonly limiter: ConnectionLimiter;
+  readonly logger: ProxyLogger;
+  readonly metrics: ProxyMetrics;
+  readonly health: HealthMonitor;
+  /** Timeout when the request has no `X-Timeout`, in milliseconds. */
+  readonly defaultTimeoutMs: number;
+  /** Cap on `X-Timeout`, in milliseconds. */
+  readonly maxTimeoutMs: number;
+  /** Largest request body, in bytes (`--max-body-size`). */
+  readonly maxBodySizeBytes: number;
+  /** How long a request body may stay silent, in milliseconds (`--body-timeout`). */
+  readonly bodyIdleTimeoutMs: number;
+  /** Called once per forwarded request when it is accepted (before any queueing). */
+  readonly onExchangeOpened: () => void;
+  /** Called once per forwarded request when its client response closes (finished or not). */
+  readonly onExchangeClosed: () => void;
+}
+
+const SECONDS_TEXT = /^\s*\+?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*$/;
+
+/** Read an `X-Timeout` value: a positive finite number of seconds, else `undefined`. */
+function parseTimeoutSeconds(value: string): number | undefined {
+  if (!SECONDS_TEXT.test(value)) return undefined;
+  const seconds = Number(value);
+  return seconds > 0 && Number.isFinite(seconds) ? seconds : undefined;
+}
+
+// States of an exchange.
+const QUEUED = 0; // waiting for a connector slot
+const AWAITING_HEADERS = 1; // sent upstream, no response headers yet
+const STREAMING = 2; // relaying the response body
+const DONE = 3; // the client's side is settled (answered, cut or gone)
+
+/** The reason given to undici when the proxy abandons an upstream request. */
+class ExchangeAbort extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExchangeAbort';
+  }
+}
+
+class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitHandler {
+  readonly #context: ForwardContext;
+  // Assigned by the constructor, or by start() for a pooled request, before any use.
+  #target: ForwardTarget;
+  readonly #selector: TargetSelector | undefined;
+  #tried: ForwardTarget[] | undefined;
+  readonly #request: IncomingMessage;
+  readonly #response: ServerResponse;
+  #options: Dispatcher.DispatchOptions;
+  readonly #timeoutMs: number;
+  readonly #startedAt: number;
+  #sentAt = 0;
+  #state = QUEUED;
+  #holdsSlot = false;
+  #controller: Dispatcher.DispatchController | undefined;
+  #pendingAbort: Error | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #clientPaused = false;
+  #drainListening = false;
+  #bodyStarted = false;
+  #stopBodyWatch: (() => void) | undefined;
+  #statusCode = 0;
+
+  constructor(
+    context: ForwardContext,
+    target: ForwardTarget | undefined,
+    selector: TargetSelector | undefined,
+    request: IncomingMessage,
+    response: ServerResponse,
+    path: string,
+    headers: string[],
+    body: IncomingMessage | Buffer | null,
+    timeoutMs: number,
+  ) {
+    this.#context = context;
+    this.#target = target as ForwardTarget;
+    this.#selector = selector;
+    this.#request = request;
+    this.#response = response;
+    this.#timeoutMs = timeoutMs;
+    this.#startedAt = context.logger.isEnabled('DEBUG') ? performance.now() : 0;
+    this.#options = {
+      origin: target?.origin,
+      path,
+      method: request.method as Dispatcher.HttpMethod,
+      headers,
+      body: this.#guardBody(body, context),
+    };
+    context.onExchangeOpened();
+    response.once('close', this.#onClientClose);
+  }
+
+  /**
+   * The body undici sends, under the size cap and idle timeout. A replayable body was
+   * already read whole under the same limits; a declared length was checked against
+   * the cap on arrival, so the stream goes as it is, watched by one timer; a chunked
+   * body is counted as it passes (undici streams any async iterable, though its type
+   * lists only Readable).
+   */
+  #guardBody(
+    body: IncomingMessage | Buffer | null,
+    context: ForwardContext,
+  ): Readable | Buffer | null {
+    if (body === null || Buffer.isBuffer(body)) return body;
+    if (declaredContentLength(body) !== undefined) {
+      this.#stopBodyWatch = watchDeclaredBody(body, context.bodyIdleTimeoutMs, this);
+      return body;
+    }
+    return guardRequestBody(
+      body,
+      context.maxBodySizeBytes,
+      context.bodyIdleTimeoutMs,
+      this,
+    ) as unknown as Readable;
+  }
+
+  /** Send the request upstream; the caller holds a connector slot for it. */
+  readonly start = (): void => {
+    if (this.#state === DONE) {
+      // The client left after the slot was handed over but before we ran.
+      this.#context.limiter.release();
+      return;
+    }
+    const selector = this.#selector;
+    if (selector !== undefined) {
+      const picked = selector.pick(undefined);
+      if (picked === undefined) {
+        // Every matching agent turned unhealthy while this request was queued.
+        this.#context.limiter.release();
+        this.#context.metrics.noHealthyAgent++;
+        this.#settle();
+        sendJsonError(this.#response, 503, selector.unavailableMessage());
+        return;
+      }
+      this.#target = picked;
+      this.#options.origin = picked.origin;
+    }
+    const target = this.#target;
+    this.#holdsSlot = true;
+    this.#state = AWAITING_HEADERS;
+    target.stats.requests++;
+    target.stats.inFlight++;
+    this.#context.metrics.forwarded++;
+    this.#sentAt = performance.now();
+    this.#timer = setTimeout(this.#onTimeout, this.#timeoutMs);
+    this.#context.dispatcher.dispatch(this.#options, this);
+  };
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    if (this.#pendingAbort !== undefined) {
+      controller.abort(this.#pendingAbort);
+      return;
+    }
+    this.#controller = controller;
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+    statusMessage?: string,
+  ): void {
+    // 1xx informational responses (103 Early Hints...) are the agent's business.
+    if (statusCode < 200 || this.#state !== AWAITING_HEADERS) return;
+    const response = this.#response;
+    const target = this.#target;
+    // The agent answers: whatever failed before is not a streak any more.
+    target.health.consecutiveFailures = 0;
+    const ttfbMs = performance.now() - this.#sentAt;
+    target.stats.ttfbMs.add(ttfbMs);
+    this.#context.metrics.timeToFirstByte.observe(ttfbMs / 1000);
+    try {
+      const clientHeaders = buildClientResponseHeaders(headers);
+      if (this.#selector !== undefined)
+        clientHeaders.push(AGENT_INDEX_HEADER, String(target.index));
+      if (statusMessage) response.writeHead(statusCode, statusMessage, clientHeaders);
+      else response.writeHead(statusCode, clientHeaders);
+    } catch (error) {
+      // Node refused a header or reason phrase the agent sent.
+      target.stats.errors++;
+      this.#context.metrics.badResponses++;
+      this.#failBeforeHeaders(502, badResponseMessage(target.authority), error);
+      controller.abort(new ExchangeAbort('invalid response headers'));
+      return;
+    }
+    (target.statusCounts[statusClassSlot(statusCode)] as number)++;
+    this.#state = STREAMING;
+    this.#statusCode = statusCode;
+    this.#timer?.refresh();
+    // Whatever of the body arrived in the same packet (often all of it, and its end)
+    // is relayed synchronously by undici; corking until the microtask sends headers,
+    // body and end in one write instead of several.
+    response.cork();
+    queueMicrotask(this.#afterResponseStart);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#state !== STREAMING) return;
+    this.#timer?.refresh();
+    this.#bodyStarted = true;
+    this.#context.metrics.responseBytes += chunk.length;
+    if (!this.#response.write(chunk)) {
+      this.#clientPaused = true;
+      controller.pause();
+      if (!this.#drainListening) {
+        this.#drainListening = true;
+        this.#response.on('drain', this.#onDrain);
+      }
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.#state === STREAMING) {
+      const elapsedMs = performance.now() - this.#sentAt;
+      this.#target.stats.latencyMs.add(elapsedMs);
+      this.#context.metrics.requestDuration.observe(elapsedMs / 1000);
+      this.#settle();
+      this.#response.end();
+      this.#logAccess('');
+    }
+    this.#upstreamDone();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    const target = this.#target;
+    const metrics = this.#context.metrics;
+    if (this.#state === AWAITING_HEADERS) {
+      target.stats.errors++;
+      let message: string;
+      if (classifyUpstreamError(error) === 'connect') {
+        metrics.connectFailures++;
+        this.#context.health.reportConnectFailure(target, error);
+        if (this.#retryElsewhere(error)) return;
+        const tried = this.#tried ?? [target];
+        message = cannotConnectMessage(tried.map((agent) => agent.authority).join(', '));
+      } else {
+        metrics.badResponses++;
+        message = badResponseMessage(target.authority);
+      }
+      this.#failBeforeHeaders(502, message, error);
+    } else if (this.#state === STREAMING) {
+      target.stats.errors++;
+      metrics.midStreamFailures++;
+      this.#settle();
+      this.#response.destroy();
+      const message = `failed mid-response (${describeError(error)})`;
+      target.stats.recordError(message);
+      this.#context.logger.warning(
+        `agent ${target.index} (${target.authority}) ${message}; cut the response to ${this.#describeRequest()}`,
+      );
+    }
+    this.#upstreamDone();
+  }
+
+  /**
+   * Send a pooled request to another agent after a connection failure, when that
+   * is safe: nothing was sent to the client and the body can be sent again.
+   * Returns whether it did.
+   */
+  #retryElsewhere(error: unknown): boolean {
+    const selector = this.#selector;
+    if (selector === undefined || !selector.replayable || this.#response.headersSent) return false;
+    const previous = this.#target;
+    this.#tried ??= [];
+    this.#tried.push(previous);
+    if (this.#tried.length >= MAX_POOLED_ATTEMPTS) return false;
+    const next = selector.pick(this.#tried);
+    if (next === undefined) return false;
+    this.#context.logger.warning(
+      `${this.#describeRequest()}: cannot connect to agent ${previous.index} (${previous.authority}) (${describeError(error)}); retrying on agent ${next.index} (${next.authority})`,
+    );
+    this.#context.metrics.retries++;
+    previous.stats.inFlight--;
+    next.stats.requests++;
+    next.stats.inFlight++;
+    this.#target = next;
+    this.#controller = undefined;
+    this.#options = { ...this.#options, origin: next.origin };
+    this.#sentAt = performance.now();
+    this.#timer?.refresh();
+    // Not from inside undici's error callback for the previous attempt.
+    queueMicrotask(this.#dispatchAgain);
+    return true;
+  }
+
+  readonly #dispatchAgain = (): void => {
+    // The client left in between: nothing to send.
+    if (this.#state !== AWAITING_HEADERS) this.#upstreamDone();
+    else this.#context.dispatcher.dispatch(this.#options, this);
+  };
+
+  readonly #afterResponseStart = (): void => {
+    this.#response.uncork();
+    // No body chunk came with the headers (an SSE stream that has not produced yet):
+    // send the headers now rather than with the first chunk. (`headersSent` cannot
+    // tell: it is true as soon as writeHead composed them.)
+    if (this.#state === STREAMING && !this.#bodyStarted) this.#response.flushHeaders();
+  };
+
+  readonly #onDrain = (): void => {
+    if (!this.#clientPaused || this.#state !== STREAMING) return;
+    this.#clientPaused = false;
+    this.#timer?.refresh();
+    this.#controller?.resume();
+  };
+
+  readonly #onTimeout = (): void => {
+    // The client is the slow side: the agent is not silent, we stopped reading it.
+    // onDrain re-arms the timer.
+    if (this.#clientPaused) return;
+    const target = this.#target;
+    if (this.#state === AWAITING_HEADERS) {
+      target.stats.errors++;
+      this.#context.metrics.headersTimeouts++;
+      const message = upstreamTimeoutMessage(this.#timeoutMs);
+      this.#failBeforeHeaders(504, message, undefined);
+      this.#abortUpstream(message);
+    } else if (this.#state === STREAMING) {
+      target.stats.errors++;
+      this.#context.metrics.bodyTimeouts++;
+      this.#settle();
+      this.#response.destroy();
+      this.#abortUpstream('response body timeout');
+      const message = `sent nothing for ${formatSeconds(this.#timeoutMs)}s mid-response`;
+      target.stats.recordError(message);
+      this.#context.logger.warning(
+        `agent ${target.index} (${target.authority}) ${message}; cut the response to ${this.#describeRequest()}`,
+      );
+    }
+  };
+
+  onBodyTooLarge(): void {
+    this.#failOnClientBody(413, bodyTooLargeMessage(this.#context.maxBodySizeBytes));
+  }
+
+  onBodyIdle(): void {
+    this.#failOnClientBody(408, bodyIdleMessage(this.#context.bodyIdleTimeoutMs));
+  }
+
+  /** The client broke a body limit: answer it (or cut it), close its connection, abort upstream. */
+  #failOnClientBody(statusCode: number, message: string): void {
+    const state = this.#state;
+    if (state === DONE) return;
+    // The rest of the body is not read: the connection cannot carry another request.
+    this.#response.shouldKeepAlive = false;
+    if (state === STREAMING) {
+      this.#settle();
+      this.#response.destroy();
+      this.#context.logger.warning(`${this.#describeRequest()}: ${message}; cut the response`);
+    } else {
+      this.#failBeforeHeaders(statusCode, message, undefined);
+    }
+    this.#abortUpstream(message);
+  }
+
+  readonly #onClientClose = (): void => {
+    this.#context.onExchangeClosed();
+    const state = this.#state;
+    if (state === DONE) return;
+    this.#settle();
+    this.#context.metrics.clientDisconnects++;
+    if (state === QUEUED) {
+      // Not started: leave the queue (if start() is already scheduled it sees DONE).
+      this.#context.limiter.cancel(this.start);
+      return;
+    }
+    this.#target.stats.clientAborts++;
+    if (state === AWAITING_HEADERS) (this.#target.statusCounts[0] as number)++;
+    this.#abortUpstream('client disconnected');
+    if (this.#context.logger.isEnabled('DEBUG')) {
+      this.#context.logger.debug(
+        `client went away; aborted ${this.#describeRequest()} at agent ${this.#target.index}`,
+      );
+    }
+  };
+
+  #failBeforeHeaders(statusCode: number, message: string, error: unknown): void {
+    this.#settle();
+    const target = this.#target;
+    if (!this.#response.headersSent && !this.#response.destroyed) {
+      sendJsonError(
+        this.#response,
+        statusCode,
+        message,
+        this.#selector === undefined ? undefined : [AGENT_INDEX_HEADER, String(target.index)],
+      );
+    }
+    (target.statusCounts[statusClassSlot(statusCode)] as number)++;
+    target.stats.recordError(message);
+    this.#statusCode = statusCode;
+    this.#context.logger.warning(
+      `${this.#describeRequest()} -> ${statusCode}: ${message}${error === undefined ? '' : ` (${describeError(error)})`}`,
+    );
+  }
+
+  #abortUpstream(reason: string): void {
+    const error = new ExchangeAbort(reason);
+    if (this.#controller !== undefined) this.#controller.abort(error);
+    else this.#pendingAbort = error;
+  }
+
+  /** The client's side is decided: stop the clock. */
+  #settle(): void {
+    this.#state = DONE;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#stopBodyWatch?.();
+  }
+
+  /** undici is finished with the request (ended or failed): give the slot back. */
+  #upstreamDone(): void {
+    if (!this.#holdsSlot) return;
+    this.#holdsSlot = false;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#stopBodyWatch?.();
+    this.#target.stats.inFlight--;
+    this.#context.limiter.release();
+  }
+
+  #describeRequest(): string {
+    return `${this.#request.method} ${this.#request.url}`;
+  }
+
+  #logAccess(suffix: string): void {
+    const logger = this.#context.logger;
+    if (!logger.isEnabled('DEBUG')) return;
+    const elapsedMs = (performance.now() - this.#startedAt).toFixed(1);
+    logger.debug(
+      `${this.#describeRequest()} -> agent ${this.#target.index} (${this.#target.authority}) ${this.#statusCode} in ${elapsedMs} ms${suffix}`,
+    );
+  }
+}
+
+/**
+ * The request's timeout in milliseconds: its `X-Timeout` (capped) or the default.
+ * Answers 400 and returns `undefined` when `X-Timeout` is not a positive number.
+ */
+export function requestTimeoutMs(
+  context: ForwardContext,
+  head: UpstreamRequestHead,
+  response: ServerResponse,
+): number | undefined {
+  if (head.timeoutHeader === undefined) return context.defaultTimeoutMs;
+  const seconds = parseTimeoutSeconds(head.timeoutHeader);
+  if (seconds === undefined) {
+    sendJsonError(
+      response,
+      400,
+      `invalid X-Timeout header ${JSON.stringify(head.timeoutHeader)}: expected a positive number of seconds`,
+    );
+    return undefined;
+  }
+  return Math.min(seconds * 1000, context.maxTimeoutMs);
+}
+
+/**
+ * Send a request to `selector`'s pick (pooled) at `path`, once a connector slot is
+ * free. `body` is the request itself (streamed), a buffered copy, or `null`.
+ */
+export function forwardToSelected(
+  context: ForwardContext,
+  selector: TargetSelector,
+  request: IncomingMessage,
+  response: ServerResponse,
+  path: string,
+  headers: string[],
+  body: IncomingMessage | Buffer | null,
+  timeoutMs: number,
+): void {
+  const exchange = new ForwardedExchange(
+    context,
+    undefined,
+    selector,
+    request,
+    response,
+    path,
+    headers,
+    body,
+    timeoutMs,
+  );
+  if (context.limiter.tryAcquire()) exchange.start();
+  else context.limiter.enqueue(exchange.start);
+}
+
+/**
+ * Forward `request` to `target` at `path` (already cut from the request target) and
+ * relay the answer into `response`. Never throws; every failure becomes an answer
+ * (400 bad `X-Timeout`, 502, 504) or a cut response.
+ */
+export function forwardRequest(
+  context: ForwardContext,
+  target: ForwardTarget,
+  request: IncomingMessage,
+  response: ServerResponse,
+  path: string,
+): void {
+  const head = buildUpstreamRequestHead(request.rawHeaders);
+  const timeoutMs = requestTimeoutMs(context, head, response);
+  if (timeoutMs === undefined) return;
+  const exchange = new ForwardedExchange(
+    context,
+    target,
+    undefined,
+    request,
+    response,
+    path,
+    head.headers,
+    head.hasBody ? request : null,
+    timeoutMs,
+  );
+  if (context.limiter.tryAcquire()) exchange.start();
+  else context.limiter.enqueue(exchange.start);
+}
