@@ -21,7 +21,11 @@ export type SwarmErrorCode =
   | 'ERR_HTTP_STATUS'
   | 'ERR_BAD_RESPONSE'
   | 'ERR_PROXY_START'
-  | 'ERR_INPUT_FILE';
+  | 'ERR_INPUT_FILE'
+  | 'ERR_REDIS_URL'
+  | 'ERR_REDIS_UNREACHABLE'
+  | 'ERR_REDIS_AUTH'
+  | 'ERR_JOB_NOT_FOUND';
 
 /** Options shared by every `SwarmError` constructor. */
 export interface SwarmErrorOptions {
@@ -115,5 +119,24 @@ export class InputFileError extends SwarmError {
     this.name = 'InputFileError';
     this.path = details.path;
     this.lineNumber = details.lineNumber;
+  }
+}
+
+/** Why a shared job on Redis cannot be used: a bad URL, Redis unreachable, a refused password, no such job. */
+export type RedisJobErrorCode =
+  | 'ERR_REDIS_URL'
+  | 'ERR_REDIS_UNREACHABLE'
+  | 'ERR_REDIS_AUTH'
+  | 'ERR_JOB_NOT_FOUND';
+
+/**
+ * A shared job (`aurora-swarm job`, `RedisJob`) cannot start: the Redis URL is malformed,
+ * nothing answers at it, it refused the password, or the named job does not exist. Thrown
+ * before anything is written. Outages after a successful start are waited out, not thrown.
+ */
+export class RedisJobError extends SwarmError {
+  constructor(code: RedisJobErrorCode, message: string, options: SwarmErrorOptions = {}) {
+    super(code, message, options);
+    this.name = 'RedisJobError';
   }
 }
