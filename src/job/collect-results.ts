@@ -10,6 +10,7 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { InputFileError } from '../errors.js';
+import { promptIdKey } from '../run/prompt-file.js';
 import { loadPreviousResults, type ResultRecord, ResultWriter } from '../run/result-file.js';
 import type { JobKeys } from './job-keys.js';
 import type { JobConnection } from './redis-connection.js';
@@ -54,9 +55,11 @@ export interface CollectSummary {
 /**
  * Refuse a file that is not a results file: only an absent or empty file, or one whose every
  * complete line is a result record, may be collected into (its last line may be cut short).
+ * Resolves with the failures it holds (prompt key → line), the only lines a collect may replace.
  * @throws {InputFileError} naming the path and the first line that is not a result.
  */
-export async function assertResultsFile(path: string): Promise<void> {
+export async function checkResultsFile(path: string): Promise<Map<string, string>> {
+  const failures = new Map<string, string>();
   let size: number;
   try {
     const stats = await stat(path);
@@ -64,10 +67,10 @@ export async function assertResultsFile(path: string): Promise<void> {
     size = stats.size;
   } catch (error) {
     if (error instanceof InputFileError) throw error;
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return failures;
     throw new InputFileError(`cannot read ${path}: ${(error as Error).message}`, { path });
   }
-  if (size === 0) return;
+  if (size === 0) return failures;
   // Only a last line without its newline can be a write cut by a kill.
   const cutShort = (await lastByte(path, size)) !== 0x0a;
   const lines = createInterface({
@@ -82,7 +85,11 @@ export async function assertResultsFile(path: string): Promise<void> {
       // A bad line that turns out to be the last one is a write cut by a kill: allowed.
       break;
     }
-    if (line.trim() === '' || !isResultLine(line)) bad = lineNumber;
+    const record = parseResultLine(line);
+    if (record === undefined) bad = lineNumber;
+    else if (!record.success && !failures.has(promptIdKey(record.id))) {
+      failures.set(promptIdKey(record.id), line);
+    }
   }
   lines.close();
   if (bad !== undefined && (bad < lineNumber || !cutShort)) {
@@ -91,19 +98,20 @@ export async function assertResultsFile(path: string): Promise<void> {
       { path, lineNumber: bad },
     );
   }
+  return failures;
 }
 
-function isResultLine(line: string): boolean {
+function parseResultLine(line: string): ResultRecord | undefined {
   try {
     const value = JSON.parse(line) as Partial<ResultRecord> | null;
-    return (
+    const valid =
       value !== null &&
       typeof value === 'object' &&
       typeof value.success === 'boolean' &&
-      (typeof value.id === 'string' || typeof value.id === 'number')
-    );
+      (typeof value.id === 'string' || typeof value.id === 'number');
+    return valid ? (value as ResultRecord) : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -131,8 +139,8 @@ interface Pass {
   writer: ResultWriter;
   /** Keys of successes in the file. */
   succeeded: Set<string>;
-  /** Keys of failures written by this collect. */
-  failed: Set<string>;
+  /** Failures in the file: prompt key → its line. */
+  failed: Map<string, string>;
   /** A failure in the file was followed by a newer result for the same prompt. */
   superseded: boolean;
   written: number;
@@ -146,12 +154,12 @@ export async function collectResults(
   outPath: string,
   options: CollectOptions = {},
 ): Promise<CollectSummary> {
-  await assertResultsFile(outPath);
-  const first = await collectPass(connection, keys, outPath, options);
+  const failuresInFile = await checkResultsFile(outPath);
+  const first = await collectPass(connection, keys, outPath, options, failuresInFile);
   let summary = first.summary;
   if (first.superseded && !summary.interrupted) {
-    // A retried prompt's new result arrived after its failure was written: one plain pass
-    // drops the failure lines and appends each prompt's current result.
+    // A failure in the file has a newer result (the prompt was retried): one plain pass
+    // drops every failure line and appends each prompt's current result.
     const second = await collectPass(connection, keys, outPath, { onResult: options.onResult });
     summary = {
       ...second.summary,
@@ -168,15 +176,21 @@ async function collectPass(
   keys: JobKeys,
   outPath: string,
   options: CollectOptions,
+  failuresInFile?: Map<string, string>,
 ): Promise<{ summary: CollectSummary; superseded: boolean }> {
   const { client } = connection;
   const { signal } = options;
-  // Failures in the file are dropped here; the job's current result for them comes back below.
-  const previous = await loadPreviousResults(outPath, { retryFailed: true });
+  // Keeping the file's failures: a plain rerun changes nothing. Without (the second pass),
+  // failure lines are dropped and the job's current result for each comes back below.
+  const previous = await loadPreviousResults(outPath, {
+    retryFailed: failuresInFile === undefined,
+  });
+  const failed = failuresInFile ?? new Map<string, string>();
+  for (const key of failed.keys()) previous.finished.delete(key);
   const pass: Pass = {
     writer: new ResultWriter(outPath),
     succeeded: previous.finished,
-    failed: new Set(),
+    failed,
     superseded: false,
     written: 0,
     trimmed: 0,
@@ -196,14 +210,17 @@ async function collectPass(
         const key = entry.message.k;
         const line = entry.message.r;
         if (key === undefined || line === undefined || pass.succeeded.has(key)) continue;
+        const inFile = pass.failed.get(key);
+        if (inFile === line) continue;
+        if (inFile !== undefined) pass.superseded = true;
         const record = JSON.parse(line) as ResultRecord;
-        if (pass.failed.has(key)) pass.superseded = true;
         await pass.writer.write(record);
         pass.written++;
         if (record.success) {
+          pass.failed.delete(key);
           pass.succeeded.add(key);
           if (options.trim) trimIds.push(entry.id);
-        } else pass.failed.add(key);
+        } else pass.failed.set(key, line);
         options.onResult?.(record);
       }
       if (trimIds.length > 0) await trim(connection, keys, outPath, pass, trimIds);
