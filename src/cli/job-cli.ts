@@ -114,6 +114,31 @@ export async function withJob(
   }
 }
 
+/**
+ * Run a long subcommand (`work`, `collect`) with the job open: SIGINT/SIGTERM abort the
+ * signal given to `action` (after one line saying so), Redis outages are logged once each.
+ */
+export async function withInterruptibleJob(
+  flags: JobFlags,
+  io: CliIo,
+  prefix: string,
+  onStop: string,
+  action: (job: RedisJob, signal: AbortSignal, outages: RedisOutageLog) => Promise<number>,
+): Promise<number> {
+  const interrupt = new AbortController();
+  const stopListening = io.onSignal((signal) => {
+    if (interrupt.signal.aborted) return;
+    io.stderr(`${prefix}: ${signal}: stopping; ${onStop}\n`);
+    interrupt.abort();
+  });
+  const outages = new RedisOutageLog(io, prefix);
+  try {
+    return await withJob(flags, io, (job) => action(job, interrupt.signal, outages), outages);
+  } finally {
+    stopListening();
+  }
+}
+
 /** A `job` subcommand with `--redis`, `--job` and its examples. */
 export function subcommand(name: string, description: string, examples: string[]): Command {
   const command = new Command(name).description(description);

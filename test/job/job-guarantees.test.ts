@@ -78,13 +78,38 @@ async function stallingSwarm(t: TestContext, answered: number) {
   return { swarm, hostfile: writeHostfile(t, swarm.hostfileText) };
 }
 
-async function slowSwarm(
+/**
+ * Agents with latency `fastMs` for the first `fastReplies` answers, then `slowMs`: the
+ * event under test (a kill, a restart) happens while the job is far from finished,
+ * whatever the machine's speed. `speedUp()` goes back to `fastMs`.
+ */
+async function slowingSwarm(
   t: TestContext,
-  latencyMs: number,
-): Promise<{ swarm: MockSwarm; hostfile: string }> {
-  const swarm = await startMockSwarm({ count: 4, behavior: { latencyMs }, recordLimit: 0 });
+  options: { fastMs: number; fastReplies: number; slowMs: number },
+): Promise<{ swarm: MockSwarm; hostfile: string; speedUp(): void }> {
+  let replies = 0;
+  const swarm: MockSwarm = await startMockSwarm({
+    count: 4,
+    recordLimit: 0,
+    behavior: {
+      latencyMs: options.fastMs,
+      reply: (prompt, agentIndex) => {
+        replies++;
+        if (replies === options.fastReplies) {
+          for (const agent of swarm.agents) agent.setBehavior({ latencyMs: options.slowMs });
+        }
+        return `agent ${agentIndex}: ${prompt}`;
+      },
+    },
+  });
   t.after(() => swarm.close());
-  return { swarm, hostfile: writeHostfile(t, swarm.hostfileText) };
+  return {
+    swarm,
+    hostfile: writeHostfile(t, swarm.hostfileText),
+    speedUp: () => {
+      for (const agent of swarm.agents) agent.setBehavior({ latencyMs: options.fastMs });
+    },
+  };
 }
 
 describe('aurora-swarm job guarantees, separate worker processes', {
@@ -95,12 +120,16 @@ describe('aurora-swarm job guarantees, separate worker processes', {
     SAFETY,
     async (t) => {
       const redis = await startRedis(t);
-      const { hostfile } = await slowSwarm(t, 30);
+      const { hostfile } = await slowingSwarm(t, { fastMs: 20, fastReplies: 100, slowMs: 300 });
       const { out } = await submit(t, redis.url, 'k9', 600);
       const env = { AURORA_SWARM_REDIS_URL: redis.url };
       const args = ['--job', 'k9', '-f', hostfile, '-c', '8', '--lease', '2'];
       const workers = ['a', 'b', 'c'].map((name) => spawnWorker(t, [...args, '--name', name], env));
-      await waitUntil(async () => (await readStatus(redis.url, 'k9')).done >= 100);
+      await waitUntil(
+        async () =>
+          (await readStatus(redis.url, 'k9')).done >= 100 &&
+          ((await leasesByWorker(redis.url, 'k9')).get('a') ?? 0) > 0,
+      );
       const victim = workers[0] as ProxyProcess;
       victim.child.kill('SIGKILL');
       assert.equal(await victim.exited, null);
@@ -129,7 +158,11 @@ describe('aurora-swarm job guarantees, separate worker processes', {
     SAFETY,
     async (t) => {
       const redis = await startRedis(t, { appendOnly: true, password: 'restart-secret' });
-      const { hostfile } = await slowSwarm(t, 20);
+      const { hostfile, speedUp } = await slowingSwarm(t, {
+        fastMs: 20,
+        fastReplies: 100,
+        slowMs: 3000,
+      });
       const { out } = await submit(t, redis.url, 'restart', 500);
       const env = { AURORA_SWARM_REDIS_URL: redis.url };
       const args = ['--job', 'restart', '-f', hostfile, '-c', '8', '--lease', '30'];
@@ -137,6 +170,7 @@ describe('aurora-swarm job guarantees, separate worker processes', {
       await waitUntil(async () => (await readStatus(redis.url, 'restart')).done >= 100);
       await redis.stop();
       for (const worker of workers) await worker.waitForLine(/Redis at \S+ is unreachable/);
+      speedUp();
       await redis.start();
       for (const worker of workers) {
         assert.equal(await worker.exited, 0, worker.stderrLines.join('\n'));
@@ -167,8 +201,11 @@ describe('aurora-swarm job guarantees, separate worker processes', {
       // A lease of 10 minutes: the second worker finishes only if the prompts were handed back.
       const args = ['--job', 'term', '-f', hostfile, '-c', '6', '--lease', '600'];
       const first = spawnWorker(t, [...args, '--name', 'first'], env);
+      // The answered prompts are recorded and the agents hang: the rest is in flight.
       await waitUntil(
-        async () => ((await leasesByWorker(redis.url, 'term')).get('first') ?? 0) >= 6,
+        async () =>
+          (await readStatus(redis.url, 'term')).done >= 4 &&
+          ((await leasesByWorker(redis.url, 'term')).get('first') ?? 0) >= 6,
       );
       first.child.kill('SIGTERM');
       assert.equal(await first.exited, 130, first.stderrLines.join('\n'));
@@ -215,7 +252,11 @@ describe('aurora-swarm job guarantees, separate worker processes', {
       ],
       io.io,
     );
-    await waitUntil(async () => ((await leasesByWorker(redis.url, 'int')).get('w') ?? 0) >= 4);
+    await waitUntil(
+      async () =>
+        (await readStatus(redis.url, 'int')).done >= 2 &&
+        ((await leasesByWorker(redis.url, 'int')).get('w') ?? 0) >= 4,
+    );
     io.signal('SIGINT');
     assert.equal(await running, 130, io.stderr());
     const handedBack = Number(
@@ -233,7 +274,11 @@ describe('aurora-swarm job guarantees, separate worker processes', {
     SAFETY,
     async (t) => {
       const redis = await startRedis(t);
-      const { hostfile } = await slowSwarm(t, 20);
+      const { hostfile, speedUp } = await slowingSwarm(t, {
+        fastMs: 20,
+        fastReplies: 50,
+        slowMs: 3000,
+      });
       const proxyArgs = ['-f', hostfile, '--host', '127.0.0.1'];
       const proxy = spawnProxy(t, [...proxyArgs, '-p', '0']);
       const proxyUrl = await proxyUrlOf(proxy);
@@ -250,6 +295,7 @@ describe('aurora-swarm job guarantees, separate worker processes', {
       proxy.child.kill('SIGKILL');
       await proxy.exited;
       await worker.waitForLine(/the proxy at \S+ is unreachable: waiting/);
+      speedUp();
       const restarted = spawnProxy(t, [...proxyArgs, '-p', port]);
       await proxyUrlOf(restarted);
       assert.equal(await worker.exited, 0, worker.stderrLines.join('\n'));

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { runAction } from '../cli-errors.js';
 import { type CliIo, type CliOutcome, EXIT_INTERRUPTED } from '../cli-io.js';
 import { configureCommand } from '../configure-command.js';
-import { type JobFlags, RedisOutageLog, subcommand, withJob } from '../job-cli.js';
+import { type JobFlags, subcommand, withInterruptibleJob } from '../job-cli.js';
 
 interface CollectFlags extends JobFlags {
   out: string;
@@ -13,56 +13,46 @@ interface CollectFlags extends JobFlags {
 const PREFIX = 'aurora-swarm job collect';
 
 async function runCollect(flags: CollectFlags, io: CliIo): Promise<number> {
-  const interrupt = new AbortController();
-  const stopListening = io.onSignal((signal) => {
-    if (interrupt.signal.aborted) return;
-    io.stderr(`${PREFIX}: ${signal}: stopping; what is written stays, rerun to resume\n`);
-    interrupt.abort();
-  });
-  const outages = new RedisOutageLog(io, PREFIX);
-  try {
-    return await withJob(
-      flags,
-      io,
-      async (job) => {
-        if (flags.follow) {
-          io.stderr(
-            `${PREFIX}: following job ${job.name} into ${flags.out} until every prompt has a result (Ctrl-C to stop)\n`,
-          );
-        }
-        const summary = await job.collect(flags.out, {
-          follow: flags.follow === true,
-          trim: flags.trim === true,
-          signal: interrupt.signal,
-        });
-        const status = await job.status();
-        const notes: string[] = [];
-        if (summary.replaced > 0)
-          notes.push(
-            `${summary.replaced} earlier line(s) replaced (failures retried, or cut short by a kill)`,
-          );
-        if (summary.trimmed > 0)
-          notes.push(
-            `${summary.trimmed} result(s) trimmed from Redis (this file is now their only copy)`,
-          );
-        const missing = status.total - summary.inFile;
-        const state =
-          status.done >= status.total
-            ? missing > 0
-              ? `the job is finished, but ${missing} result(s) are not in this file (trimmed by a collect into another file?)`
-              : 'the job is finished'
-            : `the job is not finished: ${status.total - status.done} prompt(s) have no result yet (rerun, or use --follow)`;
-        io.stdout(
-          `${PREFIX}: ${summary.interrupted ? 'interrupted: ' : ''}${summary.written} result(s) written to ${flags.out}; it has ${summary.inFile} of ${status.total} prompt(s)${summary.failedInFile > 0 ? ` (${summary.failedInFile} failed)` : ''}; ${state}` +
-            `${notes.length > 0 ? `; ${notes.join('; ')}` : ''}${outages.summary()}\n`,
+  return withInterruptibleJob(
+    flags,
+    io,
+    PREFIX,
+    'what is written stays, rerun to resume',
+    async (job, signal, outages) => {
+      if (flags.follow) {
+        io.stderr(
+          `${PREFIX}: following job ${job.name} into ${flags.out} until every prompt has a result (Ctrl-C to stop)\n`,
         );
-        return summary.interrupted ? EXIT_INTERRUPTED : 0;
-      },
-      outages,
-    );
-  } finally {
-    stopListening();
-  }
+      }
+      const summary = await job.collect(flags.out, {
+        follow: flags.follow === true,
+        trim: flags.trim === true,
+        signal,
+      });
+      const status = await job.status();
+      const notes: string[] = [];
+      if (summary.replaced > 0)
+        notes.push(
+          `${summary.replaced} earlier line(s) replaced (failures retried, or cut short by a kill)`,
+        );
+      if (summary.trimmed > 0)
+        notes.push(
+          `${summary.trimmed} result(s) trimmed from Redis (this file is now their only copy)`,
+        );
+      const missing = status.total - summary.inFile;
+      const state =
+        status.done >= status.total
+          ? missing > 0
+            ? `the job is finished, but ${missing} result(s) are not in this file (trimmed by a collect into another file?)`
+            : 'the job is finished'
+          : `the job is not finished: ${status.total - status.done} prompt(s) have no result yet (rerun, or use --follow)`;
+      io.stdout(
+        `${PREFIX}: ${summary.interrupted ? 'interrupted: ' : ''}${summary.written} result(s) written to ${flags.out}; it has ${summary.inFile} of ${status.total} prompt(s)${summary.failedInFile > 0 ? ` (${summary.failedInFile} failed)` : ''}; ${state}` +
+          `${notes.length > 0 ? `; ${notes.join('; ')}` : ''}${outages.summary()}\n`,
+      );
+      return summary.interrupted ? EXIT_INTERRUPTED : 0;
+    },
+  );
 }
 
 /** `aurora-swarm job collect`: a job's results into a results file in run's format. */

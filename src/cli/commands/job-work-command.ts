@@ -20,7 +20,7 @@ import {
 } from '../cli-errors.js';
 import { type CliIo, type CliOutcome, EXIT_INTERRUPTED } from '../cli-io.js';
 import { configureCommand } from '../configure-command.js';
-import { type JobFlags, RedisOutageLog, subcommand, withJob } from '../job-cli.js';
+import { type JobFlags, subcommand, withInterruptibleJob } from '../job-cli.js';
 import { readProxyHosts } from '../proxy-client.js';
 import { DEFAULT_PROGRESS_INTERVAL_SECONDS, formatDuration } from '../run-progress.js';
 
@@ -110,96 +110,86 @@ function formatWorkSummary(summary: WorkSummary, outages: string): string {
 }
 
 async function runWork(flags: WorkFlags, io: CliIo): Promise<number> {
-  const interrupt = new AbortController();
-  const stopListening = io.onSignal((signal) => {
-    if (interrupt.signal.aborted) return;
-    io.stderr(`${PREFIX}: ${signal}: stopping; prompts in flight go back to the queue\n`);
-    interrupt.abort();
-  });
-  const outages = new RedisOutageLog(io, PREFIX);
-  try {
-    return await withJob(
-      flags,
-      io,
-      async (job) => {
-        // Before the swarm is looked at: a finished job needs none, a missing one is an error.
-        const status = await job.status();
-        if (status.done >= status.total) {
-          io.stderr(
-            `${PREFIX}: job ${job.name} is finished (${status.done}/${status.total} done): nothing to do\n`,
-          );
-          return 0;
-        }
-        const { endpoints, proxyUrl, origin } = await resolveSwarm(flags, io);
-        const token = flags.token ?? fromEnvironment(io, POOL_PROXY_TOKEN_ENV_VAR);
-        await using pool = new VLLMPool({
-          endpoints,
-          model: flags.model,
-          proxyUrl: proxyUrl ?? null,
-          proxyToken: token,
-          concurrency: flags.concurrency,
-          timeoutMs: flags.timeout * 1000,
-          ...(flags.maxTokens === undefined ? {} : { maxTokens: flags.maxTokens }),
-        });
-        const guard =
-          proxyUrl === undefined
-            ? undefined
-            : new ProxyOutageGuard({
-                proxyUrl,
-                ...(token === undefined ? {} : { token }),
-                outageTimeoutMs: flags.outageTimeout * 1000,
-                onOutage: (event) => {
-                  if (event.phase !== 'lost') return;
-                  io.stderr(
-                    `${PREFIX}: the proxy at ${event.proxyUrl} is unreachable: waiting, retrying every ${event.retryDelaysMs.map((ms) => ms / 1000).join('/')}s; the prompts held stay leased and are sent again when it answers (Ctrl-C to stop)\n`,
-                  );
-                },
-              });
-        let lastLineAt = performance.now();
-        let total = 0;
-        try {
-          const summary = await job.work({
-            pool,
-            concurrency: flags.concurrency,
-            leaseSeconds: flags.lease,
-            redisOutageTimeoutMs: flags.outageTimeout * 1000,
-            origin,
-            signal: interrupt.signal,
-            ...(guard === undefined ? {} : { outage: guard }),
-            ...(flags.name === undefined ? {} : { workerName: flags.name }),
-            onStart: (state) => {
-              total = state.total;
-              if (state.done >= state.total) {
+  return withInterruptibleJob(
+    flags,
+    io,
+    PREFIX,
+    'prompts in flight go back to the queue',
+    async (job, signal, outages) => {
+      // Before the swarm is looked at: a finished job needs none, a missing one is an error.
+      const status = await job.status();
+      if (status.done >= status.total) {
+        io.stderr(
+          `${PREFIX}: job ${job.name} is finished (${status.done}/${status.total} done): nothing to do\n`,
+        );
+        return 0;
+      }
+      const { endpoints, proxyUrl, origin } = await resolveSwarm(flags, io);
+      const token = flags.token ?? fromEnvironment(io, POOL_PROXY_TOKEN_ENV_VAR);
+      await using pool = new VLLMPool({
+        endpoints,
+        model: flags.model,
+        proxyUrl: proxyUrl ?? null,
+        proxyToken: token,
+        concurrency: flags.concurrency,
+        timeoutMs: flags.timeout * 1000,
+        ...(flags.maxTokens === undefined ? {} : { maxTokens: flags.maxTokens }),
+      });
+      const guard =
+        proxyUrl === undefined
+          ? undefined
+          : new ProxyOutageGuard({
+              proxyUrl,
+              ...(token === undefined ? {} : { token }),
+              outageTimeoutMs: flags.outageTimeout * 1000,
+              onOutage: (event) => {
+                if (event.phase !== 'lost') return;
                 io.stderr(
-                  `${PREFIX}: job ${job.name} is finished (${state.done}/${state.total} done): nothing to do\n`,
+                  `${PREFIX}: the proxy at ${event.proxyUrl} is unreachable: waiting, retrying every ${event.retryDelaysMs.map((ms) => ms / 1000).join('/')}s; the prompts held stay leased and are sent again when it answers (Ctrl-C to stop)\n`,
                 );
-                return;
-              }
+              },
+            });
+      let lastLineAt = performance.now();
+      let total = 0;
+      try {
+        const summary = await job.work({
+          pool,
+          concurrency: flags.concurrency,
+          leaseSeconds: flags.lease,
+          redisOutageTimeoutMs: flags.outageTimeout * 1000,
+          origin,
+          signal,
+          ...(guard === undefined ? {} : { outage: guard }),
+          ...(flags.name === undefined ? {} : { workerName: flags.name }),
+          onStart: (state) => {
+            total = state.total;
+            if (state.done >= state.total) {
               io.stderr(
-                `${PREFIX}: worker ${state.worker} on job ${job.name} (${state.done}/${state.total} done): sending to ${endpoints.length} agent(s) ${proxyUrl ? `through the proxy at ${proxyUrl}` : `of ${origin} directly`}, ${flags.concurrency} at a time, lease ${flags.lease}s\n`,
+                `${PREFIX}: job ${job.name} is finished (${state.done}/${state.total} done): nothing to do\n`,
               );
-            },
-            onResult: (_record, progress) => {
-              const now = performance.now();
-              if (now - lastLineAt < flags.progressInterval * 1000) return;
-              lastLineAt = now;
-              const seconds = progress.elapsedMs / 1000;
-              io.stderr(
-                `${PREFIX}: ${progress.recorded} recorded here (${progress.failed} failed) of ${total} in the job, ${(progress.recorded / Math.max(seconds, 0.001)).toFixed(1)}/s\n`,
-              );
-            },
-          });
-          io.stdout(formatWorkSummary(summary, outages.summary()));
-          return summary.interrupted ? EXIT_INTERRUPTED : 0;
-        } finally {
-          guard?.close();
-        }
-      },
-      outages,
-    );
-  } finally {
-    stopListening();
-  }
+              return;
+            }
+            io.stderr(
+              `${PREFIX}: worker ${state.worker} on job ${job.name} (${state.done}/${state.total} done): sending to ${endpoints.length} agent(s) ${proxyUrl ? `through the proxy at ${proxyUrl}` : `of ${origin} directly`}, ${flags.concurrency} at a time, lease ${flags.lease}s\n`,
+            );
+          },
+          onResult: (_record, progress) => {
+            const now = performance.now();
+            if (now - lastLineAt < flags.progressInterval * 1000) return;
+            lastLineAt = now;
+            const seconds = progress.elapsedMs / 1000;
+            io.stderr(
+              `${PREFIX}: ${progress.recorded} recorded here (${progress.failed} failed) of ${total} in the job, ${(progress.recorded / Math.max(seconds, 0.001)).toFixed(1)}/s\n`,
+            );
+          },
+        });
+        io.stdout(formatWorkSummary(summary, outages.summary()));
+        return summary.interrupted ? EXIT_INTERRUPTED : 0;
+      } finally {
+        guard?.close();
+      }
+    },
+  );
 }
 
 /** `aurora-swarm job work`: one worker of a shared job. */
