@@ -315,7 +315,9 @@ export class QueueWorker {
     try {
       return await fetching;
     } catch (error) {
-      if (!stop.aborted) this.#failure ??= error;
+      // The queue's consumer group is gone with the job.
+      const deleted = error instanceof Error && error.message.startsWith('NOGROUP');
+      if (!stop.aborted) this.#failure ??= deleted ? jobDeletedError() : error;
       return undefined;
     }
   }

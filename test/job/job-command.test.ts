@@ -260,7 +260,16 @@ describe('aurora-swarm job, in-process', { skip: skipWithoutRedis(), concurrency
       const again = await job(['collect', '--job', 'w', '--out', out], env);
       assert.equal(again.exitCode, 0);
       assert.match(again.stdout, /0 result\(s\) written/);
-      assert.equal(readFileSync(out, 'utf8').split('\n').length, before.split('\n').length);
+      assert.equal(readFileSync(out, 'utf8'), before, 'a rerun changes nothing');
+      // A collect killed mid-line: the rerun drops the cut line and writes that result again.
+      const lines = before.split('\n');
+      const cut = `${lines.slice(0, 4).join('\n')}\n${(lines[4] ?? '').slice(0, 25)}`;
+      writeFileSync(out, cut);
+      const resumed = await job(['collect', '--job', 'w', '--out', out], env);
+      assert.equal(resumed.exitCode, 0, resumed.stderr);
+      assert.match(resumed.stdout, /2 result\(s\) written .*; it has 6 of 6 prompt\(s\)/);
+      assert.equal(readJsonLines(out).length, 6);
+      assert.equal(new Set(readJsonLines(out).map((record) => record.id)).size, 6);
 
       // Finished: a worker exits 0 at once, without even reaching its (dead) proxy.
       const late = await job(['work', '--job', 'w', '--proxy', 'http://127.0.0.1:9'], env);
