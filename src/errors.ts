@@ -27,6 +27,11 @@ export const SWARM_ERROR_CODES = [
   'ERR_INPUT_FILE',
   'ERR_ABORTED',
   'ERR_PIPELINE_STAGE',
+  'ERR_REDIS_URL',
+  'ERR_REDIS_UNREACHABLE',
+  'ERR_REDIS_AUTH',
+  'ERR_JOB_NOT_FOUND',
+  'ERR_OUTAGE_TIMEOUT',
 ] as const;
 
 /** Stable error codes. Never rename one: scripts match on them. */
@@ -154,5 +159,35 @@ export class PipelineStageError extends SwarmError {
     this.name = 'PipelineStageError';
     this.stage = details.stage;
     this.responses = details.responses;
+  }
+}
+
+/** Why a shared job on Redis cannot be used: a bad URL, Redis unreachable, a refused password, no such job. */
+export type RedisJobErrorCode =
+  | 'ERR_REDIS_URL'
+  | 'ERR_REDIS_UNREACHABLE'
+  | 'ERR_REDIS_AUTH'
+  | 'ERR_JOB_NOT_FOUND';
+
+/**
+ * A shared job (`aurora-swarm job`, `RedisJob`) cannot start: the Redis URL is malformed,
+ * nothing answers at it, it refused the password, or the named job does not exist. Thrown
+ * before anything is written. Outages after a successful start are waited out, not thrown.
+ */
+export class RedisJobError extends SwarmError {
+  constructor(code: RedisJobErrorCode, message: string, options: SwarmErrorOptions = {}) {
+    super(code, message, options);
+    this.name = 'RedisJobError';
+  }
+}
+
+/**
+ * What a job worker waits out stayed down too long: its proxy (or Redis) did not answer
+ * within the outage timeout. `aurora-swarm job work` exits 130 on it, so a rerun resumes.
+ */
+export class OutageTimeoutError extends SwarmError {
+  constructor(message: string, options: SwarmErrorOptions = {}) {
+    super('ERR_OUTAGE_TIMEOUT', message, options);
+    this.name = 'OutageTimeoutError';
   }
 }

@@ -50,9 +50,12 @@ export {
   InputFileError,
   InvalidArgumentError,
   InvalidOptionError,
+  OutageTimeoutError,
   PipelineStageError,
   PoolClosedError,
   ProxyStartError,
+  RedisJobError,
+  type RedisJobErrorCode,
   SwarmError,
   type SwarmErrorCode,
   type SwarmErrorOptions,
@@ -65,6 +68,33 @@ export {
   type ParseHostfileTextOptions,
   parseHostfileText,
 } from './hostfile/parse-hostfile-text.js';
+export type { CollectOptions, CollectSummary } from './job/collect-results.js';
+export type { JobPrompt } from './job/job-result-record.js';
+export type { JobStatus, JobWorkerStatus } from './job/job-status.js';
+export {
+  DEFAULT_OUTAGE_TIMEOUT_MS,
+  NO_OUTAGE_GUARD,
+  type OutageGuard,
+  type ProxyOutageEvent,
+  ProxyOutageGuard,
+  type ProxyOutageGuardOptions,
+} from './job/proxy-outage.js';
+export {
+  DEFAULT_REDIS_CONNECT_TIMEOUT_MS,
+  REDIS_PASSWORD_ENV_VAR,
+  REDIS_URL_ENV_VAR,
+  type RedisOutageEvent,
+} from './job/redis-connection.js';
+export { RedisJob, type RedisJobOptions } from './job/redis-job.js';
+export type { SubmitSummary } from './job/submit-prompts.js';
+export {
+  DEFAULT_LEASE_SECONDS,
+  DEFAULT_WORKER_CONCURRENCY,
+  type JobPromptHandler,
+  type WorkOptions,
+  type WorkProgress,
+  type WorkSummary,
+} from './job/work-queue.js';
 export {
   DEFAULT_MOCK_BEHAVIOR,
   type MockAgentBehavior,

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { CliIo, CliOutcome } from './cli-io.js';
 import { createDemoCommand } from './commands/demo-command.js';
+import { createJobCommand } from './commands/job-command.js';
 import { createMockAgentsCommand } from './commands/mock-agents-command.js';
 import { createProxyCommand } from './commands/proxy-command.js';
 import { createRunCommand } from './commands/run-command.js';
@@ -39,6 +40,7 @@ export function createProgram(io: CliIo, outcome: CliOutcome): Command {
   program.addCommand(createRunCommand(io, outcome));
   program.addCommand(createWaitCommand(io, outcome));
   program.addCommand(createStatusCommand(io, outcome));
+  program.addCommand(createJobCommand(io, outcome));
   return program;
 }
 

@@ -37,6 +37,8 @@ const EXCLUDED: Readonly<Record<string, string>> = {
   ss: 'inspects the local machine, not this project',
   npm: 'npm install / start / test / run build / link are what CI itself runs',
   kill: 'stops a process the reader started',
+  mkdir: "creates the reader's own directory",
+  'redis-server': "starts the reader's own Redis (the job tests start a real one: test/job)",
 };
 
 /** Fenced ```bash / ```sh / ```shell blocks of a markdown file. */

@@ -1,0 +1,60 @@
+/**
+ * A queued prompt as a worker holds it, and its result as a line of `run`'s results
+ * format (`ResultRecord`), so that `job collect` writes what tools reading `run` output read.
+ */
+import type { AgentResponse } from '../pool/types.js';
+import type { PromptId } from '../run/prompt-file.js';
+import type { ResultRecord } from '../run/result-file.js';
+
+/** A prompt leased by a worker. */
+export interface JobPrompt {
+  /** Id of its queue entry (the lease is on this entry). */
+  entryId: string;
+  /** `promptIdKey(id)`, the prompt's key in every hash of the job. */
+  key: string;
+  /** The id as written in the prompts file. */
+  id: PromptId;
+  /** 1-based line of the prompts file it was submitted from. */
+  line: number;
+  prompt: string;
+}
+
+/** The id back from its key: `#12` is the number 12, `"q1` the string `q1`. */
+export function promptIdFromKey(key: string): PromptId {
+  return key.startsWith('#') ? Number(key.slice(1)) : key.slice(1);
+}
+
+/** The queue entry's fields (`k`, `l`, `p`) as a prompt, or undefined for a malformed entry. */
+export function jobPromptOf(
+  entryId: string,
+  fields: Record<string, string | undefined>,
+): JobPrompt | undefined {
+  const { k: key, l: line, p: prompt } = fields;
+  if (key === undefined || prompt === undefined) return undefined;
+  return { entryId, key, id: promptIdFromKey(key), line: Number(line), prompt };
+}
+
+/** The results-file line for a prompt's response, field for field as `aurora-swarm run` writes it. */
+export function resultRecordOf(prompt: JobPrompt, response: AgentResponse): ResultRecord {
+  const record: ResultRecord = {
+    id: prompt.id,
+    success: response.success,
+    agent: response.globalIndex,
+    line: prompt.line,
+  };
+  if (response.success) record.text = response.text;
+  else {
+    record.error = response.error ?? 'unknown error';
+    if (response.failureKind !== undefined) record.failure_kind = response.failureKind;
+  }
+  if (response.latencyMs !== undefined) record.latency_ms = Math.round(response.latencyMs);
+  if (response.finishReason !== undefined) record.finish_reason = response.finishReason;
+  if (response.usage) {
+    record.usage = {
+      prompt_tokens: response.usage.promptTokens,
+      completion_tokens: response.usage.completionTokens,
+      total_tokens: response.usage.totalTokens,
+    };
+  }
+  return record;
+}

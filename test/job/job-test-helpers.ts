@@ -1,0 +1,54 @@
+/** Helpers of the job tests: prompts files, condition waits, and reading a job's state. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { JobStatus } from '../../src/job/job-status.js';
+import { RedisJob } from '../../src/job/redis-job.js';
+
+/** Write `count` JSONL prompts `q0`…; returns the path. */
+export function writeJobPrompts(directory: string, count: number, name = 'prompts.jsonl'): string {
+  const path = join(directory, name);
+  const lines: string[] = [];
+  for (let index = 0; index < count; index++) {
+    lines.push(JSON.stringify({ id: `q${index}`, prompt: `question number ${index}` }));
+  }
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return path;
+}
+
+/**
+ * Resolve once `condition` holds, checking every 50 ms (a condition wait, not a timed
+ * sleep: the test's own timeout bounds it).
+ */
+export async function waitUntil(condition: () => Promise<boolean> | boolean): Promise<void> {
+  while (!(await condition())) await delay(50);
+}
+
+/** The job's status, read through a short-lived connection. */
+export async function readStatus(url: string, name: string): Promise<JobStatus> {
+  const job = await RedisJob.open({ url, name, env: {} });
+  try {
+    return await job.status();
+  } finally {
+    await job.close();
+  }
+}
+
+/** Pending (leased) entries of each worker of a job, by worker name. */
+export async function leasesByWorker(url: string, name: string): Promise<Map<string, number>> {
+  const job = await RedisJob.open({ url, name, env: {} });
+  try {
+    const summary = await job.connection.client.xPending(
+      `aurora-swarm:job:{${name}}:queue`,
+      'workers',
+    );
+    return new Map(
+      (summary.consumers ?? []).map((consumer) => [
+        String(consumer.name),
+        Number(consumer.deliveriesCounter),
+      ]),
+    );
+  } finally {
+    await job.close();
+  }
+}
