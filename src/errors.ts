@@ -21,7 +21,8 @@ export type SwarmErrorCode =
   | 'ERR_HTTP_STATUS'
   | 'ERR_BAD_RESPONSE'
   | 'ERR_PROXY_START'
-  | 'ERR_INPUT_FILE';
+  | 'ERR_INPUT_FILE'
+  | 'ERR_FILE_LOCKED';
 
 /** Options shared by every `SwarmError` constructor. */
 export interface SwarmErrorOptions {
@@ -103,7 +104,10 @@ export function describeValue(value: unknown): string {
   }
 }
 
-/** A prompts file (for `aurora-swarm run`) cannot be read or has a malformed line. */
+/**
+ * A file given to `aurora-swarm run` cannot be used: a prompts file that cannot be read or has
+ * a malformed line, or a results file that is not one (or cannot be written).
+ */
 export class InputFileError extends SwarmError {
   /** Path of the file. */
   readonly path: string;
@@ -115,5 +119,33 @@ export class InputFileError extends SwarmError {
     this.name = 'InputFileError';
     this.path = details.path;
     this.lineNumber = details.lineNumber;
+  }
+}
+
+/** Who holds a file lock, as far as its lock directory tells. */
+export interface FileLockHolder {
+  /** Process id of the holder (on `host`). */
+  pid: number;
+  /** Host name of the machine the holder runs on. */
+  host: string;
+  /** When the holder took the lock (ISO 8601). */
+  startedAt: string;
+}
+
+/**
+ * Another process holds the lock on a file this operation must write alone (the results
+ * file of `aurora-swarm run`). `holder` says who, when its lock directory tells.
+ */
+export class FileLockedError extends SwarmError {
+  /** Path of the locked file. */
+  readonly path: string;
+  /** The process holding the lock, when known. */
+  readonly holder: FileLockHolder | undefined;
+
+  constructor(message: string, details: { path: string; holder?: FileLockHolder }) {
+    super('ERR_FILE_LOCKED', message);
+    this.name = 'FileLockedError';
+    this.path = details.path;
+    this.holder = details.holder;
   }
 }
