@@ -93,18 +93,37 @@ export function createRunProgressDisplay(
   return io.stderrIsTTY ? terminalDisplay(io, style, settings) : plainDisplay(io, settings);
 }
 
+/**
+ * The time since the first prompt was sent, read when a line is drawn: during an outage no
+ * result arrives, and a rate frozen at the last result would promise an ETA that is not true.
+ */
+function elapsedClock() {
+  let startedAt: number | undefined;
+  return {
+    start: () => {
+      startedAt = performance.now();
+    },
+    now: (progress: RunProgress): RunProgress =>
+      startedAt === undefined
+        ? progress
+        : { ...progress, elapsedMs: Math.max(progress.elapsedMs, performance.now() - startedAt) },
+  };
+}
+
 function plainDisplay(io: CliIo, settings: RunProgressSettings): RunProgressDisplay {
   let latest: RunProgress | undefined;
   let plan: RunPlan | undefined;
   let status: string | undefined;
   let timer: NodeJS.Timeout | undefined;
+  const clock = elapsedClock();
   const line = () =>
     latest
-      ? `aurora-swarm run: ${formatProgressLine(latest, plan, settings.window)}${status ? `; ${status}` : ''}\n`
+      ? `aurora-swarm run: ${formatProgressLine(clock.now(latest), plan, settings.window)}${status ? `; ${status}` : ''}\n`
       : '';
   return {
     start(started) {
       plan = started;
+      clock.start();
       if (started.toRun === 0) return;
       timer = setInterval(() => io.stderr(line()), settings.intervalSeconds * 1000);
       timer.unref();
@@ -185,9 +204,11 @@ function terminalDisplay(
   let plan: RunPlan | undefined;
   let latest: RunProgress = { done: 0, succeeded: 0, failed: 0, toRun: 0, elapsedMs: 0 };
   let status: string | undefined;
+  const clock = elapsedClock();
   const bar = new cliProgress.SingleBar({
     stream,
     format: (_options, params) => {
+      const current = clock.now(latest);
       const earlier = plan?.alreadyDone ? ` (${plan.alreadyDone} from an earlier run)` : '';
       const ok = `${latest.succeeded} ok`;
       const failed = `${latest.failed} failed`;
@@ -201,8 +222,8 @@ function terminalDisplay(
           plainCounts: [ok, failed],
           tail: [
             ...(status ? [status] : []),
-            `${rateOf(latest).toFixed(1)}/s`,
-            `ETA ${formatDuration(etaSeconds(latest, settings.window))}`,
+            `${rateOf(current).toFixed(1)}/s`,
+            `ETA ${formatDuration(etaSeconds(current, settings.window))}`,
           ],
         },
         params.progress,
@@ -226,6 +247,7 @@ function terminalDisplay(
       latest = { ...latest, toRun: startedPlan.toRun };
       if (startedPlan.toRun === 0) return;
       started = true;
+      clock.start();
       bar.start(startedPlan.total, startedPlan.alreadyDone);
     },
     update(progress) {

@@ -25,7 +25,7 @@ import type { AgentResponse } from '../pool/types.js';
 
 /** How long `run` waits for an unreachable proxy (or swarm) before it stops: 10 minutes. */
 export const DEFAULT_OUTAGE_TIMEOUT_MS = 600_000;
-/** First wait between two probes of an unreachable target; doubles up to the maximum. */
+/** First wait between two probes of an unreachable target; grows by half up to the maximum. */
 export const DEFAULT_OUTAGE_RETRY_INTERVAL_MS = 1_000;
 /** Longest wait between two probes of an unreachable target. */
 export const DEFAULT_OUTAGE_MAX_RETRY_INTERVAL_MS = 10_000;
@@ -216,7 +216,7 @@ export class OutageGuard {
         return true;
       }
       if (signal?.aborted) return false;
-      delayMs = Math.min(delayMs * 2, this.#maxRetryIntervalMs);
+      delayMs = Math.min(delayMs * 1.5, this.#maxRetryIntervalMs);
     }
     this.#state = 'gave-up';
     this.#options.onGiveUp?.(this.#event());
