@@ -121,7 +121,7 @@ async function readHostfileWhenThere(
     const left = deadline - performance.now();
     if (left <= 0) {
       throw new CliError(
-        `hostfile ${hostfile} did not appear within ${formatDuration(timeoutSeconds)} (--hostfile-timeout): ${lastProblem}`,
+        `hostfile ${hostfile} did not appear within ${timeoutSeconds}s (--hostfile-timeout): ${lastProblem}`,
       );
     }
     // A stat (and a parse once it exists) per second is cheap, also on NFS.
