@@ -64,7 +64,7 @@ describe('aurora-swarm demo', { concurrency: true }, () => {
   test(
     'the hints use the real --count and --port; the proxy log never interleaves with the answers',
     SAFETY,
-    async (t) => {
+    async () => {
       const blocker = createServer().listen(0, '127.0.0.1');
       await once(blocker, 'listening');
       const port = (blocker.address() as { port: number }).port;
