@@ -133,7 +133,7 @@ describe('examples', { timeout: 60_000, concurrency: true }, () => {
           [join(examplesDirectory, `${name}.js`), ...argv],
           {
             env: childEnvironment,
-            cwd: directory,
+            cwd: empty,
             timeout: 20_000,
           },
         );
