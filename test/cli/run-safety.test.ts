@@ -285,3 +285,59 @@ function lockStarted(out: string): string {
   const owner = JSON.parse(readFileSync(join(`${out}.lock`, 'owner.json'), 'utf8'));
   return formatLockTime(owner.startedAt);
 }
+
+describe('failures a retry cannot fix', () => {
+  test(
+    'context overflow: said so in the summary, failure_kind the same word, not resent by a rerun',
+    SAFETY,
+    async (t) => {
+      const { swarm, directory, hostfile } = await setUp(t, 3);
+      const prompts = join(directory, 'prompts.jsonl');
+      const lines = Array.from({ length: 10 }, (_value, index) =>
+        JSON.stringify({
+          id: `q${index}`,
+          prompt: [2, 5, 7].includes(index) ? 'word '.repeat(9000) : `question ${index}`,
+        }),
+      );
+      writeFileSync(prompts, `${lines.join('\n')}\n`);
+      const out = join(directory, 'results.jsonl');
+      const args = ['run', '-f', hostfile, '-i', prompts, '-o', out];
+      const first = scriptedIo();
+      assert.equal(await runAuroraSwarm(args, first.io), 1);
+      assert.match(
+        first.stdout(),
+        /failures by kind \(failure_kind\):\n\s+context-overflow\s+3\s+e\.g\. This model's maximum context length is 8192 tokens/,
+      );
+      assert.match(
+        first.stdout(),
+        /3 prompt\(s\) are longer than the model's context: rerunning will not help/,
+      );
+      assert.doesNotMatch(first.stdout(), /rerun the same command to retry/);
+      const failed = readJsonLines(out).filter((record) => record.success === false);
+      assert.deepEqual(
+        failed.map((record) => record.failure_kind),
+        ['context-overflow', 'context-overflow', 'context-overflow'],
+      );
+
+      const chats = () =>
+        swarm.agents.reduce(
+          (total, agent) =>
+            total +
+            agent.requests.filter((request) => request.url === '/v1/chat/completions').length,
+          0,
+        );
+      const before = chats();
+      const rerun = scriptedIo();
+      assert.equal(await runAuroraSwarm(args, rerun.io), 1);
+      assert.equal(chats(), before, 'nothing resent');
+      assert.match(
+        rerun.stderr(),
+        /3 failed earlier in a way a retry cannot fix \(kept; --retry-all-failed sends them again\)/,
+      );
+      const forced = scriptedIo();
+      assert.equal(await runAuroraSwarm([...args, '--retry-all-failed'], forced.io), 1);
+      assert.equal(chats(), before + 3);
+      assert.equal(readJsonLines(out).length, 10, 'every id once');
+    },
+  );
+});
