@@ -40,6 +40,8 @@ export {
 export { topK } from './aggregators/top-k.js';
 export {
   AbortedError,
+  FileLockedError,
+  type FileLockHolder,
   HostfileError,
   InputFileError,
   InvalidOptionError,
@@ -135,6 +137,11 @@ export {
   resolveEmbeddingPoolOptions,
 } from './pool/embedding-pool.js';
 export {
+  FAILURE_KINDS,
+  type FailureKindInfo,
+  isRetryableFailureKind,
+} from './pool/failure-kind.js';
+export {
   DEFAULT_AGENT_POOL_TIMEOUT_MS,
   DEFAULT_CONCURRENCY,
   DEFAULT_MAX_RETRIES,
@@ -229,6 +236,15 @@ export {
   waitForAgents,
 } from './readiness/wait-for-agents.js';
 export {
+  DEFAULT_OUTAGE_MAX_RETRY_INTERVAL_MS,
+  DEFAULT_OUTAGE_RETRY_INTERVAL_MS,
+  DEFAULT_OUTAGE_TIMEOUT_MS,
+  isOutageSuspect,
+  type OutageEvent,
+  OutageGuard,
+  type OutageGuardOptions,
+} from './run/outage-guard.js';
+export {
   type PromptFileFormat,
   type PromptFileSummary,
   type PromptId,
@@ -238,19 +254,35 @@ export {
   scanPromptFile,
 } from './run/prompt-file.js';
 export {
+  checkResultsPath,
+  type LoadPreviousResultsOptions,
   loadPreviousResults,
   type PreviousResults,
   type ResultRecord,
   ResultWriter,
 } from './run/result-file.js';
 export {
+  type LockResultsFileOptions,
+  lockResultsFile,
+  RESULTS_LOCK_STALE_MS,
+  RESULTS_LOCK_UPDATE_MS,
+  type ResultsLock,
+} from './run/results-lock.js';
+export {
   type RunFailureGroup,
+  type RunNoticeEvent,
   type RunPlan,
   type RunProgress,
   type RunPromptFileOptions,
+  type RunStopReason,
   type RunSummary,
   runPromptFile,
 } from './run/run-prompt-file.js';
+export {
+  DEFAULT_REACHABILITY_PROBE_TIMEOUT_MS,
+  SwarmReachability,
+  type SwarmReachabilityOptions,
+} from './run/swarm-reachability.js';
 export {
   DEFAULT_KERNEL,
   type KernelLanguageEntropyOptions,
