@@ -10,6 +10,7 @@ import { temporaryDirectory, writeHostfile } from '../proxy/proxy-test-helpers.j
 import { scriptedIo } from './cli-test-helpers.js';
 
 const ESCAPE = String.fromCharCode(27);
+const COLOUR = new RegExp(`${ESCAPE}\\[[0-9;]*m`, 'g');
 
 describe('run progress', () => {
   test('the bar never hides the cursor or turns line wrapping off, and fits the terminal', async (t) => {
@@ -34,7 +35,7 @@ describe('run progress', () => {
       const drawn = stderr.split(`${ESCAPE}[1G`).slice(1);
       assert.ok(drawn.length > 0);
       for (const frame of drawn) {
-        const visible = frame.split(`${ESCAPE}[0K`)[0]?.replace(/\u001B\[[0-9;]*m/g, '') ?? '';
+        const visible = (frame.split(`${ESCAPE}[0K`)[0] ?? '').replace(COLOUR, '');
         assert.ok(visible.length < columns, `${visible.length} >= ${columns}: ${visible}`);
       }
     }
