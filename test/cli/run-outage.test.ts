@@ -5,9 +5,8 @@
  * opposite case, one agent failing behind a healthy proxy, which stays a per-prompt failure.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, type TestContext, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { runAuroraSwarm } from '../../src/cli/program.js';
 import { type MockSwarm, startMockSwarm } from '../../src/mock/mock-swarm.js';
@@ -18,19 +17,9 @@ import {
   temporaryDirectory,
   writeHostfile,
 } from '../proxy/proxy-test-helpers.js';
-import { readJsonLines, scriptedIo } from './cli-test-helpers.js';
+import { readJsonLines, scriptedIo, startStallingSwarm, writePrompts } from './cli-test-helpers.js';
 
 const SAFETY = { timeout: 120_000 };
-
-function writePrompts(directory: string, count: number): string {
-  const path = join(directory, 'prompts.jsonl');
-  const lines: string[] = [];
-  for (let index = 0; index < count; index++) {
-    lines.push(JSON.stringify({ id: `q${index}`, prompt: `question number ${index}` }));
-  }
-  writeFileSync(path, `${lines.join('\n')}\n`);
-  return path;
-}
 
 /** Every id of `count` prompts exactly once, each a success. */
 function assertCompleteWithoutFailures(out: string, count: number): void {
@@ -39,32 +28,6 @@ function assertCompleteWithoutFailures(out: string, count: number): void {
   assert.equal(new Set(records.map((record) => record.id)).size, count, 'no id twice');
   const failures = records.filter((record) => record.success !== true);
   assert.deepEqual(failures, [], 'no failure written');
-}
-
-/** Agents that answer `answered` chat requests, then hold every request (no answer) until released. */
-async function startStallingSwarm(t: TestContext, answered: number) {
-  let replies = 0;
-  let held = true;
-  const swarm: MockSwarm = await startMockSwarm({
-    count: 4,
-    behavior: {
-      reply: (prompt, agentIndex) => {
-        replies++;
-        if (replies === answered && held) {
-          for (const agent of swarm.agents) agent.setBehavior({ failure: 'hang' });
-        }
-        return `agent ${agentIndex}: ${prompt}`;
-      },
-    },
-  });
-  t.after(() => swarm.close());
-  return {
-    swarm,
-    release: () => {
-      held = false;
-      for (const agent of swarm.agents) agent.setBehavior({ failure: 'none' });
-    },
-  };
 }
 
 describe('run waits out outages', { concurrency: true }, () => {

@@ -17,19 +17,15 @@ import {
   temporaryDirectory,
   writeHostfile,
 } from '../proxy/proxy-test-helpers.js';
-import { readJsonLines, scriptedIo, waitForLineCount } from './cli-test-helpers.js';
+import {
+  readJsonLines,
+  scriptedIo,
+  startStallingSwarm,
+  waitForLineCount,
+  writePrompts,
+} from './cli-test-helpers.js';
 
 const SAFETY = { timeout: 120_000 };
-
-function writePrompts(directory: string, count: number, name = 'prompts.jsonl'): string {
-  const path = join(directory, name);
-  const lines: string[] = [];
-  for (let index = 0; index < count; index++) {
-    lines.push(JSON.stringify({ id: `q${index}`, prompt: `question number ${index}` }));
-  }
-  writeFileSync(path, `${lines.join('\n')}\n`);
-  return path;
-}
 
 function requestsOf(swarm: MockSwarm): number {
   return swarm.agents.reduce((total, agent) => total + agent.stats.requests, 0);
@@ -147,32 +143,6 @@ describe('run refuses an --out that is not its results file, untouched', {
     assert.equal(readFileSync(notes, 'utf8'), `${kept}a line the user typed`);
   });
 });
-
-/** Agents that answer `answered` chat requests, then hang every request until released. */
-async function startStallingSwarm(t: TestContext, answered: number) {
-  let replies = 0;
-  let released = false;
-  const swarm: MockSwarm = await startMockSwarm({
-    count: 4,
-    behavior: {
-      reply: (prompt, agentIndex) => {
-        replies++;
-        if (replies === answered && !released) {
-          for (const agent of swarm.agents) agent.setBehavior({ failure: 'hang' });
-        }
-        return `agent ${agentIndex}: ${prompt}`;
-      },
-    },
-  });
-  t.after(() => swarm.close());
-  return {
-    swarm,
-    release: () => {
-      released = true;
-      for (const agent of swarm.agents) agent.setBehavior({ failure: 'none' });
-    },
-  };
-}
 
 function assertEveryIdOnce(out: string, count: number): void {
   const records = readJsonLines(out);
