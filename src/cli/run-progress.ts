@@ -194,7 +194,7 @@ function terminalDisplay(
   const stream = {
     isTTY: true,
     get columns() {
-      return io.stderrColumns ?? 80;
+      return io.stderrColumns || 80;
     },
     write(text: string) {
       io.stderr(text);
@@ -227,7 +227,7 @@ function terminalDisplay(
           ],
         },
         params.progress,
-        io.stderrColumns ?? 80,
+        io.stderrColumns || 80,
       );
     },
     hideCursor: false,

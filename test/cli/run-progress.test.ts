@@ -23,7 +23,8 @@ describe('run progress', () => {
       prompts,
       `${Array.from({ length: 30 }, (_v, index) => `q ${index}`).join('\n')}\n`,
     );
-    for (const columns of [80, 50]) {
+    // 0: a terminal that does not say its width (e.g. under script(1)): taken as 80.
+    for (const columns of [80, 50, 0]) {
       const out = join(directory, `out-${columns}.jsonl`);
       const run = scriptedIo({}, { terminal: true });
       const io = { ...run.io, stderrColumns: columns };
@@ -36,8 +37,9 @@ describe('run progress', () => {
       assert.ok(drawn.length > 0);
       for (const frame of drawn) {
         const visible = (frame.split(`${ESCAPE}[0K`)[0] ?? '').replace(COLOUR, '');
-        assert.ok(visible.length < columns, `${visible.length} >= ${columns}: ${visible}`);
+        assert.ok(visible.length < (columns || 80), `${visible.length} >= ${columns}: ${visible}`);
       }
+      assert.ok((drawn.at(-1)?.length ?? 0) > 40, 'the last frame is drawn at full width');
     }
   });
 
