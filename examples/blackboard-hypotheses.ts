@@ -9,7 +9,12 @@
  *   node dist/examples/blackboard-hypotheses.js [--hostfile hostfile.txt] [--rounds 3]
  */
 import { Blackboard } from '../src/index.js';
-import { argumentValue, openExampleSwarm } from './example-swarm.js';
+import { argumentValue, exampleCommandLine, openExampleSwarm } from './example-swarm.js';
+
+exampleCommandLine(
+  'A hypotheses/critiques blackboard: agents tagged role=hypotheses propose, agents tagged role=critiques criticise, for --rounds rounds (3) or until a critic has no further objections.',
+  { '--rounds': 'number' },
+);
 
 const maxRounds = Number(argumentValue('--rounds') ?? 3);
 const question = 'Why do some bacteria survive antibiotic treatment without resistance genes?';

@@ -6,7 +6,18 @@
  *     [--prompt "..."] [--max-tokens 1024] [--show-failures] [--max-concat-chars 2000]
  */
 import { broadcast, concat, failureReport, majorityVote } from '../src/index.js';
-import { argumentValue, openExampleSwarm } from './example-swarm.js';
+import { argumentValue, exampleCommandLine, openExampleSwarm } from './example-swarm.js';
+
+exampleCommandLine(
+  'Port of broadcast_aggregators.py: one prompt to every agent but --exclude-index, then majority vote, concat and the failure report.',
+  {
+    '--prompt': 'string',
+    '--exclude-index': 'count',
+    '--max-tokens': 'number',
+    '--max-concat-chars': 'number',
+    '--show-failures': 'boolean',
+  },
+);
 
 const prompt = argumentValue('--prompt') ?? 'Answer with one word: yes or no. Is the sky blue?';
 const excludeIndex = Number(argumentValue('--exclude-index') ?? 0);

@@ -4,7 +4,12 @@
  *   node dist/examples/broadcast-majority-vote.js [--hostfile hostfile.txt] [--question "..."]
  */
 import { broadcast, failureReport, majorityVote } from '../src/index.js';
-import { argumentValue, openExampleSwarm } from './example-swarm.js';
+import { argumentValue, exampleCommandLine, openExampleSwarm } from './example-swarm.js';
+
+exampleCommandLine(
+  'Broadcast one --question to every agent and take a majority vote over the answers.',
+  { '--question': 'string' },
+);
 
 const question =
   argumentValue('--question') ??

@@ -7,6 +7,8 @@
  *   node dist/examples/broadcast-majority-vote.js --hostfile hostfile.txt [--model NAME]
  * Through the proxy, also set AURORA_SWARM_PROXY_URL=http://localhost:9090.
  */
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
 import {
   type AgentEndpoint,
   EmbeddingPool,
@@ -15,6 +17,96 @@ import {
   startMockSwarm,
   VLLMPool,
 } from '../src/index.js';
+
+/** The kind of value an example's flag takes. */
+/** `number`: a positive number; `count`: an integer ≥ 0 (an index, a number to skip). */
+export type ExampleFlagKind = 'string' | 'number' | 'count' | 'boolean';
+
+/**
+ * The command line of an example, checked before anything starts: `--help` prints the usage
+ * and exits 0; an unknown flag or a bad value prints one line and exits 2; any error later
+ * prints one line (`name: error: ...`) and exits 1, never a stack trace (set
+ * AURORA_SWARM_DEBUG=1 to see it). Every example takes `--hostfile` and `--model` besides its own.
+ */
+export function exampleCommandLine(
+  description: string,
+  flags: Readonly<Record<string, ExampleFlagKind>> = {},
+  argv: readonly string[] = process.argv.slice(2),
+  /** The one optional positional argument the example takes (e.g. `INPUT_DIR`), if any. */
+  positional?: string,
+): void {
+  const name = basename(process.argv[1] ?? 'example', '.js');
+  const fail = (message: string, exitCode: number): never => {
+    process.stderr.write(`${name}: error: ${message}\n`);
+    process.exit(exitCode);
+  };
+  const onError = (error: unknown) => {
+    if (process.env.AURORA_SWARM_DEBUG && error instanceof Error) console.error(error.stack);
+    fail(error instanceof Error ? error.message.replace(/\s*\n\s*/g, ' ') : String(error), 1);
+  };
+  process.on('uncaughtException', onError);
+  process.on('unhandledRejection', onError);
+  const all: Record<string, ExampleFlagKind> = {
+    '--hostfile': 'string',
+    '--model': 'string',
+    ...flags,
+  };
+  const options = Object.fromEntries(
+    Object.entries(all).map(([flag, kind]) => [
+      flag.slice(2),
+      { type: kind === 'boolean' ? ('boolean' as const) : ('string' as const) },
+    ]),
+  );
+  const usage = `Usage: node dist/examples/${name}.js ${Object.entries(all)
+    .map(([flag, kind]) =>
+      kind === 'boolean' ? `[${flag}]` : `[${flag} ${kind === 'string' ? 'VALUE' : 'N'}]`,
+    )
+    .join(
+      ' ',
+    )}${positional === undefined ? '' : ` [${positional}]`}\n\n${description}\n\nWithout --hostfile (or AURORA_SWARM_HOSTFILE) it starts a small simulated swarm; set AURORA_SWARM_PROXY_URL to go through a proxy.\n`;
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: [...argv],
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: positional !== undefined,
+    }));
+  } catch (error) {
+    // parseArgs adds a hint about '--' to unknown options when positionals are allowed.
+    const reason = (error as Error).message.split('\n')[0]?.split('. To specify a positional')[0];
+    fail(`${reason} (see --help)`, 2);
+    return;
+  }
+  if (values.help) {
+    process.stdout.write(usage);
+    process.exit(0);
+  }
+  if (positionals.length > 1) {
+    fail(`one ${positional} at most, got ${positionals.length} arguments (see --help)`, 2);
+  }
+  for (const [flag, kind] of Object.entries(all)) {
+    const value = values[flag.slice(2)];
+    if (kind === 'number' && value !== undefined) {
+      const number = Number(value);
+      if (
+        typeof value !== 'string' ||
+        value.trim() === '' ||
+        !Number.isFinite(number) ||
+        number <= 0
+      ) {
+        fail(`${flag} expects a positive number, got ${JSON.stringify(value)} (see --help)`, 2);
+      }
+    }
+    if (kind === 'count' && value !== undefined && !/^\d+$/.test(String(value))) {
+      fail(
+        `${flag} expects a whole number (0 or more), got ${JSON.stringify(value)} (see --help)`,
+        2,
+      );
+    }
+  }
+}
 
 /** The value of `--name value` or `--name=value` in `argv`. */
 export function argumentValue(

@@ -8,7 +8,12 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { scatterGatherStream } from '../src/index.js';
-import { argumentValue, openExampleSwarm } from './example-swarm.js';
+import { argumentValue, exampleCommandLine, openExampleSwarm } from './example-swarm.js';
+
+exampleCommandLine(
+  'Scatter-gather from a file: one prompt per line of --prompts, spread over the agents, results written to --out (JSONL) as they finish.',
+  { '--prompts': 'string', '--out': 'string' },
+);
 
 // The compiled example lives in dist/examples/; the sample file stays in examples/data/.
 const promptsPath =

@@ -9,7 +9,12 @@
  *   node dist/examples/semantic-entropy.js [--hostfile hostfile.txt] [--threshold 0.9]
  */
 import { broadcast, scatterGatherEmbeddings, semanticEntropyDetails } from '../src/index.js';
-import { argumentValue, openExampleSwarm } from './example-swarm.js';
+import { argumentValue, exampleCommandLine, openExampleSwarm } from './example-swarm.js';
+
+exampleCommandLine(
+  'Semantic entropy over sampled answers to --question: embed them, cluster by meaning (cosine similarity above --threshold, 0.9), measure the spread in nats.',
+  { '--question': 'string', '--threshold': 'number' },
+);
 
 const question =
   argumentValue('--question') ??

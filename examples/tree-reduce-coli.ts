@@ -15,7 +15,21 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { treeReduceDetails } from '../src/index.js';
-import { argumentValue, openExampleSwarm } from './example-swarm.js';
+import { argumentValue, exampleCommandLine, openExampleSwarm } from './example-swarm.js';
+
+exampleCommandLine(
+  'Port of tree_reduce_coli.py: one leaf per gene of INPUT_DIR (built-in genes without it), then supervisors with maxTokens x groupSize + contingency tokens.',
+  {
+    '--num-files': 'number',
+    '--skip-files': 'count',
+    '--fanin': 'number',
+    '--max-tokens': 'number',
+    '--max-tokens-contingency': 'count',
+    '--output': 'string',
+  },
+  process.argv.slice(2),
+  'INPUT_DIR',
+);
 
 const inputDirectory = process.argv[2]?.startsWith('--') ? undefined : process.argv[2];
 const numFiles = Number(argumentValue('--num-files') ?? 16);

@@ -5,7 +5,12 @@
  *   node dist/examples/tree-reduce-documents.js [--hostfile hostfile.txt] [--documents 200] [--fanin 10]
  */
 import { treeReduceDetails } from '../src/index.js';
-import { argumentValue, openExampleSwarm } from './example-swarm.js';
+import { argumentValue, exampleCommandLine, openExampleSwarm } from './example-swarm.js';
+
+exampleCommandLine(
+  'Tree-reduce of --documents documents (60): leaf agents summarise, supervisors merge --fanin (8) summaries at a time, level after level.',
+  { '--documents': 'number', '--fanin': 'number' },
+);
 
 const documentCount = Number(argumentValue('--documents') ?? 60);
 const fanin = Number(argumentValue('--fanin') ?? 8);

@@ -5,7 +5,12 @@
  *   node dist/examples/two-stage-pipeline.js [--hostfile hostfile.txt] [--topic "..."] [--disjoint]
  */
 import { runPipelineDetails } from '../src/index.js';
-import { argumentValue, openExampleSwarm } from './example-swarm.js';
+import { argumentValue, exampleCommandLine, openExampleSwarm } from './example-swarm.js';
+
+exampleCommandLine(
+  'A two-stage pipeline on --topic: several agents draft, then one agent edits the drafts into one text (--disjoint: an agent that did not draft).',
+  { '--topic': 'string', '--disjoint': 'boolean' },
+);
 
 const topic = argumentValue('--topic') ?? 'how telomere length relates to cellular ageing';
 const disjoint = process.argv.includes('--disjoint');

@@ -32,6 +32,7 @@ export const SWARM_ERROR_CODES = [
   'ERR_REDIS_AUTH',
   'ERR_JOB_NOT_FOUND',
   'ERR_OUTAGE_TIMEOUT',
+  'ERR_FILE_LOCKED',
 ] as const;
 
 /** Stable error codes. Never rename one: scripts match on them. */
@@ -129,7 +130,10 @@ export class ProxyStartError extends SwarmError {
   }
 }
 
-/** A prompts file (for `aurora-swarm run`) cannot be read or has a malformed line. */
+/**
+ * A file given to `aurora-swarm run` cannot be used: a prompts file that cannot be read or has
+ * a malformed line, or a results file that is not one (or cannot be written).
+ */
 export class InputFileError extends SwarmError {
   /** Path of the file. */
   readonly path: string;
@@ -189,5 +193,33 @@ export class OutageTimeoutError extends SwarmError {
   constructor(message: string, options: SwarmErrorOptions = {}) {
     super('ERR_OUTAGE_TIMEOUT', message, options);
     this.name = 'OutageTimeoutError';
+  }
+}
+
+/** Who holds a file lock, as far as its lock directory tells. */
+export interface FileLockHolder {
+  /** Process id of the holder (on `host`). */
+  pid: number;
+  /** Host name of the machine the holder runs on. */
+  host: string;
+  /** When the holder took the lock (ISO 8601). */
+  startedAt: string;
+}
+
+/**
+ * Another process holds the lock on a file this operation must write alone (the results
+ * file of `aurora-swarm run`). `holder` says who, when its lock directory tells.
+ */
+export class FileLockedError extends SwarmError {
+  /** Path of the locked file. */
+  readonly path: string;
+  /** The process holding the lock, when known. */
+  readonly holder: FileLockHolder | undefined;
+
+  constructor(message: string, details: { path: string; holder?: FileLockHolder }) {
+    super('ERR_FILE_LOCKED', message);
+    this.name = 'FileLockedError';
+    this.path = details.path;
+    this.holder = details.holder;
   }
 }

@@ -46,6 +46,8 @@ export {
 export { topK } from './aggregators/top-k.js';
 export {
   AbortedError,
+  FileLockedError,
+  type FileLockHolder,
   HostfileError,
   InputFileError,
   InvalidArgumentError,
@@ -71,14 +73,6 @@ export {
 export type { CollectOptions, CollectSummary } from './job/collect-results.js';
 export type { JobPrompt } from './job/job-result-record.js';
 export type { JobStatus, JobWorkerStatus } from './job/job-status.js';
-export {
-  DEFAULT_OUTAGE_TIMEOUT_MS,
-  NO_OUTAGE_GUARD,
-  type OutageGuard,
-  type ProxyOutageEvent,
-  ProxyOutageGuard,
-  type ProxyOutageGuardOptions,
-} from './job/proxy-outage.js';
 export {
   DEFAULT_REDIS_CONNECT_TIMEOUT_MS,
   REDIS_PASSWORD_ENV_VAR,
@@ -182,6 +176,11 @@ export {
   resolveEmbeddingPoolOptions,
 } from './pool/embedding-pool.js';
 export {
+  FAILURE_KINDS,
+  type FailureKindInfo,
+  isRetryableFailureKind,
+} from './pool/failure-kind.js';
+export {
   DEFAULT_AGENT_POOL_TIMEOUT_MS,
   DEFAULT_CONCURRENCY,
   DEFAULT_MAX_RETRIES,
@@ -277,6 +276,15 @@ export {
   waitForAgents,
 } from './readiness/wait-for-agents.js';
 export {
+  DEFAULT_OUTAGE_MAX_RETRY_INTERVAL_MS,
+  DEFAULT_OUTAGE_RETRY_INTERVAL_MS,
+  DEFAULT_OUTAGE_TIMEOUT_MS,
+  isOutageSuspect,
+  type OutageEvent,
+  OutageGuard,
+  type OutageGuardOptions,
+} from './run/outage-guard.js';
+export {
   type PromptFileFormat,
   type PromptFileSummary,
   type PromptId,
@@ -286,19 +294,35 @@ export {
   scanPromptFile,
 } from './run/prompt-file.js';
 export {
+  checkResultsPath,
+  type LoadPreviousResultsOptions,
   loadPreviousResults,
   type PreviousResults,
   type ResultRecord,
   ResultWriter,
 } from './run/result-file.js';
 export {
+  type LockResultsFileOptions,
+  lockResultsFile,
+  RESULTS_LOCK_STALE_MS,
+  RESULTS_LOCK_UPDATE_MS,
+  type ResultsLock,
+} from './run/results-lock.js';
+export {
   type RunFailureGroup,
+  type RunNoticeEvent,
   type RunPlan,
   type RunProgress,
   type RunPromptFileOptions,
+  type RunStopReason,
   type RunSummary,
   runPromptFile,
 } from './run/run-prompt-file.js';
+export {
+  DEFAULT_REACHABILITY_PROBE_TIMEOUT_MS,
+  SwarmReachability,
+  type SwarmReachabilityOptions,
+} from './run/swarm-reachability.js';
 export {
   DEFAULT_KERNEL,
   type KernelLanguageEntropyOptions,

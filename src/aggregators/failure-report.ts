@@ -1,25 +1,19 @@
+import { FAILURE_KINDS } from '../pool/failure-kind.js';
 import type { AgentResponse, FailureKind } from '../pool/types.js';
 import { assertResponses } from './aggregator-options.js';
 
 /**
- * What a failure report groups by:
- * - `timeout`: no full answer in time;
- * - `refused`: the agent could not be reached (connection refused or reset
- *   before an answer, unknown host);
- * - `agent-error`: the agent (or proxy) answered with an error status or a
- *   malformed body;
- * - `context-overflow`: the prompt plus `max_tokens` exceeded the model's context;
- * - `other`: anything else (aborted calls, bad agent index, unknown messages).
+ * What a failure report groups by: the response's {@link FailureKind} (the same words as
+ * `failure_kind` in `aurora-swarm run`'s results file; see `FAILURE_KINDS` for what each
+ * means), or, for a failure without one, the kind its error message suggests; `unknown`
+ * when the message suggests nothing.
  */
-export type FailureCause = 'timeout' | 'refused' | 'agent-error' | 'context-overflow' | 'other';
+export type FailureCause = FailureKind | 'unknown';
 
 /** Every {@link FailureCause}, in the order reports list them. */
 export const FAILURE_CAUSES: readonly FailureCause[] = [
-  'timeout',
-  'refused',
-  'agent-error',
-  'context-overflow',
-  'other',
+  ...(Object.keys(FAILURE_KINDS) as FailureKind[]),
+  'unknown',
 ];
 
 /** One failed response in a {@link FailureReport}. */
@@ -52,17 +46,6 @@ export interface FailureReport {
   byCause: Record<FailureCause, FailureEntry[]>;
 }
 
-const CAUSE_OF_KIND: Record<FailureKind, FailureCause> = {
-  timeout: 'timeout',
-  connect: 'refused',
-  http: 'agent-error',
-  'agent-error': 'agent-error',
-  'bad-response': 'agent-error',
-  'context-overflow': 'context-overflow',
-  aborted: 'other',
-  'invalid-index': 'other',
-};
-
 // Checked in this order: an overflow message from vLLM arrives as an HTTP 400,
 // so it must win over the generic agent-error patterns.
 const MESSAGE_PATTERNS: readonly [FailureCause, RegExp][] = [
@@ -72,7 +55,7 @@ const MESSAGE_PATTERNS: readonly [FailureCause, RegExp][] = [
   ],
   ['timeout', /timed? ?out|timeout|ETIMEDOUT|deadline exceeded/i],
   [
-    'refused',
+    'connect',
     /ECONNREFUSED|connection refused|refused|cannot connect|could not connect|failed to connect|ECONNRESET|socket hang up|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN/i,
   ],
   [
@@ -84,19 +67,19 @@ const MESSAGE_PATTERNS: readonly [FailureCause, RegExp][] = [
 /**
  * The cause a failure is grouped under: from `failureKind` when the response
  * has one, else guessed from the error message.
- * @example classifyFailure({ error: 'connect ECONNREFUSED 127.0.0.1:8000' }) // 'refused'
+ * @example classifyFailure({ error: 'connect ECONNREFUSED 127.0.0.1:8000' }) // 'connect'
  */
 export function classifyFailure(
   response: Pick<AgentResponse, 'error' | 'failureKind'>,
 ): FailureCause {
-  if (response.failureKind !== undefined && Object.hasOwn(CAUSE_OF_KIND, response.failureKind)) {
-    return CAUSE_OF_KIND[response.failureKind];
+  if (response.failureKind !== undefined && Object.hasOwn(FAILURE_KINDS, response.failureKind)) {
+    return response.failureKind;
   }
   const message = response.error ?? '';
   for (const [cause, pattern] of MESSAGE_PATTERNS) {
     if (pattern.test(message)) return cause;
   }
-  return 'other';
+  return 'unknown';
 }
 
 /**

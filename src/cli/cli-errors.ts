@@ -3,7 +3,13 @@
  * never a stack trace for something the user can fix.
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import { HostfileError, InputFileError, InvalidOptionError, SwarmError } from '../errors.js';
+import {
+  FileLockedError,
+  HostfileError,
+  InputFileError,
+  InvalidOptionError,
+  SwarmError,
+} from '../errors.js';
 import { type CliIo, type CliOutcome, EXIT_FAILURE, EXIT_USAGE } from './cli-io.js';
 import { plainErrorLine } from './configure-command.js';
 
@@ -24,13 +30,14 @@ export function usageError(message: string): CliError {
   return new CliError(message, EXIT_USAGE);
 }
 
-/** The exit code for an error: 2 for bad input the user can fix, 1 otherwise. */
+/** The exit code for an error: 2 for bad input the user can fix (or a file in use), 1 otherwise. */
 function exitCodeOf(error: unknown): number {
   if (error instanceof CliError) return error.exitCode;
   if (
     error instanceof InvalidOptionError ||
     error instanceof HostfileError ||
-    error instanceof InputFileError
+    error instanceof InputFileError ||
+    error instanceof FileLockedError
   ) {
     return EXIT_USAGE;
   }

@@ -15,7 +15,7 @@ export interface CliIo {
   readonly stdoutIsTTY?: boolean;
   /** Whether standard error is a terminal (live progress bar, colour). @default false */
   readonly stderrIsTTY?: boolean;
-  /** Width of the terminal on standard error, in columns, when it is one. */
+  /** Width of the terminal on standard error, in columns, when it is one (0 or missing: unknown). */
   readonly stderrColumns?: number;
   /**
    * Call `handler` on SIGHUP (the conventional "reload your configuration") until

@@ -6,7 +6,8 @@
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escape sequences is the point
 const ANSI = /\u001B\[[0-9;]*m/g;
 
-function visibleLength(text: string): number {
+/** Length of `text` on a terminal: colour codes do not count. */
+export function visibleLength(text: string): number {
   return text.replace(ANSI, '').length;
 }
 

@@ -11,6 +11,7 @@
  */
 import { AbortedError, OutageTimeoutError } from '../errors.js';
 import type { AgentResponse } from '../pool/types.js';
+import { isOutageSuspect } from '../run/outage-guard.js';
 
 /** How a worker learns about, and waits out, an outage of its whole swarm. */
 export interface OutageGuard {
@@ -109,7 +110,7 @@ export class ProxyOutageGuard implements OutageGuard {
   }
 
   async isOutage(response: AgentResponse): Promise<boolean> {
-    if (response.success || response.failureKind !== 'connect') return false;
+    if (!isOutageSuspect(response)) return false;
     if (this.#recovery) return true;
     if (await this.#answers()) return false;
     if (!this.#recovery) {

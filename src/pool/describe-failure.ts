@@ -51,6 +51,10 @@ export function describeHttpFailure(
     if (status === 504) return { failureKind: 'timeout', error: `${message} (${where})` };
     return { failureKind: 'http', error: `${message} (${where})` };
   }
+  // A 4xx that depends on the request itself: sending it again gets the same answer.
+  if (status === 400 || status === 413 || status === 422) {
+    return { failureKind: 'invalid-request', error: `${message} (${where})` };
+  }
   return { failureKind: 'agent-error', error: `${message} (${where})` };
 }
 
@@ -144,6 +148,9 @@ export function describeConnectionError(
   const agent = `agent ${member.globalIndex}`;
   const proxy = member.proxyAddress;
   const address = proxy === undefined ? addressOf(member) : `the proxy at ${proxy}`;
+  // Through the proxy, a connection that fails before any answer is a failure to reach the
+  // proxy itself (the agents' failures come back as the proxy's 502/504 answers).
+  const failureKind = proxy === undefined ? 'connect' : 'proxy-unreachable';
   if (answerStarted) {
     return {
       failureKind: 'connect',
@@ -157,19 +164,19 @@ export function describeConnectionError(
         : '';
     const host = proxy ?? member.endpoint.host;
     return {
-      failureKind: 'connect',
+      failureKind,
       error: `cannot resolve host ${host} (${code}), ${agent}${hint}`,
     };
   }
   if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET') {
     return {
-      failureKind: 'connect',
+      failureKind,
       error: `connection to ${address} closed before any answer (${detail}), ${agent}`,
     };
   }
   const hint = proxy === undefined ? '' : '; is the proxy running and the SSH tunnel up?';
   return {
-    failureKind: 'connect',
+    failureKind,
     error: `cannot connect to ${address} (${detail}), ${agent}${hint}`,
   };
 }

@@ -4,16 +4,9 @@
  */
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
 
-/** Why a call failed, for grouping in reports. */
-export type FailureKind =
-  | 'timeout'
-  | 'connect'
-  | 'http'
-  | 'agent-error'
-  | 'context-overflow'
-  | 'bad-response'
-  | 'aborted'
-  | 'invalid-index';
+import type { FailureKind } from './failure-kind.js';
+
+export type { FailureKind } from './failure-kind.js';
 
 /** Token counts reported by the agent. */
 export interface TokenUsage {

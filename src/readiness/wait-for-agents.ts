@@ -5,8 +5,10 @@
 import { Agent } from 'undici';
 import { InvalidOptionError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
+import { CallSignal } from '../internal/call-signal.js';
 import { describeValue } from '../internal/describe-value.js';
 import { sleep } from '../internal/sleep.js';
+import { errorCode } from '../pool/describe-failure.js';
 
 /** Seconds `wait` keeps trying, counted from its start. */
 export const DEFAULT_WAIT_TIMEOUT_SECONDS = 600;
@@ -23,8 +25,22 @@ export interface WaitForAgentsOptions {
   endpoints: readonly AgentEndpoint[];
   /** How many must be ready; an integer from 1 to the number of agents. */
   minReady: number;
-  /** Give up this many milliseconds after the start, whatever the agents do. */
+  /** Give up this many milliseconds after the start, whatever the agents do (may be Infinity
+   * when `firstReadyTimeoutMs` and `healthTimeoutMs` bound the wait). */
   timeoutMs: number;
+  /** Give up if no agent is ready this many milliseconds after the start. @default no limit */
+  firstReadyTimeoutMs?: number;
+  /**
+   * Once the first agent is ready, wait at most this many milliseconds more for the others
+   * (the Python `wait_for_vllm_servers.py --health-timeout`). @default no limit
+   */
+  healthTimeoutMs?: number;
+  /**
+   * Keep probing until every agent is ready (or a timeout), even once `minReady` are: then
+   * `minReady` is only the minimum the result is checked against, as in the Python script.
+   * @default false
+   */
+  waitForAll?: boolean;
   /** Milliseconds between the end of a round of probes and the next one. */
   intervalMs: number;
   /** Milliseconds one probe may take (capped by the time left). */
@@ -35,6 +51,8 @@ export interface WaitForAgentsOptions {
   signal?: AbortSignal;
   /** Called after every round with the number of agents ready so far. */
   onRound?(ready: number, elapsedMs: number): void;
+  /** Called after every probe: `detail` is `HTTP 200` or why the agent is not ready. */
+  onProbe?(index: number, ready: boolean, detail: string): void;
 }
 
 /** What {@link waitForAgents} found. */
@@ -49,35 +67,58 @@ export interface WaitForAgentsResult {
   aborted: boolean;
   /** Milliseconds since the start. */
   elapsedMs: number;
+  /** The agents never ready, in hostfile order, with why their last probe failed. */
+  notReady: Array<{ index: number; endpoint: AgentEndpoint; lastError: string }>;
 }
 
-/** Whether the agent answers `GET /health` with 200 within `timeoutMs`. Never rejects. */
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
+
+/** Why a probe failed, in words. */
+function probeFailure(error: unknown, timedOut: boolean, timeoutMs: number): string {
+  const code = errorCode(error);
+  if (timedOut || (code !== undefined && TIMEOUT_CODES.has(code))) {
+    return `no answer within ${Math.round(timeoutMs) / 1000}s`;
+  }
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'unknown host';
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'connection closed';
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'host unreachable';
+  const message = error instanceof Error ? error.message : String(error);
+  return code === undefined ? message : `${code}: ${message}`;
+}
+
+/**
+ * Probe the agent's `GET /health` within `timeoutMs`: `HTTP 200` when ready, else why not.
+ * Never rejects. Probes share one listener on `signal` (CallSignal), however many run.
+ */
 async function probe(
   dispatcher: Agent,
   endpoint: AgentEndpoint,
   timeoutMs: number,
   signal: AbortSignal | undefined,
-): Promise<boolean> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const onAbort = () => controller.abort();
-  signal?.addEventListener('abort', onAbort, { once: true });
+): Promise<{ ready: boolean; detail: string }> {
+  const callSignal = new CallSignal(timeoutMs, signal);
   try {
     const response = await dispatcher.request({
       origin: endpoint.url,
       path: '/health',
       method: 'GET',
-      signal: controller.signal,
+      signal: callSignal.signal,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
     await response.body.dump();
-    return response.statusCode === 200;
-  } catch {
-    return false;
+    return { ready: response.statusCode === 200, detail: `HTTP ${response.statusCode}` };
+  } catch (error) {
+    if (callSignal.callerAborted) return { ready: false, detail: 'stopped' };
+    return { ready: false, detail: probeFailure(error, callSignal.timedOut, timeoutMs) };
   } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
+    callSignal.dispose();
   }
 }
 
@@ -98,9 +139,22 @@ export async function waitForAgents(options: WaitForAgentsOptions): Promise<Wait
   }
   const concurrency = options.concurrency ?? DEFAULT_PROBE_CONCURRENCY;
   const startedAt = performance.now();
-  const deadline = startedAt + timeoutMs;
+  let deadline = startedAt + Math.min(timeoutMs, options.firstReadyTimeoutMs ?? Infinity);
   const ready = new Array<boolean>(endpoints.length).fill(false);
+  const lastErrors = new Array<string>(endpoints.length).fill('not probed');
   let readyCount = 0;
+  const noteReady = (index: number) => {
+    ready[index] = true;
+    readyCount++;
+    if (readyCount === 1) {
+      // From the first ready agent on, the health timeout counts (and no longer the first one's).
+      const overall = startedAt + timeoutMs;
+      const health = performance.now() + (options.healthTimeoutMs ?? Infinity);
+      deadline = Math.min(overall, health);
+    }
+  };
+  const done = () =>
+    readyCount === endpoints.length || (!options.waitForAll && readyCount >= minReady);
   const dispatcher = new Agent({
     connect: { timeout: probeTimeoutMs },
     keepAliveTimeout: Math.max(1, intervalMs * 2),
@@ -117,16 +171,18 @@ export async function waitForAgents(options: WaitForAgentsOptions): Promise<Wait
           const budgetMs = Math.min(probeTimeoutMs, deadline - performance.now());
           if (budgetMs <= 0) break;
           const index = pending[next++] as number;
-          if (await probe(dispatcher, endpoints[index] as AgentEndpoint, budgetMs, signal)) {
-            ready[index] = true;
-            readyCount++;
-          }
+          const endpoint = endpoints[index] as AgentEndpoint;
+          const result = await probe(dispatcher, endpoint, budgetMs, signal);
+          if (signal?.aborted && !result.ready) break;
+          options.onProbe?.(index, result.ready, result.detail);
+          if (result.ready) noteReady(index);
+          else lastErrors[index] = result.detail;
         }
       };
       await Promise.all(Array.from({ length: Math.min(concurrency, pending.length) }, worker));
       options.onRound?.(readyCount, performance.now() - startedAt);
       const left = deadline - performance.now();
-      if (readyCount >= minReady || left <= 0 || signal?.aborted) break;
+      if (done() || left <= 0 || signal?.aborted) break;
       if (!(await sleep(Math.min(intervalMs, left), signal))) break;
     }
   } finally {
@@ -139,5 +195,8 @@ export async function waitForAgents(options: WaitForAgentsOptions): Promise<Wait
     targetMet: readyCount >= minReady,
     aborted: signal?.aborted ?? false,
     elapsedMs: performance.now() - startedAt,
+    notReady: endpoints.flatMap((endpoint, index) =>
+      ready[index] ? [] : [{ index, endpoint, lastError: lastErrors[index] as string }],
+    ),
   };
 }

@@ -4,9 +4,11 @@
  */
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { rename, stat } from 'node:fs/promises';
+import { open, rename, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { InputFileError } from '../errors.js';
+import { describeFileError } from '../internal/describe-file-error.js';
+import { writableFileProblem } from '../internal/writable-path.js';
 import { type PromptId, promptIdKey } from './prompt-file.js';
 
 /** One line of a results file. */
@@ -34,74 +36,153 @@ export interface PreviousResults {
   finished: Set<string>;
   /** Lines kept: successes, and failures when they are not retried. */
   kept: number;
-  /** Of the lines kept, the failures (only with `retryFailed: false`). */
+  /** Of the lines kept, the failures (with `retryFailed: false`, or final ones). */
   keptFailures: number;
+  /** Of those, failures kept although `retryFailed` is true: `isFinalFailure` said so. */
+  finalFailures: number;
   /** Failed results removed so that their prompts are tried again. */
   retried: number;
-  /** Lines removed because a killed run left them cut short or unreadable. */
+  /** 1 when the last line had no newline and was cut short (a write cut by a kill), removed. */
   torn: number;
+  /** Result lines whose id had a result already (two runs at once, before locking), removed. */
+  duplicates: number;
+}
+
+/** Options of {@link loadPreviousResults}. */
+export interface LoadPreviousResultsOptions {
+  /** Whether failures are sent again: then they are removed from the file. */
+  retryFailed: boolean;
+  /**
+   * Failures kept even with `retryFailed` (a retry cannot fix them, e.g. a prompt longer
+   * than the model's context): they count as finished.
+   * @default none
+   */
+  isFinalFailure?(record: ResultRecord): boolean;
+}
+
+// Every line this tool writes starts so (JSON.stringify of a ResultRecord, id first).
+const RECORD_START = '{"id":';
+
+/** Whether an unterminated last line is a result line cut short by a kill. */
+function isCutRecord(line: string): boolean {
+  return line.startsWith(RECORD_START) || RECORD_START.startsWith(line);
+}
+
+function notResult(path: string, lineNumber: number, line: string): InputFileError {
+  let what = 'is not a result record';
+  if (line.trim() === '') what = 'is empty';
+  else if (parsePromptLike(line)) what = 'is a prompt, not a result';
+  return new InputFileError(
+    `${path} is not a results file of aurora-swarm run (line ${lineNumber} ${what}): refusing to touch it; choose another --out`,
+    { path, lineNumber },
+  );
+}
+
+function parsePromptLike(line: string): boolean {
+  try {
+    const value = JSON.parse(line) as Record<string, unknown> | null;
+    return value !== null && typeof value === 'object' && typeof value.prompt === 'string';
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the file's last byte is a newline (an empty file counts as ending in one). */
+async function endsWithNewline(path: string, size: number): Promise<boolean> {
+  if (size === 0) return true;
+  const handle = await open(path, 'r');
+  try {
+    const { buffer } = await handle.read(Buffer.alloc(1), 0, 1, size - 1);
+    return buffer[0] === 0x0a;
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
- * Read a results file left by an earlier run. Successes (and, with
- * `retryFailed: false`, failures) count as finished. Failures to retry and a last
- * line cut short by a kill are removed, by rewriting the file through a temporary
- * file and a rename, so that every id ends up in the file exactly once.
+ * Read a results file left by an earlier run. Every complete line must be a result record
+ * (`{"id", "success", ...}` as this tool writes them): anything else means the file is not a
+ * results file, and it is refused untouched. Successes (and failures that are kept) count as
+ * finished. Failures to retry, duplicate ids and a last line cut short by a kill (no newline
+ * at the end) are removed, by rewriting the file through a temporary file and a rename, so
+ * that every id ends up in the file exactly once.
+ *
+ * @throws {InputFileError} for a file that is not a results file, or cannot be read;
+ *   nothing is changed then.
  */
 export async function loadPreviousResults(
   path: string,
-  options: { retryFailed: boolean },
+  options: LoadPreviousResultsOptions,
 ): Promise<PreviousResults> {
   const result: PreviousResults = {
     finished: new Set(),
     kept: 0,
     keptFailures: 0,
+    finalFailures: 0,
     retried: 0,
     torn: 0,
+    duplicates: 0,
   };
   let size: number;
+  let terminated: boolean;
   try {
     size = (await stat(path)).size;
+    terminated = await endsWithNewline(path, size);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return result;
-    throw new InputFileError(`cannot read results file ${path}: ${(error as Error).message}`, {
+    throw new InputFileError(`cannot read results file ${path}: ${describeFileError(error)}`, {
       path,
       cause: error,
     });
   }
-  let keptBytes = 0;
+  const retried = (record: ResultRecord) =>
+    !record.success && options.retryFailed && !(options.isFinalFailure?.(record) ?? false);
   let rewrite = false;
+  let lineNumber = 0;
+  let pendingError: InputFileError | undefined;
   for await (const { line, record } of resultLines(path)) {
+    // The previous line was not the last one, so it was complete: it had to be a record.
+    if (pendingError) throw pendingError;
+    lineNumber++;
     const key = record && promptIdKey(record.id);
     if (!record || key === undefined) {
-      if (line.trim() !== '') result.torn++;
+      // Only the last line may be cut short; decided once we know whether it is the last.
+      pendingError = notResult(path, lineNumber, line);
+      if (!terminated && isCutRecord(line)) result.torn = 1;
       rewrite = true;
     } else if (result.finished.has(key)) {
+      result.duplicates++;
       rewrite = true;
-    } else if (!record.success && options.retryFailed) {
+    } else if (retried(record)) {
       result.retried++;
       rewrite = true;
     } else {
       result.finished.add(key);
       result.kept++;
-      if (!record.success) result.keptFailures++;
-      keptBytes += Buffer.byteLength(line) + 1;
+      if (!record.success) {
+        result.keptFailures++;
+        if (options.retryFailed) result.finalFailures++;
+      }
     }
   }
-  // A file that does not end in a newline was cut by a kill mid-line.
-  if (rewrite || keptBytes !== size) await rewriteResults(path, options);
+  if (pendingError && result.torn === 0) throw pendingError;
+  // A complete record without its newline (cut just before it) is kept and given one.
+  if (rewrite || !terminated) await rewriteResults(path, retried);
   return result;
 }
 
 /** Rewrite the file with only the lines that count as finished, atomically. */
-async function rewriteResults(path: string, options: { retryFailed: boolean }): Promise<void> {
+async function rewriteResults(
+  path: string,
+  retried: (record: ResultRecord) => boolean,
+): Promise<void> {
   const temporaryPath = `${path}.rewrite-${process.pid}`;
   const writer = createWriteStream(temporaryPath);
   const seen = new Set<string>();
   for await (const { line, record } of resultLines(path)) {
     if (!record) continue;
     const key = promptIdKey(record.id);
-    if (seen.has(key) || (!record.success && options.retryFailed)) continue;
+    if (seen.has(key) || retried(record)) continue;
     seen.add(key);
     if (!writer.write(`${line}\n`)) await once(writer, 'drain');
   }
@@ -128,6 +209,30 @@ function parseResultLine(line: string): ResultRecord | undefined {
     return value as ResultRecord;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Check, before any prompt is sent, that `path` can be the results file of a run reading
+ * `promptsPath`: writable, not a directory, not the prompts file itself (same path or same
+ * inode). Its content is checked when it is read (see {@link loadPreviousResults}).
+ * @throws {InputFileError} naming the path and what is wrong; nothing is changed.
+ */
+export async function checkResultsPath(path: string, promptsPath?: string): Promise<void> {
+  const problem = await writableFileProblem(path);
+  if (problem !== undefined) {
+    throw new InputFileError(`cannot write results file ${path}: ${problem}`, { path });
+  }
+  if (promptsPath === undefined) return;
+  const [results, prompts] = await Promise.all([
+    stat(path).catch(() => undefined),
+    stat(promptsPath).catch(() => undefined),
+  ]);
+  if (results && prompts && results.dev === prompts.dev && results.ino === prompts.ino) {
+    throw new InputFileError(
+      `results file ${path} is the prompts file itself (--prompts ${promptsPath}): choose another --out`,
+      { path },
+    );
   }
 }
 

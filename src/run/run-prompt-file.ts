@@ -2,6 +2,10 @@
  * `aurora-swarm run` without the command line: every prompt of a prompts file through a
  * pool, each result appended to a results file as it completes, resumable.
  *
+ * Safety: the results file is checked before anything is sent (writable, not the prompts
+ * file, nothing in it but result records), locked for the whole run (see results-lock.ts),
+ * and an unreachable proxy or swarm is waited out, not written as failures (outage-guard.ts).
+ *
  * Memory: the prompts in flight (the window), plus one short key per prompt id (to detect
  * duplicates up front and to skip finished prompts on a rerun); never the prompts or the
  * results as a whole.
@@ -11,8 +15,11 @@ import {
   FAILURE_CAUSES,
   type FailureCause,
 } from '../aggregators/failure-report.js';
-import { scatterGatherStream } from '../patterns/scatter-gather-stream.js';
-import type { AgentResponse, SwarmPool } from '../pool/types.js';
+import { linkAbortController } from '../internal/linked-abort-controller.js';
+import { runWindowed } from '../internal/windowed-stream.js';
+import { isRetryableFailureKind } from '../pool/failure-kind.js';
+import type { AgentResponse, FailureKind, SwarmPool } from '../pool/types.js';
+import { DEFAULT_OUTAGE_TIMEOUT_MS, type OutageEvent, OutageGuard } from './outage-guard.js';
 import {
   type PromptFileFormat,
   type PromptRecord,
@@ -20,7 +27,14 @@ import {
   readPromptFile,
   scanPromptFile,
 } from './prompt-file.js';
-import { loadPreviousResults, type ResultRecord, ResultWriter } from './result-file.js';
+import {
+  checkResultsPath,
+  loadPreviousResults,
+  type ResultRecord,
+  ResultWriter,
+} from './result-file.js';
+import { lockResultsFile } from './results-lock.js';
+import { SwarmReachability } from './swarm-reachability.js';
 
 /** Options of {@link runPromptFile}. */
 export interface RunPromptFileOptions {
@@ -34,12 +48,25 @@ export interface RunPromptFileOptions {
   format?: PromptFileFormat;
   /** Send again the prompts whose earlier result is a failure. @default true */
   retryFailed?: boolean;
+  /**
+   * Also send again earlier failures that a retry cannot fix (`context-overflow`,
+   * `invalid-request`: see `FAILURE_KINDS`), e.g. after switching to a longer context.
+   * @default false
+   */
+  retryAllFailed?: boolean;
   /** Most prompts in flight at once. @default the pool's concurrency */
   window?: number;
   /** Upper bound on generated tokens per prompt. @default the pool's */
   maxTokens?: number;
   /** Timeout of one prompt, in milliseconds. @default the pool's */
   timeoutMs?: number;
+  /**
+   * How long an unreachable proxy (or, directly, an unreachable swarm) is waited for before
+   * the run stops as interrupted (`stopReason: 'outage'`); a rerun resumes. @default 600_000
+   */
+  outageTimeoutMs?: number;
+  /** The proxy the pool sends through, for outage probes. @default the pool's `proxyUrl` */
+  proxyUrl?: string;
   /**
    * Stops the run: nothing new is sent, calls in flight are aborted and not recorded
    * (they are sent again on the next run), the file is flushed.
@@ -49,7 +76,15 @@ export interface RunPromptFileOptions {
   onStart?(plan: RunPlan): void;
   /** Called after each result is appended. */
   onResult?(record: ResultRecord, progress: RunProgress): void;
+  /** One-line notices: a stale lock taken over, an outage, its end. */
+  onNotice?(message: string, event?: RunNoticeEvent): void;
 }
+
+/** What a notice of {@link RunPromptFileOptions.onNotice} is about. */
+export type RunNoticeEvent =
+  | { type: 'lock-taken-over' }
+  | { type: 'lock-lost' }
+  | ({ type: 'outage' | 'recovered' | 'outage-timeout' } & OutageEvent);
 
 /** What a run is going to do, known before the first prompt is sent. */
 export interface RunPlan {
@@ -59,14 +94,18 @@ export interface RunPlan {
   total: number;
   /** Prompts of the file with a result kept from an earlier run (skipped). */
   alreadyDone: number;
-  /** Of those, failures kept because `retryFailed` is false. */
+  /** Of those, failures (kept because `retryFailed` is false or a retry cannot fix them). */
   alreadyFailed: number;
+  /** Of those, failures kept because a retry cannot fix them (see `retryAllFailed`). */
+  finalFailures: number;
   /** Prompts this run sends. */
   toRun: number;
   /** Failed results of an earlier run removed so that their prompts are sent again. */
   retried: number;
-  /** Lines of the results file cut short or unreadable (a killed run), removed. */
+  /** 1 when the file's last line was cut short by a kill (no newline at the end), removed. */
   torn: number;
+  /** Result lines removed because their id had a result already. */
+  duplicates: number;
   /** Results in the file whose id is not in the prompts file (another prompts file?). */
   unmatched: number;
 }
@@ -85,18 +124,26 @@ export interface RunProgress {
 
 /** One group of failures in a {@link RunSummary}. */
 export interface RunFailureGroup {
+  /** The failure kind (the words of `failure_kind` in the results file). */
   cause: FailureCause;
   count: number;
   /** The first error message of this group, as an example. */
   example: string;
+  /** Whether sending these prompts again may succeed. */
+  retryHelps: boolean;
 }
+
+/** Why a run stopped before every prompt was done. */
+export type RunStopReason = 'signal' | 'outage' | 'lock-lost';
 
 /** What a run did. */
 export interface RunSummary extends RunProgress {
   plan: RunPlan;
-  /** Whether the signal stopped the run before every prompt was done. */
+  /** Whether the run stopped before every prompt was done (a rerun resumes). */
   interrupted: boolean;
-  /** This run's failures by cause (see `failureReport`), most frequent first. */
+  /** Why it stopped early, when it did. */
+  stopReason?: RunStopReason;
+  /** This run's failures by kind, most frequent first. */
   failures: RunFailureGroup[];
   /** Results per second over the run. */
   resultsPerSecond: number;
@@ -126,98 +173,187 @@ function toRecord(prompt: PromptRecord, response: AgentResponse): ResultRecord {
   return record;
 }
 
+/** Whether an earlier failure is kept on a rerun because sending it again cannot help. */
+function isFinalFailure(record: ResultRecord): boolean {
+  return !record.success && !isRetryableFailureKind(record.failure_kind as FailureKind);
+}
+
 /**
  * Send every prompt of `promptsPath` that has no result in `outPath` yet, appending one
- * JSON line per prompt as results arrive. The prompts file is validated whole before
- * anything is sent. Rerunning after a crash, a kill or an interrupt sends only what is
- * missing (and, by default, what failed), so every id ends up in the file exactly once.
+ * JSON line per prompt as results arrive. The prompts file is validated whole, and the
+ * results file checked and locked, before anything is sent. Rerunning after a crash, a kill,
+ * an interrupt or an outage sends only what is missing (and, by default, what failed in a way
+ * a retry may fix), so every id ends up in the file exactly once.
  *
- * @throws {InputFileError} for an unreadable or malformed prompts file (nothing sent).
+ * @throws {InputFileError} for an unreadable or malformed prompts file, or a results file that
+ *   is not one (or cannot be written); nothing is sent and the file is left as it was.
+ * @throws {FileLockedError} when another run is writing `outPath`.
  */
 export async function runPromptFile(options: RunPromptFileOptions): Promise<RunSummary> {
-  const { pool, promptsPath, outPath, signal } = options;
+  const { pool, promptsPath, outPath } = options;
   const format = options.format ?? 'auto';
+  await checkResultsPath(outPath, promptsPath);
   const scanned = await scanPromptFile(promptsPath, format, { keepIds: true });
-  const previous = await loadPreviousResults(outPath, {
-    retryFailed: options.retryFailed ?? true,
+  const { controller: stop, dispose: disposeStop } = linkAbortController(options.signal);
+  let stopReason: RunStopReason | undefined;
+  const stopRun = (reason: RunStopReason) => {
+    stopReason ??= reason;
+    stop.abort();
+  };
+  const lock = await lockResultsFile(outPath, {
+    onNotice: (message) => options.onNotice?.(message, { type: 'lock-taken-over' }),
+    onCompromised: (error) => {
+      options.onNotice?.(
+        `lost the lock on ${outPath} (${error.message}): stopping, so that two runs never write it at once`,
+        { type: 'lock-lost' },
+      );
+      stopRun('lock-lost');
+    },
   });
-  let alreadyDone = 0;
-  for (const key of previous.finished) if (scanned.ids?.has(key)) alreadyDone++;
-  const plan: RunPlan = {
-    format: scanned.format,
-    total: scanned.count,
-    alreadyDone,
-    alreadyFailed: Math.min(previous.keptFailures, alreadyDone),
-    toRun: scanned.count - alreadyDone,
-    retried: previous.retried,
-    torn: previous.torn,
-    unmatched: previous.finished.size - alreadyDone,
-  };
-  options.onStart?.(plan);
+  const proxyUrl = options.proxyUrl ?? (pool as { proxyUrl?: string }).proxyUrl;
+  const reachability = new SwarmReachability({ endpoints: pool.endpoints, proxyUrl });
+  try {
+    const previous = await loadPreviousResults(outPath, {
+      retryFailed: options.retryFailed ?? true,
+      isFinalFailure: options.retryAllFailed ? undefined : isFinalFailure,
+    });
+    let alreadyDone = 0;
+    for (const key of previous.finished) if (scanned.ids?.has(key)) alreadyDone++;
+    const plan: RunPlan = {
+      format: scanned.format,
+      total: scanned.count,
+      alreadyDone,
+      alreadyFailed: Math.min(previous.keptFailures, alreadyDone),
+      finalFailures: Math.min(previous.finalFailures, alreadyDone),
+      toRun: scanned.count - alreadyDone,
+      retried: previous.retried,
+      torn: previous.torn,
+      duplicates: previous.duplicates,
+      unmatched: previous.finished.size - alreadyDone,
+    };
+    options.onStart?.(plan);
+    const guard = new OutageGuard({
+      probe: reachability.probe,
+      target: reachability.target,
+      outageTimeoutMs: options.outageTimeoutMs ?? DEFAULT_OUTAGE_TIMEOUT_MS,
+      signal: stop.signal,
+      onOutage: (event) => options.onNotice?.('', { type: 'outage', ...event }),
+      onRecovered: (event) => options.onNotice?.('', { type: 'recovered', ...event }),
+      onGiveUp: (event) => {
+        options.onNotice?.('', { type: 'outage-timeout', ...event });
+        stopRun('outage');
+      },
+    });
+    const progress = await sendPending({
+      ...options,
+      plan,
+      format: scanned.format,
+      finished: previous.finished,
+      guard,
+      reachability,
+      signal: stop.signal,
+    });
+    return summarize(plan, progress, stopReason);
+  } finally {
+    disposeStop();
+    await reachability.close();
+    await lock.release();
+  }
+}
 
-  const failures = new Map<FailureCause, RunFailureGroup>();
-  const progress: RunProgress = {
-    done: 0,
-    succeeded: 0,
-    failed: 0,
-    toRun: plan.toRun,
-    elapsedMs: 0,
+interface SendPendingOptions extends RunPromptFileOptions {
+  plan: RunPlan;
+  format: 'jsonl' | 'text';
+  finished: ReadonlySet<string>;
+  guard: OutageGuard;
+  reachability: SwarmReachability;
+  signal: AbortSignal;
+}
+
+interface RunCounts {
+  progress: RunProgress;
+  failures: Map<FailureCause, RunFailureGroup>;
+}
+
+/** Send what is not finished yet and append each result; stops when `signal` fires. */
+async function sendPending(options: SendPendingOptions): Promise<RunCounts> {
+  const { pool, plan, guard, reachability, signal } = options;
+  const counts: RunCounts = {
+    progress: { done: 0, succeeded: 0, failed: 0, toRun: plan.toRun, elapsedMs: 0 },
+    failures: new Map(),
   };
+  const { progress, failures } = counts;
   const startedAt = performance.now();
-  const inFlight = new Map<number, PromptRecord>();
-  const finished = previous.finished;
+  const { promptsPath, format, finished } = options;
   async function* pending() {
-    let position = 0;
-    for await (const record of readPromptFile(promptsPath, scanned.format)) {
-      if (finished.has(promptIdKey(record.id))) continue;
-      inFlight.set(position++, record);
-      yield record.prompt;
+    for await (const record of readPromptFile(promptsPath, format)) {
+      if (!finished.has(promptIdKey(record.id))) yield record;
     }
   }
-  const writer = new ResultWriter(outPath);
+  const writer = new ResultWriter(options.outPath);
   try {
-    if (plan.toRun > 0 && !signal?.aborted) {
-      const stream = scatterGatherStream(pool, pending(), {
-        window: options.window,
-        maxTokens: options.maxTokens,
-        timeoutMs: options.timeoutMs,
-        signal,
-      });
-      for await (const { index, response } of stream) {
-        const prompt = inFlight.get(index);
-        inFlight.delete(index);
-        // A call cut by the interrupt is not a result: the next run sends it again.
-        if (prompt === undefined || (signal?.aborted && response.failureKind === 'aborted')) {
-          continue;
-        }
-        const record = toRecord(prompt, response);
-        await writer.write(record);
-        progress.done++;
-        if (response.success) progress.succeeded++;
-        else {
-          progress.failed++;
-          const cause = classifyFailure(response);
-          const group = failures.get(cause);
-          if (group) group.count++;
-          else failures.set(cause, { cause, count: 1, example: record.error ?? '' });
-        }
-        progress.elapsedMs = performance.now() - startedAt;
-        options.onResult?.(record, progress);
+    if (plan.toRun === 0 || signal.aborted) return counts;
+    const results = runWindowed<PromptRecord, AgentResponse | undefined>(pending(), {
+      window: options.window ?? pool.concurrency,
+      signal,
+      launch: (prompt, index, callSignal) =>
+        guard.send(async () => {
+          const response = await pool.post(index % pool.size, prompt.prompt, {
+            signal: callSignal,
+            ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
+            ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+          });
+          reachability.noteResponse(response);
+          return response;
+        }),
+    });
+    for await (const { item: prompt, result: response } of results) {
+      // Not a result: held back by an outage that outlasted the timeout, or cut by the
+      // interrupt. The next run sends it again.
+      if (response === undefined || (signal.aborted && response.failureKind === 'aborted')) {
+        continue;
       }
+      const record = toRecord(prompt, response);
+      await writer.write(record);
+      progress.done++;
+      if (response.success) progress.succeeded++;
+      else {
+        progress.failed++;
+        const cause = classifyFailure(response);
+        const group = failures.get(cause);
+        if (group) group.count++;
+        else {
+          const retryHelps = cause === 'unknown' || isRetryableFailureKind(cause);
+          failures.set(cause, { cause, count: 1, example: record.error ?? '', retryHelps });
+        }
+      }
+      progress.elapsedMs = performance.now() - startedAt;
+      options.onResult?.(record, progress);
     }
   } finally {
     await writer.close();
+    progress.elapsedMs = performance.now() - startedAt;
   }
-  progress.elapsedMs = performance.now() - startedAt;
+  return counts;
+}
+
+function summarize(
+  plan: RunPlan,
+  { progress, failures }: RunCounts,
+  stopReason: RunStopReason | undefined,
+): RunSummary {
   const groups = [...failures.values()].sort(
     (a, b) =>
       b.count - a.count || FAILURE_CAUSES.indexOf(a.cause) - FAILURE_CAUSES.indexOf(b.cause),
   );
-  return {
+  const interrupted = progress.done < plan.toRun;
+  const summary: RunSummary = {
     ...progress,
     plan,
-    interrupted: progress.done < plan.toRun,
+    interrupted,
     failures: groups,
     resultsPerSecond: progress.elapsedMs > 0 ? (progress.done * 1000) / progress.elapsedMs : 0,
   };
+  if (interrupted) summary.stopReason = stopReason ?? 'signal';
+  return summary;
 }

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { classifyFailure, failureReport } from '../../src/aggregators/failure-report.js';
+import {
+  classifyFailure,
+  FAILURE_CAUSES,
+  failureReport,
+} from '../../src/aggregators/failure-report.js';
 import { InvalidOptionError } from '../../src/errors.js';
 import { contextOverflow } from '../../src/mock/vllm-errors.js';
+import { FAILURE_KINDS } from '../../src/pool/failure-kind.js';
 import { failed, ok } from './responses.js';
 
 describe('failureReport', () => {
@@ -37,19 +42,23 @@ describe('failureReport', () => {
     const agentsOf = (cause: keyof typeof report.byCause) =>
       report.byCause[cause].map((failure) => failure.agentIndex);
     assert.deepEqual(agentsOf('timeout'), [1]);
-    assert.deepEqual(agentsOf('refused'), [2]);
-    assert.deepEqual(agentsOf('agent-error'), [3, 4, 6]);
+    // One vocabulary: the cause is the response's own failureKind.
+    assert.deepEqual(agentsOf('connect'), [2]);
+    assert.deepEqual(agentsOf('http'), [3]);
+    assert.deepEqual(agentsOf('agent-error'), [4]);
     assert.deepEqual(agentsOf('context-overflow'), [5]);
-    assert.deepEqual(agentsOf('other'), [7]);
+    assert.deepEqual(agentsOf('bad-response'), [6]);
+    assert.deepEqual(agentsOf('aborted'), [7]);
+    assert.deepEqual(agentsOf('unknown'), []);
   });
 
   test('classifies from the error text when there is no failureKind', () => {
     const cases: [string, string][] = [
       ['timeout after 120000 ms', 'timeout'],
       ['request timed out', 'timeout'],
-      ['connect ECONNREFUSED 127.0.0.1:8001', 'refused'],
-      ['cannot connect to host-7:8000', 'refused'],
-      ['getaddrinfo ENOTFOUND compute-009', 'refused'],
+      ['connect ECONNREFUSED 127.0.0.1:8001', 'connect'],
+      ['cannot connect to host-7:8000', 'connect'],
+      ['getaddrinfo ENOTFOUND compute-009', 'connect'],
       ['HTTP 503 Service Unavailable', 'agent-error'],
       ['agent returned status 500', 'agent-error'],
       [
@@ -58,14 +67,14 @@ describe('failureReport', () => {
       ],
       [`HTTP 400: ${contextOverflow('legacy', 8192, 9000, 512).message}`, 'context-overflow'],
       [`HTTP 400: ${contextOverflow('current', 8192, 9000, 512).message}`, 'context-overflow'],
-      ['something odd', 'other'],
-      ['', 'other'],
+      ['something odd', 'unknown'],
+      ['', 'unknown'],
     ];
     for (const [error, cause] of cases) {
       assert.equal(classifyFailure({ error }), cause, error);
     }
     const report = failureReport(cases.map(([error], index) => failed(error, index)));
-    assert.equal(report.byCause.refused.length, 3);
+    assert.equal(report.byCause.connect.length, 3);
     assert.equal(report.byCause['context-overflow'].length, 3);
   });
 
@@ -76,12 +85,25 @@ describe('failureReport', () => {
       successCount: 2,
       failureCount: 0,
       failures: [],
-      byCause: { timeout: [], refused: [], 'agent-error': [], 'context-overflow': [], other: [] },
+      byCause: Object.fromEntries(FAILURE_CAUSES.map((cause) => [cause, []])),
     });
     assert.equal(failureReport([]).total, 0);
   });
 
   test('rejects a non-array', () => {
     assert.throws(() => failureReport(undefined as never), InvalidOptionError);
+  });
+});
+
+describe('the failure vocabulary', () => {
+  test('every failure kind is a cause of its own, with a meaning; unknown comes last', () => {
+    assert.deepEqual(FAILURE_CAUSES, [...Object.keys(FAILURE_KINDS), 'unknown']);
+    for (const [kind, info] of Object.entries(FAILURE_KINDS)) {
+      assert.equal(classifyFailure({ error: 'whatever', failureKind: kind as never }), kind);
+      assert.ok(info.meaning.length > 10, kind);
+    }
+    assert.equal(FAILURE_KINDS['context-overflow'].retryHelps, false);
+    assert.equal(FAILURE_KINDS['invalid-request'].retryHelps, false);
+    assert.equal(FAILURE_KINDS.timeout.retryHelps, true);
   });
 });

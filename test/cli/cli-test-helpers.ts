@@ -1,8 +1,10 @@
 /** Helpers of the CLI tests: a scripted io for in-process runs, and files to watch. */
 import { EventEmitter, once } from 'node:events';
-import { readFileSync, watch } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, watch, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { TestContext } from 'node:test';
 import type { CliIo } from '../../src/cli/cli-io.js';
+import { type MockSwarm, startMockSwarm } from '../../src/mock/mock-swarm.js';
 
 /** An io whose output is collected and whose signals the test sends. */
 export interface ScriptedIo {
@@ -90,4 +92,41 @@ export async function waitForLineCount(path: string, count: number): Promise<voi
   } finally {
     watcher.close();
   }
+}
+
+/** A JSONL prompts file of `count` prompts with ids `q0`, `q1`, ...; returns its path. */
+export function writePrompts(directory: string, count: number, name = 'prompts.jsonl'): string {
+  const path = join(directory, name);
+  const lines: string[] = [];
+  for (let index = 0; index < count; index++) {
+    lines.push(JSON.stringify({ id: `q${index}`, prompt: `question number ${index}` }));
+  }
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return path;
+}
+
+/** Four agents that answer `answered` chat requests, then hang every request until released. */
+export async function startStallingSwarm(t: TestContext, answered: number) {
+  let replies = 0;
+  let released = false;
+  const swarm: MockSwarm = await startMockSwarm({
+    count: 4,
+    behavior: {
+      reply: (prompt, agentIndex) => {
+        replies++;
+        if (replies === answered && !released) {
+          for (const agent of swarm.agents) agent.setBehavior({ failure: 'hang' });
+        }
+        return `agent ${agentIndex}: ${prompt}`;
+      },
+    },
+  });
+  t.after(() => swarm.close());
+  return {
+    swarm,
+    release: () => {
+      released = true;
+      for (const agent of swarm.agents) agent.setBehavior({ failure: 'none' });
+    },
+  };
 }

@@ -1,10 +1,13 @@
 /** `aurora-swarm demo` (which spawns the real proxy bin) and `aurora-swarm mock-agents`. */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { DEMO_PROMPTS } from '../../src/cli/commands/demo-command.js';
 import { runAuroraSwarm } from '../../src/cli/program.js';
 import { parseHostfileText } from '../../src/hostfile/parse-hostfile-text.js';
@@ -13,6 +16,8 @@ import { MAIN_BIN, send, spawnProxy, temporaryDirectory } from '../proxy/proxy-t
 import { scriptedIo } from './cli-test-helpers.js';
 
 const SAFETY = { timeout: 60_000 };
+const execFileAsync = promisify(execFile);
+const examplesDirectory = fileURLToPath(new URL('../../examples/', import.meta.url));
 
 describe('aurora-swarm demo', { concurrency: true }, () => {
   test(
@@ -53,6 +58,81 @@ describe('aurora-swarm demo', { concurrency: true }, () => {
         }),
       );
       assert.ok(run.stderrLines().some((line) => /Proxy shut down/.test(line)));
+    },
+  );
+
+  test(
+    'the hints use the real --count and --port; the proxy log never interleaves with the answers',
+    SAFETY,
+    async () => {
+      const blocker = createServer().listen(0, '127.0.0.1');
+      await once(blocker, 'listening');
+      const port = (blocker.address() as { port: number }).port;
+      blocker.close();
+      await once(blocker, 'close');
+      const order: string[] = [];
+      const run = scriptedIo();
+      const io = {
+        ...run.io,
+        stdout: (text: string) => {
+          order.push(`out ${text}`);
+          run.io.stdout(text);
+        },
+        stderr: (text: string) => {
+          order.push(`err ${text}`);
+          run.io.stderr(text);
+        },
+      };
+      assert.equal(
+        await runAuroraSwarm(['demo', '--count', '3', '--port', String(port)], io),
+        0,
+        run.stderr(),
+      );
+      const output = run.stdout();
+      assert.match(
+        output,
+        /aurora-swarm mock-agents --count 3 --base-port 8000 --hostfile hostfile\.txt/,
+      );
+      assert.match(
+        output,
+        new RegExp(
+          `aurora-swarm-proxy --hostfile hostfile\\.txt --host 127\\.0\\.0\\.1 --port ${port}`,
+        ),
+      );
+      assert.match(output, new RegExp(`curl http://localhost:${port}/health`));
+      // Between the first answer and the last, nothing from the proxy.
+      const first = order.findIndex((entry) => entry.startsWith('out --- Prompt 0'));
+      const last = order.findIndex((entry) => entry.startsWith('out --- Prompt 3'));
+      assert.ok(first > 0 && last > first);
+      assert.deepEqual(
+        order.slice(first, last + 2).filter((entry) => entry.startsWith('err ')),
+        [],
+      );
+    },
+  );
+
+  test(
+    '--keep leaves the swarm and the proxy running until Ctrl-C; the printed commands work',
+    SAFETY,
+    async (t) => {
+      const demo = spawnProxy(t, ['demo', '--keep'], { bin: MAIN_BIN });
+      await demo.waitForLine(/Proxy started/);
+      // The answers and the --keep commands are on stdout; wait for the last of them.
+      while (!/Ctrl-C stops them/.test(demo.stdout()) || !/status page/.test(demo.stdout())) {
+        await once(demo.child.stdout!, 'data');
+      }
+      const output = demo.stdout();
+      assert.doesNotMatch(output, /Shutting down/);
+      const proxyUrl = /curl (http:\/\/127\.0\.0\.1:\d+)\/health/.exec(output)?.[1];
+      assert.ok(proxyUrl, output);
+      assert.equal((await send(proxyUrl, '/health')).status, 200);
+      assert.equal((await send(proxyUrl, '/agent/3/v1/models')).status, 200);
+      const status = scriptedIo();
+      assert.equal(await runAuroraSwarm(['status', '--proxy', proxyUrl], status.io), 0);
+      assert.match(status.stdout(), /4 agent\(s\)/);
+      demo.child.kill('SIGINT');
+      assert.equal(await demo.exited, 0);
+      assert.match(demo.stdout(), /Shutting down\.\n$/);
     },
   );
 
@@ -108,6 +188,69 @@ describe('aurora-swarm mock-agents', { concurrency: true }, () => {
       run.signal('SIGTERM');
       assert.equal(await exited, 0);
       assert.match(run.stderrLines().at(-1) ?? '', /stopped after 1 request\(s\)/);
+    },
+  );
+
+  test(
+    '--tags gives tag sets to the agents in turn, so the blackboard example runs on them',
+    SAFETY,
+    async (t) => {
+      const directory = temporaryDirectory(t);
+      const hostfile = join(directory, 'hostfile.txt');
+      const run = scriptedIo();
+      const exited = runAuroraSwarm(
+        [
+          'mock-agents',
+          '--count',
+          '4',
+          '--hostfile',
+          hostfile,
+          '--tags',
+          'role=hypotheses,role=critiques+gpu=a100',
+        ],
+        run.io,
+      );
+      await run.waitForStderr(/listening on/);
+      const endpoints = parseHostfileText(readFileSync(hostfile, 'utf8'));
+      assert.deepEqual(
+        endpoints.map((endpoint) => endpoint.tags),
+        [
+          { role: 'hypotheses' },
+          { role: 'critiques', gpu: 'a100' },
+          { role: 'hypotheses' },
+          { role: 'critiques', gpu: 'a100' },
+        ],
+      );
+      const { stdout } = await execFileAsync(
+        process.execPath,
+        [
+          join(examplesDirectory, 'blackboard-hypotheses.js'),
+          '--hostfile',
+          hostfile,
+          '--rounds',
+          '1',
+        ],
+        { env: { ...process.env, AURORA_SWARM_PROXY_URL: '' } },
+      );
+      assert.match(stdout, /== hypotheses \(2\)/);
+      assert.match(stdout, /== critiques \(2\)/);
+      run.signal('SIGINT');
+      assert.equal(await exited, 0);
+
+      for (const [tags, pattern] of [
+        ['role', /argument 'role' is invalid\. expected key=value tags/],
+        ['role=a,,role=b', /got ""/],
+      ] as const) {
+        const bad = scriptedIo();
+        assert.equal(await runAuroraSwarm(['mock-agents', '--tags', tags], bad.io), 2);
+        assert.match(bad.stderr(), pattern);
+      }
+      const missing = scriptedIo();
+      const nowhere = join(directory, 'missing', 'hostfile.txt');
+      assert.equal(await runAuroraSwarm(['mock-agents', '--hostfile', nowhere], missing.io), 2);
+      assert.deepEqual(missing.stderrLines(), [
+        `aurora-swarm mock-agents: error: cannot write hostfile ${nowhere}: directory ${join(directory, 'missing')} does not exist`,
+      ]);
     },
   );
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, type TestContext, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { runAuroraSwarm } from '../../src/cli/program.js';
 import { type MockSwarm, startMockSwarm } from '../../src/mock/mock-swarm.js';
 import {
@@ -15,19 +15,15 @@ import {
   temporaryDirectory,
   writeHostfile,
 } from '../proxy/proxy-test-helpers.js';
-import { readJsonLines, scriptedIo, waitForLineCount } from './cli-test-helpers.js';
+import {
+  readJsonLines,
+  scriptedIo,
+  startStallingSwarm,
+  waitForLineCount,
+  writePrompts,
+} from './cli-test-helpers.js';
 
 const SAFETY = { timeout: 180_000 };
-
-function writePrompts(directory: string, count: number, name = 'prompts.jsonl'): string {
-  const path = join(directory, name);
-  const lines: string[] = [];
-  for (let index = 0; index < count; index++) {
-    lines.push(JSON.stringify({ id: `q${index}`, prompt: `question number ${index}` }));
-  }
-  writeFileSync(path, `${lines.join('\n')}\n`);
-  return path;
-}
 
 function chatRequests(swarm: MockSwarm): number {
   return swarm.agents.reduce(
@@ -48,33 +44,6 @@ function assertComplete(out: string, count: number): void {
   assert.ok(readFileSync(out, 'utf8').endsWith('\n'));
 }
 
-/** Agents that answer `answered` chat requests, then hang every request until released. */
-async function startStallingSwarm(t: TestContext, answered: number) {
-  let replies = 0;
-  let released = false;
-  const swarm: MockSwarm = await startMockSwarm({
-    count: 4,
-    behavior: {
-      reply: (prompt, agentIndex) => {
-        replies++;
-        if (replies === answered && !released) {
-          for (const agent of swarm.agents) agent.setBehavior({ failure: 'hang' });
-        }
-        return `agent ${agentIndex}: ${prompt}`;
-      },
-    },
-  });
-  t.after(() => swarm.close());
-  return {
-    swarm,
-    release: () => {
-      released = true;
-      for (const agent of swarm.agents) agent.setBehavior({ failure: 'none' });
-    },
-  };
-}
-
-/** The model the simulated agents serve by default (they refuse other names, like vLLM). */
 const SERVED_MODEL = 'meta-llama/Llama-3.1-70B-Instruct';
 
 describe('aurora-swarm run, in-process', { concurrency: true }, () => {

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
 import { cliStyle } from '../../src/cli/cli-style.js';
-import { formatStatus } from '../../src/cli/commands/status-command.js';
+import { formatLocalTime, formatStatus } from '../../src/cli/commands/status-command.js';
 import { runAuroraSwarm } from '../../src/cli/program.js';
 import { startMockSwarm } from '../../src/mock/mock-swarm.js';
 import { startTestProxy } from '../proxy/proxy-test-helpers.js';
@@ -21,10 +21,10 @@ describe('aurora-swarm status', { concurrency: true }, () => {
     const run = scriptedIo();
     assert.equal(await runAuroraSwarm(['status', '--proxy', proxy.url], run.io), 0);
     const lines = run.stdout().trimEnd().split('\n');
-    assert.match(lines[0] ?? '', /^proxy http:\/\/127\.0\.0\.1:\d+: agents 2, up \d+s/);
+    assert.match(lines[0] ?? '', /^proxy http:\/\/127\.0\.0\.1:\d+: 2 agent\(s\) .*up \d+s/);
     assert.match(
       lines[2] ?? '',
-      /^index\s+host\s+port\s+tags\s+healthy\s+in_flight\s+requests\s+errors/,
+      /^index\s+host\s+port\s+tags\s+healthy\s+busy\s+reqs\s+errs\s+p50ms\s+last error$/,
     );
     assert.match(
       lines[3] ?? '',
@@ -103,7 +103,9 @@ describe('aurora-swarm status', { concurrency: true }, () => {
         },
       ],
     };
-    const plain = formatStatus('http://x', status, cliStyle(scriptedIo().io, 'stdout'));
+    const plain = formatStatus('http://x', status, cliStyle(scriptedIo().io, 'stdout'), {
+      wide: true,
+    });
     const lines = plain.trimEnd().split('\n');
     assert.equal(lines[0], 'proxy http://x: agents 2, up 2m06s');
     assert.match(
@@ -122,11 +124,82 @@ describe('aurora-swarm status', { concurrency: true }, () => {
     const terminal = scriptedIo({}, { terminal: true });
     const ESCAPE = String.fromCharCode(27);
     assert.ok(
-      formatStatus('http://x', status, cliStyle(terminal.io, 'stdout')).includes(
+      formatStatus('http://x', status, cliStyle(terminal.io, 'stdout'), { wide: true }).includes(
         `${ESCAPE}[31mno${ESCAPE}[39m`,
       ),
     );
     const noColor = scriptedIo({ NO_COLOR: '1' }, { terminal: true });
     assert.ok(!formatStatus('http://x', status, cliStyle(noColor.io, 'stdout')).includes(ESCAPE));
+  });
+
+  test('the default fits 100 columns, one latency column, the last error in local time; --wide has the rest', () => {
+    const longError = `health probe: ECONNREFUSED: connect ECONNREFUSED ${'10.0.0.2:8000 '.repeat(6)}`;
+    const at = '2025-01-15T10:00:05.000Z';
+    const status = {
+      agents: 2,
+      uptime_seconds: 5,
+      healthy_agents: 1,
+      in_flight: 0,
+      queued: 0,
+      connector_limit: 1024,
+      timeout_seconds: 300,
+      requests_total: 8,
+      health_checks: true,
+      endpoints: [
+        {
+          index: 0,
+          host: 'x4000c0s0b0n0.hostmgmt2000.cm.aurora.alcf.anl.gov',
+          port: 8000,
+          tags: { role: 'hypotheses', node: 'aurora-0001' },
+          healthy: true,
+          in_flight: 0,
+          requests: 8,
+          errors: 0,
+          client_aborts: 0,
+          last_error: null,
+          last_error_at: null,
+          latency_ms: { p50: 7.64, p90: 21.95, p99: 21.95 },
+          ttfb_ms: { p50: 7.5, p90: 21.84, p99: 21.84 },
+        },
+        {
+          index: 1,
+          host: 'compute-002',
+          port: 8000,
+          tags: {},
+          healthy: false,
+          in_flight: 0,
+          requests: 0,
+          errors: 3,
+          client_aborts: 0,
+          last_error: longError,
+          last_error_at: at,
+          latency_ms: null,
+          ttfb_ms: null,
+        },
+      ],
+    };
+    const style = cliStyle(scriptedIo().io, 'stdout');
+    const narrow = formatStatus('http://localhost:9090', status, style).trimEnd().split('\n');
+    for (const line of narrow) assert.ok(line.length <= 100, `${line.length}: ${line}`);
+    assert.match(
+      narrow[2] ?? '',
+      /^index\s+host\s+port\s+tags\s+healthy\s+busy\s+reqs\s+errs\s+p50ms\s+last error$/,
+    );
+    assert.match(narrow[3] ?? '', /^0\s+x4000c0s0b0n0\s+8000\s+.*\s7\.6\s+-$/);
+    const time = formatLocalTime(at, true);
+    assert.match(narrow[4] ?? '', new RegExp(`\\s-\\s+${time} health prob.*…$`));
+    assert.equal(
+      narrow[0],
+      'proxy http://localhost:9090: 2 agent(s) (1 healthy), up 5s, 0 in flight, 0 queued, 8 requests',
+    );
+
+    const wide = formatStatus('http://localhost:9090', status, style, { wide: true });
+    const header = wide.trimEnd().split('\n')[2] ?? '';
+    const columns = header.split(/\s+/);
+    assert.equal(new Set(columns).size, columns.length, 'no column twice');
+    assert.ok(!columns.includes('latency_ms'), 'no scalar latency_ms beside latency_ms.p50');
+    assert.ok(columns.includes('latency_ms.p99') && columns.includes('ttfb_ms.p50'));
+    assert.ok(wide.includes(formatLocalTime(at)), 'times in local time, as the log');
+    assert.match(formatLocalTime(at), /^\d{4}-\d\d-\d\d \d\d:\d\d:05$/);
   });
 });

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -144,5 +144,63 @@ describe('examples', { timeout: 60_000, concurrency: true }, () => {
     assert.match(output, /--- Level 1, Group 0 ---\nSynthesis by agent 0 of 2 responses/);
     assert.match(output, /FINAL SYNTHESIS\nSynthesis by agent 0/);
     assert.match(output, /Supervisor calls: 4/);
+  });
+
+  test('every example answers --help, rejects unknown flags and prints one-line errors', async () => {
+    const names = [
+      'blackboard-hypotheses',
+      'broadcast-aggregators',
+      'broadcast-majority-vote',
+      'scatter-gather-file',
+      'semantic-entropy',
+      'tree-reduce-coli',
+      'tree-reduce-documents',
+      'two-stage-pipeline',
+      'proxy-quickstart',
+    ];
+    const empty = join(directory, 'empty');
+    await mkdir(empty, { recursive: true });
+    const attempt = async (name: string, ...argv: string[]) => {
+      try {
+        const { stdout, stderr } = await run(
+          process.execPath,
+          [join(examplesDirectory, `${name}.js`), ...argv],
+          {
+            env: childEnvironment,
+            cwd: empty,
+            timeout: 20_000,
+          },
+        );
+        return { code: 0, stdout, stderr };
+      } catch (error) {
+        const failure = error as { code: number; stdout: string; stderr: string };
+        return { code: failure.code, stdout: failure.stdout, stderr: failure.stderr };
+      }
+    };
+    for (const name of names) {
+      const help = await attempt(name, '--help');
+      assert.equal(help.code, 0, name);
+      assert.match(help.stdout, new RegExp(`^Usage: node dist/examples/${name}\\.js`), name);
+      const unknown = await attempt(name, '--no-such-flag');
+      assert.equal(unknown.code, 2, name);
+      if (name !== 'proxy-quickstart') {
+        assert.equal(
+          unknown.stderr,
+          `${name}: error: Unknown option '--no-such-flag' (see --help)\n`,
+        );
+      }
+      const missing = await attempt(
+        name,
+        ...(name === 'proxy-quickstart' ? [] : ['--hostfile', 'nope.txt']),
+      );
+      assert.equal(missing.code, 1, name);
+      assert.equal(
+        missing.stderr,
+        `${name}: error: cannot read hostfile ${name === 'proxy-quickstart' ? 'hostfile.txt' : 'nope.txt'}: no such file\n`,
+      );
+    }
+    const bad = await attempt('tree-reduce-documents', '--fanin', 'many');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--fanin expects a positive number, got "many"/);
   });
 });

@@ -203,7 +203,8 @@ describe('proxy mode', () => {
 
     await proxy.close();
     const noProxy = await pool.post(0, 'x');
-    assert.equal(noProxy.failureKind, 'connect');
+    // The proxy itself, not an agent behind it (an agent it cannot reach is its 502 above).
+    assert.equal(noProxy.failureKind, 'proxy-unreachable');
     assert.match(
       noProxy.error ?? '',
       /^cannot connect to the proxy at 127\.0\.0\.1:\d+ \(ECONNREFUSED\), agent 0; is the proxy running and the SSH tunnel up\?$/,

@@ -6,11 +6,13 @@ import { parseHostfile } from '../../hostfile/parse-hostfile.js';
 import { type MockSwarm, startMockSwarm } from '../../mock/mock-swarm.js';
 import { scatterGather } from '../../patterns/scatter-gather.js';
 import { VLLMPool } from '../../pool/vllm-pool.js';
+import { DEFAULT_PROXY_PORT } from '../../proxy/proxy-options.js';
 import { portArgument, positiveIntegerArgument, runAction } from '../cli-errors.js';
 import { type CliIo, type CliOutcome, EXIT_FAILURE, EXIT_INTERRUPTED } from '../cli-io.js';
 import { cliStyle } from '../cli-style.js';
 import { configureCommand } from '../configure-command.js';
 import { type ProxyProcess, spawnProxyProcess } from '../proxy-process.js';
+import { ShutdownSignals } from '../shutdown-signals.js';
 import { describePorts } from './mock-agents-command.js';
 
 /** The usage guide's model, which the simulated agents serve by default. */
@@ -27,6 +29,7 @@ export const DEMO_PROMPTS: readonly string[] = [
 interface DemoFlags {
   count: number;
   port: number;
+  keep?: boolean;
 }
 
 const HELP_AFTER = `
@@ -36,25 +39,44 @@ What it does, in order:
   2. starts the real proxy (aurora-swarm-proxy) in front of them on 127.0.0.1;
   3. runs the usage guide's complete example through the proxy: VLLMPool with proxyUrl,
      scatterGather of four biology prompts, each answer printed with its agent;
-  4. stops everything and exits 0 (1 if a prompt failed).
-It prints the commands that repeat each step by hand.
+  4. stops everything and exits 0 (1 if a prompt failed); with --keep, leaves the agents
+     and the proxy running until Ctrl-C, so the printed commands can be tried against them.
+It prints the commands that repeat each step by hand. The proxy's log lines are held back
+while the answers print, then shown.
 
 Examples:
   $ npm start                      # the same as: aurora-swarm demo
   $ aurora-swarm demo --count 8 --port 9090
+  $ aurora-swarm demo --keep       # then, in another terminal, the commands it prints
 
 Documentation: docs/cli.md, docs/proxy.md`;
 
-function handCommands(): string {
+/** The commands that repeat the demo by hand, with the demo's own count and port. */
+export function handCommands(count: number, port: number): string {
+  const proxy = `http://localhost:${port}`;
   return [
     'To repeat each step by hand (see docs/proxy.md and docs/cli.md), in separate terminals:',
-    '  aurora-swarm mock-agents --count 4 --base-port 8000 --hostfile hostfile.txt',
-    '  aurora-swarm-proxy --hostfile hostfile.txt --host 127.0.0.1 --port 9090',
-    '  curl http://localhost:9090/health',
-    '  curl http://localhost:9090/status',
-    '  aurora-swarm status --proxy http://localhost:9090',
-    '  AURORA_SWARM_PROXY_URL=http://localhost:9090 node dist/examples/broadcast-majority-vote.js --hostfile hostfile.txt',
-    '  aurora-swarm run --hostfile hostfile.txt --proxy http://localhost:9090 --prompts examples/data/prompts.txt --out results.jsonl',
+    `  aurora-swarm mock-agents --count ${count} --base-port 8000 --hostfile hostfile.txt`,
+    `  aurora-swarm-proxy --hostfile hostfile.txt --host 127.0.0.1 --port ${port}`,
+    `  curl ${proxy}/health`,
+    `  curl ${proxy}/status`,
+    `  aurora-swarm status --proxy ${proxy}`,
+    `  AURORA_SWARM_PROXY_URL=${proxy} node dist/examples/broadcast-majority-vote.js --hostfile hostfile.txt`,
+    `  aurora-swarm run --hostfile hostfile.txt --proxy ${proxy} --prompts examples/data/prompts.txt --out results.jsonl`,
+    '',
+  ].join('\n');
+}
+
+/** With --keep: the same commands, against the swarm and proxy this demo leaves running. */
+export function keepCommands(hostfile: string, proxyUrl: string): string {
+  return [
+    'The simulated agents and the proxy keep running; Ctrl-C stops them. Try, in another terminal:',
+    `  curl ${proxyUrl}/health`,
+    `  curl ${proxyUrl}/agent/0/v1/models`,
+    `  aurora-swarm status --proxy ${proxyUrl}`,
+    `  AURORA_SWARM_PROXY_URL=${proxyUrl} node dist/examples/broadcast-majority-vote.js --hostfile ${hostfile}`,
+    `  aurora-swarm run --proxy ${proxyUrl} --prompts examples/data/prompts.txt --out results.jsonl`,
+    `  open ${proxyUrl}/ in a browser for the status page`,
     '',
   ].join('\n');
 }
@@ -84,11 +106,19 @@ async function runExample(
 
 async function runDemo(flags: DemoFlags, io: CliIo): Promise<number> {
   const style = cliStyle(io, 'stdout');
+  const signals = new ShutdownSignals(io);
   const interrupt = new AbortController();
-  const stopListening = io.onSignal(() => interrupt.abort());
+  signals.handle({ first: () => interrupt.abort() });
   const directory = await mkdtemp(join(tmpdir(), 'aurora-swarm-demo-'));
   let swarm: MockSwarm | undefined;
   let proxy: ProxyProcess | undefined;
+  // The proxy logs on stderr while the answers print on stdout: on a terminal the two would
+  // interleave, so its lines are held back while the example runs and shown after it.
+  let held: string[] | undefined;
+  const proxyLine = (line: string) => {
+    if (held) held.push(line);
+    else io.stderr(`${line}\n`);
+  };
   try {
     swarm = await startMockSwarm({ count: flags.count, behavior: { model: DEMO_MODEL } });
     const hostfile = join(directory, 'hostfile.txt');
@@ -102,24 +132,43 @@ async function runDemo(flags: DemoFlags, io: CliIo): Promise<number> {
     proxy = await spawnProxyProcess(
       ['--hostfile', hostfile, '--host', '127.0.0.1', '--port', String(flags.port)],
       io.env,
-      (line) => io.stderr(`${line}\n`),
+      proxyLine,
     );
     const proxyUrl = `http://127.0.0.1:${proxy.port}`;
+    const hints = flags.keep
+      ? ''
+      : `\n${handCommands(flags.count, flags.port || DEFAULT_PROXY_PORT)}`;
     io.stdout(
-      `  proxy:    ${proxyUrl} (aurora-swarm-proxy, process ${proxy.child.pid})\n\n${handCommands()}\n` +
+      `  proxy:    ${proxyUrl} (aurora-swarm-proxy, process ${proxy.child.pid})\n${hints}\n` +
         `${style.bold("The usage guide's complete example")} (VLLMPool with proxyUrl ${proxyUrl}, scatterGather):\n\n`,
     );
     if (interrupt.signal.aborted) return EXIT_INTERRUPTED;
-    const succeeded = await runExample(hostfile, proxyUrl, io, interrupt.signal);
+    held = [];
+    let succeeded: boolean;
+    try {
+      succeeded = await runExample(hostfile, proxyUrl, io, interrupt.signal);
+    } finally {
+      const lines = held;
+      held = undefined;
+      for (const line of lines) io.stderr(`${line}\n`);
+    }
     if (interrupt.signal.aborted) return EXIT_INTERRUPTED;
+    if (!succeeded) {
+      io.stdout(`\n${style.red('Demo failed')}: some prompts got no answer (see above).\n`);
+      return EXIT_FAILURE;
+    }
+    if (!flags.keep) {
+      io.stdout(`\n${style.green('Demo finished')}: 4 answers through the proxy. Shutting down.\n`);
+      return 0;
+    }
     io.stdout(
-      succeeded
-        ? `\n${style.green('Demo finished')}: 4 answers through the proxy. Shutting down.\n`
-        : `\n${style.red('Demo failed')}: some prompts got no answer (see above).\n`,
+      `\n${style.green('Demo finished')}: 4 answers through the proxy.\n\n${keepCommands(hostfile, proxyUrl)}`,
     );
-    return succeeded ? 0 : EXIT_FAILURE;
+    await signals.received;
+    io.stdout('Shutting down.\n');
+    return 0;
   } finally {
-    stopListening();
+    signals.dispose();
     await proxy?.stop();
     await swarm?.close();
     await rm(directory, { recursive: true, force: true });
@@ -142,6 +191,7 @@ export function createDemoCommand(io: CliIo, outcome: CliOutcome): Command {
         .argParser(portArgument)
         .default(0),
     )
+    .option('--keep', 'leave the agents and the proxy running after the example, until Ctrl-C')
     .addHelpText('after', HELP_AFTER);
   command.action((flags: DemoFlags) => runAction(command, io, outcome, () => runDemo(flags, io)));
   return configureCommand(command, io);

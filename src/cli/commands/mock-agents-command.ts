@@ -1,4 +1,6 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { describeFileError } from '../../internal/describe-file-error.js';
+import { writableFileProblem } from '../../internal/writable-path.js';
 import {
   DEFAULT_MOCK_BEHAVIOR,
   MOCK_FAILURES,
@@ -19,9 +21,11 @@ import {
   portArgument,
   positiveIntegerArgument,
   runAction,
+  usageError,
 } from '../cli-errors.js';
 import type { CliIo, CliOutcome } from '../cli-io.js';
 import { configureCommand } from '../configure-command.js';
+import { ShutdownSignals } from '../shutdown-signals.js';
 
 /** Number of simulated agents when `--count` is not given. */
 export const DEFAULT_MOCK_AGENT_COUNT = 4;
@@ -47,6 +51,7 @@ interface MockAgentsFlags {
   servedModelName?: string[];
   anyModel?: boolean;
   maxNumSeqs: number;
+  tags?: Array<Record<string, string>>;
 }
 
 const HELP_AFTER = `
@@ -63,8 +68,31 @@ Examples:
   $ aurora-swarm mock-agents --count 2 > hostfile.txt     # hostfile on stdout, free ports
   $ aurora-swarm mock-agents --count 4 --hostfile hostfile.txt --task embed --model intfloat/e5-mistral-7b-instruct
   $ aurora-swarm mock-agents --count 4 --hostfile hostfile.txt --reasoning --vllm-version legacy
+  $ aurora-swarm mock-agents --count 4 --hostfile hostfile.txt --tags role=hypotheses,role=critiques
+  $ aurora-swarm mock-agents --count 3 --hostfile hostfile.txt --tags role=lead+zone=a,role=worker,role=worker
 
 Documentation: docs/cli.md`;
+
+/**
+ * Commander argument parser of `--tags`: comma-separated tag sets given to the agents in turn
+ * (agent i gets set i mod the number of sets); a set is `key=value`, or several joined by `+`.
+ */
+export function tagSetsArgument(value: string): Array<Record<string, string>> {
+  return value.split(',').map((set) => {
+    const tags: Record<string, string> = {};
+    for (const pair of set.split('+')) {
+      const equals = pair.indexOf('=');
+      const key = pair.slice(0, equals).trim();
+      if (equals <= 0 || key === '' || /\s/.test(pair)) {
+        throw new InvalidArgumentError(
+          `expected key=value tags, sets separated by "," and tags within a set by "+" (e.g. role=hypotheses,role=critiques), got "${pair}".`,
+        );
+      }
+      tags[key] = pair.slice(equals + 1);
+    }
+    return tags;
+  });
+}
 
 /** `listening on 127.0.0.1:8000-8003`, or the ports one by one when they are not consecutive. */
 export function describePorts(host: string, ports: readonly number[]): string {
@@ -78,18 +106,22 @@ export function describePorts(host: string, ports: readonly number[]): string {
 }
 
 async function runMockAgents(flags: MockAgentsFlags, io: CliIo): Promise<number> {
-  let earlySignal = false;
-  let onSignal: (() => void) | undefined;
-  const stopListening = io.onSignal(() => {
-    if (onSignal) onSignal();
-    else earlySignal = true;
-  });
+  if (flags.hostfile !== undefined) {
+    // Checked before any port is opened: a typo in the path is exit 2, nothing started.
+    const problem = await writableFileProblem(flags.hostfile);
+    if (problem !== undefined) {
+      throw usageError(`cannot write hostfile ${flags.hostfile}: ${problem}`);
+    }
+  }
+  const signals = new ShutdownSignals(io);
   let swarm: MockSwarm | undefined;
   try {
     try {
+      const tagSets = flags.tags;
       swarm = await startMockSwarm({
         count: flags.count,
         host: flags.host,
+        ...(tagSets === undefined ? {} : { tags: (index) => tagSets[index % tagSets.length] }),
         basePort: flags.basePort,
         recordLimit: 0,
         behavior: {
@@ -131,23 +163,20 @@ async function runMockAgents(flags: MockAgentsFlags, io: CliIo): Promise<number>
       try {
         await swarm.writeHostfile(flags.hostfile);
       } catch (error) {
-        throw new CliError(`cannot write hostfile ${flags.hostfile}: ${(error as Error).message}`);
+        throw new CliError(`cannot write hostfile ${flags.hostfile}: ${describeFileError(error)}`);
       }
     }
     io.stderr(
       `aurora-swarm mock-agents: ${flags.count} simulated vLLM agent(s) serving ${flags.model} listening on ${describePorts(flags.host, ports)}; hostfile ${flags.hostfile === undefined ? 'on stdout' : `written to ${flags.hostfile}`}. Ctrl-C stops them.\n`,
     );
     const running = swarm;
-    await new Promise<void>((resolve) => {
-      onSignal = resolve;
-      if (earlySignal) resolve();
-    });
+    await signals.received;
     const served = running.agents.reduce((total, agent) => total + agent.stats.requests, 0);
     await running.close();
     io.stderr(`aurora-swarm mock-agents: stopped after ${served} request(s)\n`);
     return 0;
   } finally {
-    stopListening();
+    signals.dispose();
     await swarm?.close();
   }
 }
@@ -239,6 +268,12 @@ export function createMockAgentsCommand(io: CliIo, outcome: CliOutcome): Command
       new Option('--max-num-seqs <count>', 'generations served at once per agent; more wait')
         .argParser(positiveIntegerArgument)
         .default(defaults.maxNumSeqs),
+    )
+    .addOption(
+      new Option(
+        '--tags <sets>',
+        'hostfile tags, given to the agents in turn: role=hypotheses,role=critiques (several per agent with +)',
+      ).argParser(tagSetsArgument),
     )
     .addHelpText('after', HELP_AFTER);
   command.action((flags: MockAgentsFlags) =>

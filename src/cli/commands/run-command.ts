@@ -9,8 +9,15 @@ import {
 import { VLLMPool } from '../../pool/vllm-pool.js';
 import { DEFAULT_VLLM_POOL_TIMEOUT_MS } from '../../pool/vllm-pool-options.js';
 import { HOSTFILE_ENV_VAR } from '../../proxy/proxy-options.js';
+import { DEFAULT_OUTAGE_TIMEOUT_MS } from '../../run/outage-guard.js';
 import type { PromptFileFormat } from '../../run/prompt-file.js';
-import { type RunPlan, type RunSummary, runPromptFile } from '../../run/run-prompt-file.js';
+import { checkResultsPath } from '../../run/result-file.js';
+import {
+  type RunNoticeEvent,
+  type RunPlan,
+  type RunSummary,
+  runPromptFile,
+} from '../../run/run-prompt-file.js';
 import {
   positiveIntegerArgument,
   positiveSecondsArgument,
@@ -27,6 +34,7 @@ import {
   DEFAULT_PROGRESS_INTERVAL_SECONDS,
   formatDuration,
 } from '../run-progress.js';
+import { ShutdownSignals } from '../shutdown-signals.js';
 
 /** Flag values after commander's parsing. */
 interface RunFlags {
@@ -42,6 +50,8 @@ interface RunFlags {
   maxTokens?: number;
   timeout: number;
   retryFailed: boolean;
+  retryAllFailed?: boolean;
+  outageTimeout: number;
   progressInterval: number;
 }
 
@@ -54,11 +64,19 @@ Results file: one JSON line per prompt, appended as results arrive:
   {"id", "success", "text" | "error", "failure_kind", "agent", "line", "latency_ms",
    "finish_reason", "usage"}
 Rerun the same command after a crash, a kill or Ctrl-C: prompts with a result are
-skipped, failed ones are sent again (unless --no-retry-failed). Every id ends up in the
-file exactly once.
+skipped, failed ones are sent again (unless --no-retry-failed; failures a retry cannot
+fix, such as a prompt longer than the model's context, only with --retry-all-failed).
+Every id ends up in the file exactly once. --out must be absent, empty or a results file
+of this command; anything else is refused untouched. One run at a time per results file
+(a lock beside it, <out>.lock, that works on network file systems).
+
+If the proxy (or, without one, every agent) stops answering, nothing is written as failed:
+the run waits, probing with backoff, and carries on when it answers again; after
+--outage-timeout seconds it stops as interrupted.
 
 Exit codes: 0 every prompt succeeded, 1 some failed (see the summary; rerun to retry),
-2 bad command line or input file, 130 interrupted (rerun to resume).
+2 bad command line or input file, results file refused or in use by another run,
+130 interrupted (Ctrl-C, SIGTERM, an outage longer than --outage-timeout; rerun to resume).
 
 Examples:
   $ aurora-swarm run --hostfile hostfile.txt --prompts prompts.jsonl --out results.jsonl
@@ -133,7 +151,19 @@ function describePlan(plan: RunPlan, flags: RunFlags, origin: string, via: strin
   const notes: string[] = [];
   if (plan.alreadyDone > 0) notes.push(`${plan.alreadyDone} done by an earlier run (skipped)`);
   if (plan.retried > 0) notes.push(`${plan.retried} failed earlier (sent again)`);
-  if (plan.torn > 0) notes.push(`${plan.torn} cut-off line(s) of a killed run removed`);
+  if (plan.finalFailures > 0) {
+    notes.push(
+      `${plan.finalFailures} failed earlier in a way a retry cannot fix (kept; --retry-all-failed sends them again)`,
+    );
+  }
+  if (plan.torn > 0) {
+    notes.push(
+      `removed the unfinished last line of ${flags.out} (no newline at its end: a write cut by a kill)`,
+    );
+  }
+  if (plan.duplicates > 0) {
+    notes.push(`removed ${plan.duplicates} result line(s) whose id had a result already`);
+  }
   if (plan.unmatched > 0) {
     notes.push(
       `${plan.unmatched} result(s) in ${flags.out} match no prompt (another prompts file?)`,
@@ -144,6 +174,21 @@ function describePlan(plan: RunPlan, flags: RunFlags, origin: string, via: strin
     `${notes.length > 0 ? `; ${notes.join('; ')}` : ''}\n` +
     `aurora-swarm run: sending ${plan.toRun} to ${origin} ${via}, ${flags.concurrency} at a time; results to ${flags.out}\n`
   );
+}
+
+/** The one-line notices of an outage (stderr). */
+export function describeOutage(event: RunNoticeEvent): string | undefined {
+  if (event.type === 'lock-taken-over' || event.type === 'lock-lost') return undefined;
+  const what = event.target === 'the agents' ? 'none of the agents' : event.target;
+  const is = event.target === 'the agents' ? 'can be reached' : 'is unreachable';
+  if (event.type === 'outage') {
+    const every = `${formatDuration(event.retryIntervalMs / 1000)} to ${formatDuration(event.maxRetryIntervalMs / 1000)}`;
+    return `${what} ${is}: waiting, retrying every ${every} for up to ${formatDuration(event.outageTimeoutMs / 1000)} (--outage-timeout); Ctrl-C to stop, rerun resumes`;
+  }
+  if (event.type === 'recovered') {
+    return `${event.target} answer${event.target === 'the agents' ? '' : 's'} again after ${formatDuration(event.elapsedMs / 1000)}: carrying on (${event.heldBack} prompt(s) held back are sent again)`;
+  }
+  return `${event.target} ${event.target === 'the agents' ? 'have' : 'has'} been unreachable for ${formatDuration(event.elapsedMs / 1000)} (--outage-timeout): stopping; rerun the same command to resume`;
 }
 
 /** The summary printed at the end (stdout). */
@@ -160,7 +205,8 @@ export function formatRunSummary(
     `aurora-swarm run: ${head}: ${summary.done} of ${plan.toRun} prompt(s) answered in ${formatDuration(seconds)} (${summary.resultsPerSecond.toFixed(1)}/s): ${style.green(`${summary.succeeded} succeeded`)}, ${summary.failed > 0 ? style.red(`${summary.failed} failed`) : '0 failed'}`,
   );
   if (summary.failures.length > 0) {
-    lines.push('  failures by cause:');
+    // The same words as failure_kind in the results file.
+    lines.push('  failures by kind (failure_kind):');
     const width = Math.max(...summary.failures.map((group) => group.cause.length));
     for (const group of summary.failures) {
       lines.push(
@@ -173,24 +219,44 @@ export function formatRunSummary(
   lines.push(
     `  ${flags.out}: ${inFile} of ${plan.total} prompt(s) have a result${failedInFile > 0 ? ` (${failedInFile} failed)` : ''}`,
   );
+  let final = plan.finalFailures;
+  for (const group of summary.failures) {
+    if (group.retryHelps) continue;
+    final += group.count;
+    lines.push(`  ${finalFailureAdvice(group.cause, group.count)}`);
+  }
+  if (plan.finalFailures > 0) {
+    lines.push(
+      `  ${plan.finalFailures} earlier failure(s) a retry cannot fix were kept (--retry-all-failed sends them again)`,
+    );
+  }
+  const retryable = failedInFile - final;
   if (summary.interrupted) lines.push('  rerun the same command to resume');
-  else if (summary.failed > 0)
-    lines.push(`  rerun the same command to retry the ${summary.failed} failed prompt(s)`);
+  else if (retryable > 0) {
+    const other = final > 0 ? ' other' : '';
+    lines.push(`  rerun the same command to retry the ${retryable}${other} failed prompt(s)`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
+function finalFailureAdvice(cause: string, count: number): string {
+  if (cause === 'context-overflow') {
+    return `${count} prompt(s) are longer than the model's context: rerunning will not help (shorten them, or use a model with a longer context)`;
+  }
+  if (cause === 'invalid-request') {
+    return `${count} prompt(s) were rejected by the agent as invalid requests: rerunning the same command will not help (see the error in the results file)`;
+  }
+  return `${count} prompt(s) failed with ${cause}: rerunning will not help`;
+}
+
 async function runRun(flags: RunFlags, io: CliIo): Promise<number> {
-  const proxyUrl = resolveProxyUrl(flags, io);
-  const token = flags.token ?? fromEnvironment(io, POOL_PROXY_TOKEN_ENV_VAR);
-  const hostfile = flags.hostfile ?? fromEnvironment(io, HOSTFILE_ENV_VAR);
-  const interrupt = new AbortController();
-  const stopListening = io.onSignal((signal) => {
-    if (!interrupt.signal.aborted) {
-      io.stderr(`\naurora-swarm run: ${signal}: stopping; the results so far are kept\n`);
-      interrupt.abort();
-    }
-  });
+  const signals = new ShutdownSignals(io);
   try {
+    const proxyUrl = resolveProxyUrl(flags, io);
+    const token = flags.token ?? fromEnvironment(io, POOL_PROXY_TOKEN_ENV_VAR);
+    const hostfile = flags.hostfile ?? fromEnvironment(io, HOSTFILE_ENV_VAR);
+    // The files first: a results file that cannot be used is refused before the swarm is asked.
+    await checkResultsPath(flags.out, flags.prompts);
     const { endpoints, origin } = await resolveEndpoints(hostfile, proxyUrl, token);
     const via = proxyUrl === undefined ? 'directly' : `through the proxy at ${proxyUrl}`;
     await using pool = new VLLMPool({
@@ -203,7 +269,19 @@ async function runRun(flags: RunFlags, io: CliIo): Promise<number> {
       ...(flags.maxTokens === undefined ? {} : { maxTokens: flags.maxTokens }),
     });
     const style = cliStyle(io, 'stdout');
-    const display = createRunProgressDisplay(io, cliStyle(io, 'stderr'), flags.progressInterval);
+    const display = createRunProgressDisplay(io, cliStyle(io, 'stderr'), {
+      intervalSeconds: flags.progressInterval,
+      window: flags.concurrency,
+    });
+    const interrupt = new AbortController();
+    signals.handle({
+      first: (signal) => {
+        display.stop();
+        io.stderr(`\naurora-swarm run: ${signal}: stopping; the results so far are kept\n`);
+        interrupt.abort();
+      },
+      again: (signal) => io.stderr(`aurora-swarm run: ${signal} again: already stopping\n`),
+    });
     let summary: RunSummary;
     try {
       summary = await runPromptFile({
@@ -212,12 +290,20 @@ async function runRun(flags: RunFlags, io: CliIo): Promise<number> {
         outPath: flags.out,
         format: flags.format,
         retryFailed: flags.retryFailed,
+        retryAllFailed: flags.retryAllFailed === true,
+        outageTimeoutMs: flags.outageTimeout * 1000,
         signal: interrupt.signal,
         onStart: (plan) => {
           io.stderr(describePlan(plan, flags, origin, via));
           display.start(plan);
         },
         onResult: (_record, progress) => display.update(progress),
+        onNotice: (message, event) => {
+          const line = (event && describeOutage(event)) ?? message;
+          display.log(`aurora-swarm run: ${line}`);
+          if (event?.type === 'outage') display.setStatus(`waiting for ${event.target}`);
+          else if (event?.type === 'recovered') display.setStatus(undefined);
+        },
       });
     } finally {
       display.stop();
@@ -226,7 +312,7 @@ async function runRun(flags: RunFlags, io: CliIo): Promise<number> {
     if (summary.interrupted) return EXIT_INTERRUPTED;
     return summary.failed + summary.plan.alreadyFailed > 0 ? EXIT_FAILURE : 0;
   } finally {
-    stopListening();
+    signals.dispose();
   }
 }
 
@@ -279,6 +365,18 @@ export function createRunCommand(io: CliIo, outcome: CliOutcome): Command {
         .default(DEFAULT_VLLM_POOL_TIMEOUT_MS / 1000),
     )
     .option('--no-retry-failed', 'on a rerun, keep earlier failures instead of sending them again')
+    .option(
+      '--retry-all-failed',
+      'on a rerun, also send again failures a retry cannot fix (context overflow, invalid request), e.g. after switching to a model with a longer context',
+    )
+    .addOption(
+      new Option(
+        '--outage-timeout <seconds>',
+        'how long to wait for an unreachable proxy (or swarm) before stopping as interrupted',
+      )
+        .argParser(positiveSecondsArgument)
+        .default(DEFAULT_OUTAGE_TIMEOUT_MS / 1000),
+    )
     .addOption(
       new Option(
         '--progress-interval <seconds>',

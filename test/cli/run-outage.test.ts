@@ -1,0 +1,222 @@
+/**
+ * A proxy outage is not a prompt failure: the real proxy process killed and restarted on the
+ * same port in the middle of a run with hundreds of prompts in flight and queued; the same in
+ * direct mode with every agent unreachable; an outage longer than --outage-timeout; and the
+ * opposite case, one agent failing behind a healthy proxy, which stays a per-prompt failure.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { runAuroraSwarm } from '../../src/cli/program.js';
+import { type MockSwarm, startMockSwarm } from '../../src/mock/mock-swarm.js';
+import {
+  MAIN_BIN,
+  proxyUrlOf,
+  spawnProxy,
+  temporaryDirectory,
+  writeHostfile,
+} from '../proxy/proxy-test-helpers.js';
+import { readJsonLines, scriptedIo, startStallingSwarm, writePrompts } from './cli-test-helpers.js';
+
+const SAFETY = { timeout: 120_000 };
+
+/** Every id of `count` prompts exactly once, each a success. */
+function assertCompleteWithoutFailures(out: string, count: number): void {
+  const records = readJsonLines(out);
+  assert.equal(records.length, count, 'one line per prompt');
+  assert.equal(new Set(records.map((record) => record.id)).size, count, 'no id twice');
+  const failures = records.filter((record) => record.success !== true);
+  assert.deepEqual(failures, [], 'no failure written');
+}
+
+describe('run waits out outages', { concurrency: true }, () => {
+  test(
+    'the proxy killed for 3 s and restarted on the same port: every id once, 0 failures',
+    SAFETY,
+    async (t) => {
+      const { swarm, release } = await startStallingSwarm(t, 100);
+      const directory = temporaryDirectory(t);
+      const hostfile = writeHostfile(t, swarm.hostfileText);
+      const proxyArgs = ['-f', hostfile, '--host', '127.0.0.1'];
+      const proxy = spawnProxy(t, [...proxyArgs, '-p', '0']);
+      const proxyUrl = await proxyUrlOf(proxy);
+      const port = new URL(proxyUrl).port;
+      const prompts = writePrompts(directory, 600);
+      const out = join(directory, 'results.jsonl');
+      const run = spawnProxy(
+        t,
+        [
+          'run',
+          '--proxy',
+          proxyUrl,
+          '-i',
+          prompts,
+          '-o',
+          out,
+          '-c',
+          '256',
+          '--progress-interval',
+          '1',
+        ],
+        { bin: MAIN_BIN },
+      );
+      // 100 answered, then 256 calls held by the agents and 244 queued: the proxy dies now.
+      await run.waitForLine(/^aurora-swarm run: 100\/600 done/);
+      proxy.child.kill('SIGKILL');
+      await proxy.exited;
+      release();
+      await run.waitForLine(/the proxy at .* is unreachable: waiting, retrying every 1s to 10s/);
+      await delay(3000); // the outage itself: the tunnel is down for a few seconds
+      const restarted = spawnProxy(t, [...proxyArgs, '-p', port]);
+      await proxyUrlOf(restarted);
+      assert.equal(await run.exited, 0, run.stderrLines.join('\n'));
+      const stderr = run.stderrLines.join('\n');
+      assert.match(
+        stderr,
+        /the proxy at .* answers again after \d+s: carrying on \(\d+ prompt\(s\) held back are sent again\)/,
+      );
+      assert.equal(stderr.match(/is unreachable/g)?.length, 1, 'one line per outage');
+      assertCompleteWithoutFailures(out, 600);
+      assert.match(run.stdout(), /600 succeeded, 0 failed/);
+      restarted.child.kill('SIGTERM');
+      await restarted.exited;
+    },
+  );
+
+  test(
+    'past --outage-timeout the run stops as interrupted (130) and a rerun resumes',
+    SAFETY,
+    async (t) => {
+      const { swarm, release } = await startStallingSwarm(t, 20);
+      const directory = temporaryDirectory(t);
+      const hostfile = writeHostfile(t, swarm.hostfileText);
+      const proxy = spawnProxy(t, ['-f', hostfile, '--host', '127.0.0.1', '-p', '0']);
+      const proxyUrl = await proxyUrlOf(proxy);
+      const prompts = writePrompts(directory, 100);
+      const out = join(directory, 'results.jsonl');
+      const args = ['run', '--proxy', proxyUrl, '-i', prompts, '-o', out, '-c', '16'];
+      const run = spawnProxy(t, [...args, '--outage-timeout', '2', '--progress-interval', '1'], {
+        bin: MAIN_BIN,
+      });
+      await run.waitForLine(/^aurora-swarm run: 20\/100 done/);
+      proxy.child.kill('SIGKILL');
+      assert.equal(await run.exited, 130);
+      assert.ok(
+        run.stderrLines.some((line) =>
+          /has been unreachable for \ds \(--outage-timeout\): stopping; rerun the same command to resume/.test(
+            line,
+          ),
+        ),
+        run.stderrLines.join('\n'),
+      );
+      assert.match(run.stdout(), /interrupted: 20 of 100/);
+      const kept = readJsonLines(out);
+      assert.equal(kept.length, 20);
+      assert.ok(
+        kept.every((record) => record.success === true),
+        'nothing written as failed',
+      );
+
+      release();
+      const again = spawnProxy(t, ['-f', hostfile, '--host', '127.0.0.1', '-p', '0']);
+      const rerun = spawnProxy(
+        t,
+        ['run', '--proxy', await proxyUrlOf(again), '-i', prompts, '-o', out],
+        {
+          bin: MAIN_BIN,
+        },
+      );
+      assert.equal(await rerun.exited, 0, rerun.stderrLines.join('\n'));
+      assertCompleteWithoutFailures(out, 100);
+    },
+  );
+
+  test('direct mode: every agent unreachable is an outage too', SAFETY, async (t) => {
+    let replies = 0;
+    const swarm: MockSwarm = await startMockSwarm({
+      count: 3,
+      behavior: {
+        reply: (prompt) => {
+          replies++;
+          // The network goes: every agent closes every connection, /health included.
+          if (replies === 30)
+            for (const agent of swarm.agents) agent.setBehavior({ failure: 'drop' });
+          return prompt;
+        },
+      },
+    });
+    t.after(() => swarm.close());
+    const directory = temporaryDirectory(t);
+    const hostfile = writeHostfile(t, swarm.hostfileText);
+    const prompts = writePrompts(directory, 200);
+    const out = join(directory, 'results.jsonl');
+    const run = scriptedIo();
+    const exited = runAuroraSwarm(
+      [
+        'run',
+        '-f',
+        hostfile,
+        '-i',
+        prompts,
+        '-o',
+        out,
+        '-c',
+        '32',
+        '--model',
+        'meta-llama/Llama-3.1-70B-Instruct',
+      ],
+      run.io,
+    );
+    await run.waitForStderr(/none of the agents can be reached: waiting/);
+    for (const agent of swarm.agents) agent.setBehavior({ failure: 'none' });
+    assert.equal(await exited, 0, run.stderr());
+    assert.match(run.stderr(), /the agents answer again after/);
+    assertCompleteWithoutFailures(out, 200);
+  });
+
+  test(
+    'one dead agent behind a healthy proxy: its prompts are failures, no outage',
+    SAFETY,
+    async (t) => {
+      const swarm = await startMockSwarm({ count: 3 });
+      t.after(() => swarm.close());
+      await swarm.agents[1]?.stop();
+      const directory = temporaryDirectory(t);
+      const hostfile = writeHostfile(t, swarm.hostfileText);
+      const proxy = spawnProxy(t, ['-f', hostfile, '--host', '127.0.0.1', '-p', '0']);
+      const proxyUrl = await proxyUrlOf(proxy);
+      const prompts = writePrompts(directory, 30);
+      const out = join(directory, 'results.jsonl');
+      const run = scriptedIo();
+      assert.equal(
+        await runAuroraSwarm(
+          [
+            'run',
+            '--proxy',
+            proxyUrl,
+            '-i',
+            prompts,
+            '-o',
+            out,
+            '--model',
+            'meta-llama/Llama-3.1-70B-Instruct',
+          ],
+          run.io,
+        ),
+        1,
+      );
+      assert.doesNotMatch(run.stderr(), /unreachable|can be reached/);
+      const records = readJsonLines(out);
+      assert.equal(records.length, 30);
+      const failed = records.filter((record) => record.success === false);
+      assert.equal(failed.length, 10);
+      for (const record of failed) {
+        assert.equal(record.agent, 1);
+        assert.equal(record.failure_kind, 'connect');
+        assert.match(String(record.error), /^cannot connect to 127\.0\.0\.1:\d+ \(HTTP 502/);
+      }
+      assert.match(run.stdout(), /connect\s+10\s+e\.g\. cannot connect/);
+    },
+  );
+});
