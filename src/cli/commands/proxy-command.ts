@@ -3,9 +3,16 @@
  * (proxy-flags.ts), or with `--workers N` fork N workers (proxy-cluster.ts), and run
  * until SIGINT/SIGTERM; SIGHUP reloads the hostfile.
  */
+import { hostname, userInfo } from 'node:os';
+import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { InvalidOptionError } from '../../errors.js';
+import { InvalidOptionError, ProxyStartError } from '../../errors.js';
 import { parseHostfile } from '../../hostfile/parse-hostfile.js';
+import {
+  defaultProxyTokenFile,
+  loadOrCreateProxyToken,
+  PROXY_TOKEN_FILE_ENV_VAR,
+} from '../../internal/proxy-token-file.js';
 import {
   onPrimaryReloadRequest,
   onPrimaryShutdownRequest,
@@ -17,12 +24,24 @@ import {
   workerLogSink,
 } from '../../proxy/proxy-cluster.js';
 import { formatLogLine, ProxyLogger, parseLogLevel } from '../../proxy/proxy-logger.js';
-import { DEFAULT_LOG_LEVEL, resolveProxyOptions } from '../../proxy/proxy-options.js';
+import {
+  DEFAULT_LOG_LEVEL,
+  HOSTFILE_ENV_VAR,
+  PROXY_TOKEN_ENV_VAR,
+  resolveProxyOptions,
+} from '../../proxy/proxy-options.js';
 import { startProxy } from '../../proxy/proxy-server.js';
 import type { RunningProxy } from '../../proxy/running-proxy.js';
 import { type CliIo, type CliOutcome, EXIT_FAILURE, EXIT_USAGE } from '../cli-io.js';
 import { configureCommand } from '../configure-command.js';
-import { addProxyFlags, type ProxyFlags, proxyOptionsFrom } from './proxy-flags.js';
+import { checkPidFile, removePidFile, writePidFile } from '../pid-file.js';
+import {
+  AUTO_TOKEN,
+  addProxyFlags,
+  type ProxyFlags,
+  proxyOptionsFrom,
+  withoutDefaultTcp,
+} from './proxy-flags.js';
 import { PROXY_HELP_AFTER } from './proxy-help.js';
 
 function errorMessage(error: unknown): string {
@@ -37,11 +56,102 @@ function startFailure(error: unknown, io: CliIo): number {
   return usage ? EXIT_USAGE : EXIT_FAILURE;
 }
 
+/** `path` as a shell word (quoted only when it must be). */
+function shellWord(path: string): string {
+  return /^[\w@%+=:,./~-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`;
+}
+
+/** The token the proxy uses, and (for `--token auto`) the line that says where it is kept. */
+interface ProxyToken {
+  /** The token, or `undefined` for none (or `AURORA_SWARM_PROXY_TOKEN`, read by startProxy). */
+  readonly token: string | undefined;
+  /** Whether it came from `--token auto` (workers then get it from the primary). */
+  readonly auto: boolean;
+  readonly notice: string | undefined;
+}
+
+/**
+ * `--token auto` (or `--token-file PATH` alone): the token kept in the token file, or
+ * a new one written there. A `--workers` worker takes the primary's, passed in
+ * `AURORA_SWARM_PROXY_TOKEN`, so that all of them check the same token.
+ * @throws {InvalidOptionError} for a literal token with --token-file, or an unfit token file.
+ */
+function resolveProxyToken(flags: ProxyFlags, io: CliIo, inWorker: boolean): ProxyToken {
+  const auto =
+    flags.token === AUTO_TOKEN || (flags.token === undefined && flags.tokenFile !== undefined);
+  if (!auto) {
+    if (flags.tokenFile !== undefined) {
+      throw new InvalidOptionError(
+        `--token-file is where --token ${AUTO_TOKEN} keeps its token: give either --token ${AUTO_TOKEN} (with or without --token-file) or a literal --token, not both`,
+      );
+    }
+    return { token: flags.token, auto: false, notice: undefined };
+  }
+  if (inWorker) {
+    const token = io.env[PROXY_TOKEN_ENV_VAR];
+    if (!token) throw new ProxyStartError("this worker was started without the primary's token");
+    return { token, auto: true, notice: undefined };
+  }
+  const path = resolve(
+    flags.tokenFile ?? (io.env[PROXY_TOKEN_FILE_ENV_VAR] || defaultProxyTokenFile(io.env)),
+  );
+  const kept = loadOrCreateProxyToken(path);
+  if (kept.kind === 'problem')
+    throw new InvalidOptionError(`--token ${AUTO_TOKEN}: ${kept.problem}`);
+  const where = `${userInfo().username}@${hostname()}`;
+  return {
+    token: kept.token,
+    auto: true,
+    notice:
+      `${kept.created ? 'New proxy token written to' : 'Proxy token read from'} ${path} (mode 600; the CLI and pools on this machine read it); ` +
+      `on your laptop: export ${PROXY_TOKEN_ENV_VAR}="$(ssh ${where} cat ${shellWord(path)})"`,
+  };
+}
+
+/**
+ * The lines after `Proxy started` (never in it: the usage guide shows that line, and
+ * scripts read it): which process serves which hostfile, how to reload it, and where
+ * `--token auto` keeps its token.
+ */
+function announceProcess(
+  logger: ProxyLogger,
+  flags: ProxyFlags,
+  io: CliIo,
+  token: ProxyToken,
+): void {
+  const hostfile = flags.hostfile ?? io.env[HOSTFILE_ENV_VAR];
+  const reload =
+    flags.pidFile === undefined
+      ? `kill -HUP ${process.pid}`
+      : `kill -HUP $(cat ${shellWord(resolve(flags.pidFile))})`;
+  logger.info(
+    `Proxy pid ${process.pid} serving hostfile ${hostfile === undefined ? '(none)' : resolve(hostfile)} (reload it: ${reload})`,
+  );
+  if (token.notice !== undefined) logger.info(token.notice);
+}
+
+/** Write `--pid-file` once listening; false (logged) when it cannot be written. */
+function writePidFileOf(flags: ProxyFlags, logger: ProxyLogger): boolean {
+  if (flags.pidFile === undefined) return true;
+  try {
+    writePidFile(flags.pidFile);
+    return true;
+  } catch (error) {
+    logger.error(`cannot write the pid file ${flags.pidFile}: ${errorMessage(error)}; stopping`);
+    return false;
+  }
+}
+
 /**
  * `--workers N` (N > 1), in the primary: check the options once, fork the workers
  * (proxy-cluster.ts), relay SIGINT/SIGTERM to them and wait until they have all exited.
  */
-async function runProxyPrimary(flags: ProxyFlags, io: CliIo, workers: number): Promise<number> {
+async function runProxyPrimary(
+  flags: ProxyFlags,
+  io: CliIo,
+  workers: number,
+  token: ProxyToken,
+): Promise<number> {
   const logger = new ProxyLogger(parseLogLevel(flags.logLevel) ?? DEFAULT_LOG_LEVEL, io.stderr);
   let running: RunningProxyCluster | undefined;
   let signalCount = 0;
@@ -68,23 +178,39 @@ async function runProxyPrimary(flags: ProxyFlags, io: CliIo, workers: number): P
     running.reload();
   });
   try {
-    let shutdownGraceMs: number;
-    let host: string;
+    let resolved: ReturnType<typeof resolveProxyOptions>;
     try {
-      const resolved = resolveProxyOptions(proxyOptionsFrom(flags), io.env);
+      resolved = resolveProxyOptions({ ...proxyOptionsFrom(flags), token: token.token }, io.env);
       if (resolved.hostfile !== undefined) parseHostfile(resolved.hostfile);
-      shutdownGraceMs = resolved.shutdownGraceMs;
-      host = resolved.host;
     } catch (error) {
       return startFailure(error, io);
     }
     try {
-      running = await startProxyCluster({ workers, host, shutdownGraceMs, logger });
+      running = await startProxyCluster({
+        workers,
+        host: resolved.listenTcp ? resolved.host : undefined,
+        unixSocket: resolved.unixSocket,
+        shutdownGraceMs: resolved.shutdownGraceMs,
+        logger,
+        ...(token.auto && token.token !== undefined
+          ? { workerEnv: { [PROXY_TOKEN_ENV_VAR]: token.token } }
+          : {}),
+      });
     } catch (error) {
       return startFailure(error, io);
     }
+    // The pid file first: once the line naming it is out, it is there.
+    if (!writePidFileOf(flags, logger)) {
+      await running.close(true);
+      return EXIT_FAILURE;
+    }
+    announceProcess(logger, flags, io, token);
     if (earlySignal !== undefined) onSignal(earlySignal);
-    return await running.exited;
+    try {
+      return await running.exited;
+    } finally {
+      if (flags.pidFile !== undefined) removePidFile(flags.pidFile);
+    }
   } finally {
     stopListening();
     stopReloadListening?.();
@@ -104,7 +230,14 @@ async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
     return startFailure(error, io);
   }
   const worker = proxyWorkerIdentity(io.env);
-  if (workers > 1 && worker === undefined) return runProxyPrimary(flags, io, workers);
+  let token: ProxyToken;
+  try {
+    token = resolveProxyToken(flags, io, worker !== undefined);
+    if (worker === undefined && flags.pidFile !== undefined) checkPidFile(flags.pidFile);
+  } catch (error) {
+    return startFailure(error, io);
+  }
+  if (workers > 1 && worker === undefined) return runProxyPrimary(flags, io, workers, token);
   const logSink = worker === undefined ? io.stderr : workerLogSink(io.stderr, worker);
   const logger = new ProxyLogger(parseLogLevel(flags.logLevel) ?? DEFAULT_LOG_LEVEL, logSink);
   let proxy: RunningProxy | undefined;
@@ -133,6 +266,7 @@ async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
       proxy = await startProxy(
         {
           ...proxyOptionsFrom(flags),
+          token: token.token,
           logSink,
           ...(worker === undefined ? {} : { clusterWorker: worker }),
         },
@@ -142,6 +276,13 @@ async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
       return startFailure(error, io);
     }
     const running = proxy;
+    if (worker === undefined) {
+      if (!writePidFileOf(flags, logger)) {
+        await running.close(0);
+        return EXIT_FAILURE;
+      }
+      announceProcess(logger, flags, io, token);
+    }
     await new Promise<void>((resolve) => {
       onShutdownSignal = (signal) => {
         signalCount++;
@@ -167,6 +308,7 @@ async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
       }
       if (earlySignal !== undefined) onShutdownSignal(earlySignal);
     });
+    if (worker === undefined && flags.pidFile !== undefined) removePidFile(flags.pidFile);
     return 0;
   } finally {
     stopListening();
@@ -187,8 +329,9 @@ export function createProxyCommand(io: CliIo, outcome: CliOutcome, name = 'proxy
     ),
   )
     .addHelpText('after', PROXY_HELP_AFTER)
-    .action(async (flags: ProxyFlags) => {
-      outcome.exitCode = await runProxy(flags, io);
+    .action(async (flags: ProxyFlags, self: Command) => {
+      const explicit = (flag: 'host' | 'port') => self.getOptionValueSource(flag) !== 'default';
+      outcome.exitCode = await runProxy(withoutDefaultTcp(flags, explicit), io);
     });
   return configureCommand(command, io, (message) => formatLogLine(new Date(), 'ERROR', message));
 }
