@@ -9,7 +9,7 @@ import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { describe, type TestContext, test } from 'node:test';
 import { promisify } from 'node:util';
 import { startMockSwarm } from '../../src/mock/mock-swarm.js';
 import {
@@ -29,6 +29,18 @@ const SAFETY = { timeout: 30_000 };
 const GUIDE_LINE =
   /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \[INFO\] aurora_swarm\.proxy: Proxy started — listening on 127\.0\.0\.1:(\d+) with 2 agent\(s\)$/;
 
+/** Simulated agents and their hostfile, closed after the test. */
+async function agentsHostfile(t: TestContext, count: number): Promise<string> {
+  const swarm = await startMockSwarm({ count });
+  t.after(() => swarm.close());
+  return writeHostfile(t, swarm.hostfileText);
+}
+
+/** The proxy on loopback, on a free port, with `args` after the hostfile. */
+function spawnLocalProxy(t: TestContext, hostfile: string, ...args: string[]): ProxyProcess {
+  return spawnProxy(t, ['-f', hostfile, '--host', '127.0.0.1', '-p', '0', ...args]);
+}
+
 async function expectOneLineError(proxy: ProxyProcess, exitCode: number, pattern: RegExp) {
   assert.equal(await proxy.exited, exitCode);
   const lines = proxy.stderrLines.filter((line) => line.trim() !== '');
@@ -42,20 +54,9 @@ describe('aurora-swarm-proxy --pid-file and its startup lines', { concurrency: t
     "the guide's startup line unchanged, then pid and hostfile; kill -HUP $(cat PATH) reloads; removed on exit",
     SAFETY,
     async (t) => {
-      const swarm = await startMockSwarm({ count: 2 });
-      t.after(() => swarm.close());
-      const hostfile = writeHostfile(t, swarm.hostfileText);
+      const hostfile = await agentsHostfile(t, 2);
       const pidFile = join(temporaryDirectory(t), 'proxy.pid');
-      const proxy = spawnProxy(t, [
-        '-f',
-        hostfile,
-        '--host',
-        '127.0.0.1',
-        '-p',
-        '0',
-        '--pid-file',
-        pidFile,
-      ]);
+      const proxy = spawnLocalProxy(t, hostfile, '--pid-file', pidFile);
       const started = await proxy.waitForLine(STARTUP_LINE);
       assert.match(started, GUIDE_LINE);
       assert.equal(parseStartupLine(started).agents, 2);
@@ -80,10 +81,8 @@ describe('aurora-swarm-proxy --pid-file and its startup lines', { concurrency: t
   );
 
   test('without --pid-file the line names the pid to signal', SAFETY, async (t) => {
-    const swarm = await startMockSwarm({ count: 2 });
-    t.after(() => swarm.close());
-    const hostfile = writeHostfile(t, swarm.hostfileText);
-    const proxy = spawnProxy(t, ['-f', hostfile, '--host', '127.0.0.1', '-p', '0']);
+    const hostfile = await agentsHostfile(t, 2);
+    const proxy = spawnLocalProxy(t, hostfile);
     const identity = await proxy.waitForLine(/Proxy pid/);
     const pid = proxy.child.pid;
     assert.ok(
@@ -100,32 +99,12 @@ describe('aurora-swarm-proxy --pid-file and its startup lines', { concurrency: t
     'a pid file of a running proxy is refused; a stale one replaced; a missing directory is exit 2',
     SAFETY,
     async (t) => {
-      const swarm = await startMockSwarm({ count: 2 });
-      t.after(() => swarm.close());
-      const hostfile = writeHostfile(t, swarm.hostfileText);
+      const hostfile = await agentsHostfile(t, 2);
       const directory = temporaryDirectory(t);
       const pidFile = join(directory, 'proxy.pid');
-      const first = spawnProxy(t, [
-        '-f',
-        hostfile,
-        '--host',
-        '127.0.0.1',
-        '-p',
-        '0',
-        '--pid-file',
-        pidFile,
-      ]);
+      const first = spawnLocalProxy(t, hostfile, '--pid-file', pidFile);
       await first.waitForLine(/Proxy pid/);
-      const second = spawnProxy(t, [
-        '-f',
-        hostfile,
-        '--host',
-        '127.0.0.1',
-        '-p',
-        '0',
-        '--pid-file',
-        pidFile,
-      ]);
+      const second = spawnLocalProxy(t, hostfile, '--pid-file', pidFile);
       await expectOneLineError(
         second,
         1,
@@ -138,32 +117,14 @@ describe('aurora-swarm-proxy --pid-file and its startup lines', { concurrency: t
       await first.exited;
       // Killed -9: the file stays, naming a dead process; the next proxy takes it over.
       assert.ok(existsSync(pidFile));
-      const third = spawnProxy(t, [
-        '-f',
-        hostfile,
-        '--host',
-        '127.0.0.1',
-        '-p',
-        '0',
-        '--pid-file',
-        pidFile,
-      ]);
+      const third = spawnLocalProxy(t, hostfile, '--pid-file', pidFile);
       await third.waitForLine(/Proxy pid/);
       assert.equal(readFileSync(pidFile, 'utf8'), `${third.child.pid}\n`);
       third.child.kill('SIGTERM');
       assert.equal(await third.exited, 0);
 
       await expectOneLineError(
-        spawnProxy(t, [
-          '-f',
-          hostfile,
-          '--host',
-          '127.0.0.1',
-          '-p',
-          '0',
-          '--pid-file',
-          join(directory, 'no', 'p.pid'),
-        ]),
+        spawnLocalProxy(t, hostfile, '--pid-file', join(directory, 'no', 'p.pid')),
         2,
         /cannot write the pid file .*no\/p\.pid: its directory does not exist/,
       );
@@ -176,9 +137,7 @@ describe('aurora-swarm-proxy --token auto', { concurrency: true }, () => {
     'a new 0600 token file, a line for the laptop without the token, enforced; reused on restart; read by the CLI',
     SAFETY,
     async (t) => {
-      const swarm = await startMockSwarm({ count: 2 });
-      t.after(() => swarm.close());
-      const hostfile = writeHostfile(t, swarm.hostfileText);
+      const hostfile = await agentsHostfile(t, 2);
       const tokenFile = join(temporaryDirectory(t), 'keys', 'proxy-token');
       const args = [
         '-f',
@@ -253,21 +212,10 @@ describe('aurora-swarm-proxy --token auto', { concurrency: true }, () => {
     '--token-file alone means auto; with a literal token, or a file others can read, it is exit 2',
     SAFETY,
     async (t) => {
-      const swarm = await startMockSwarm({ count: 1 });
-      t.after(() => swarm.close());
-      const hostfile = writeHostfile(t, swarm.hostfileText);
+      const hostfile = await agentsHostfile(t, 1);
       const directory = temporaryDirectory(t);
       const tokenFile = join(directory, 'token');
-      const alone = spawnProxy(t, [
-        '-f',
-        hostfile,
-        '--host',
-        '127.0.0.1',
-        '-p',
-        '0',
-        '--token-file',
-        tokenFile,
-      ]);
+      const alone = spawnLocalProxy(t, hostfile, '--token-file', tokenFile);
       const { port } = parseStartupLine(await alone.waitForLine(STARTUP_LINE));
       assert.equal((await send(`http://127.0.0.1:${port}/`, '/status')).status, 401);
       alone.child.kill('SIGTERM');
@@ -284,30 +232,23 @@ describe('aurora-swarm-proxy --token auto', { concurrency: true }, () => {
         2,
         /--token auto: the token file .* can be read by other users \(mode 644\): run chmod 600/,
       );
-      writeFileSync(join(directory, 'unused'), '');
     },
   );
 });
 
 describe('aurora-swarm-proxy --allow-host and --allow-origin', { concurrency: true }, () => {
   test('repeatable, honoured, and bad values are exit 2', SAFETY, async (t) => {
-    const swarm = await startMockSwarm({ count: 1 });
-    t.after(() => swarm.close());
-    const hostfile = writeHostfile(t, swarm.hostfileText);
-    const proxy = spawnProxy(t, [
-      '-f',
+    const hostfile = await agentsHostfile(t, 1);
+    const proxy = spawnLocalProxy(
+      t,
       hostfile,
-      '--host',
-      '127.0.0.1',
-      '-p',
-      '0',
       '--allow-host',
       'gateway.site.gov',
       '--allow-host',
       '.alcf.example',
       '--allow-origin',
       'https://notebooks.example.org',
-    ]);
+    );
     const { port } = parseStartupLine(await proxy.waitForLine(STARTUP_LINE));
     const url = `http://127.0.0.1:${port}`;
     for (const host of ['gateway.site.gov', 'polaris.alcf.example:9090']) {
@@ -343,24 +284,13 @@ describe('aurora-swarm-proxy --allow-host and --allow-origin', { concurrency: tr
 });
 
 test('a stale pid of a process that is not a proxy does not block', SAFETY, async (t) => {
-  const swarm = await startMockSwarm({ count: 1 });
-  t.after(() => swarm.close());
-  const hostfile = writeHostfile(t, swarm.hostfileText);
+  const hostfile = await agentsHostfile(t, 1);
   const pidFile = join(temporaryDirectory(t), 'proxy.pid');
   // A live process that is not aurora-swarm, its pid in the file (pid reuse after a reboot).
   const stranger = spawn('sleep', ['30']);
   t.after(() => stranger.kill('SIGKILL'));
   writeFileSync(pidFile, `${stranger.pid}\n`);
-  const proxy = spawnProxy(t, [
-    '-f',
-    hostfile,
-    '--host',
-    '127.0.0.1',
-    '-p',
-    '0',
-    '--pid-file',
-    pidFile,
-  ]);
+  const proxy = spawnLocalProxy(t, hostfile, '--pid-file', pidFile);
   await proxy.waitForLine(/Proxy pid/);
   assert.equal(readFileSync(pidFile, 'utf8'), `${proxy.child.pid}\n`);
   proxy.child.kill('SIGTERM');
