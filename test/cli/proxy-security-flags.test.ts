@@ -215,6 +215,18 @@ describe('aurora-swarm-proxy --token auto', { concurrency: true }, () => {
       const hostfile = await agentsHostfile(t, 1);
       const directory = temporaryDirectory(t);
       const tokenFile = join(directory, 'token');
+      // A bad flag or hostfile changes nothing: no token file is written.
+      await expectOneLineError(
+        spawnProxy(t, ['-f', hostfile, '-p', 'abc', '--token', 'auto', '--token-file', tokenFile]),
+        2,
+        /invalid value "abc" for --port/,
+      );
+      await expectOneLineError(
+        spawnProxy(t, ['-f', join(directory, 'missing.txt'), '--token-file', tokenFile]),
+        1,
+        /cannot read hostfile/,
+      );
+      assert.equal(existsSync(tokenFile), false);
       const alone = spawnLocalProxy(t, hostfile, '--token-file', tokenFile);
       const { port } = parseStartupLine(await alone.waitForLine(STARTUP_LINE));
       assert.equal((await send(`http://127.0.0.1:${port}/`, '/status')).status, 401);

@@ -180,8 +180,8 @@ async function runProxyPrimary(
   try {
     let resolved: ReturnType<typeof resolveProxyOptions>;
     try {
+      // Checked already (runProxy); resolved again with the token `--token auto` gave.
       resolved = resolveProxyOptions({ ...proxyOptionsFrom(flags), token: token.token }, io.env);
-      if (resolved.hostfile !== undefined) parseHostfile(resolved.hostfile);
     } catch (error) {
       return startFailure(error, io);
     }
@@ -232,6 +232,12 @@ async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
   const worker = proxyWorkerIdentity(io.env);
   let token: ProxyToken;
   try {
+    if (worker === undefined) {
+      // Every flag and the hostfile first: a bad one changes nothing (no token file
+      // written, no pid file checked). Workers leave that to the primary.
+      const checked = resolveProxyOptions(proxyOptionsFrom(flags), io.env);
+      if (checked.hostfile !== undefined) parseHostfile(checked.hostfile);
+    }
     token = resolveProxyToken(flags, io, worker !== undefined);
     if (worker === undefined && flags.pidFile !== undefined) checkPidFile(flags.pidFile);
   } catch (error) {
