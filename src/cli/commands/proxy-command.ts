@@ -3,16 +3,9 @@
  * (proxy-flags.ts), or with `--workers N` fork N workers (proxy-cluster.ts), and run
  * until SIGINT/SIGTERM; SIGHUP reloads the hostfile.
  */
-import { hostname, userInfo } from 'node:os';
-import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { InvalidOptionError, ProxyStartError } from '../../errors.js';
+import { InvalidOptionError } from '../../errors.js';
 import { parseHostfile } from '../../hostfile/parse-hostfile.js';
-import {
-  defaultProxyTokenFile,
-  loadOrCreateProxyToken,
-  PROXY_TOKEN_FILE_ENV_VAR,
-} from '../../internal/proxy-token-file.js';
 import {
   onPrimaryReloadRequest,
   onPrimaryShutdownRequest,
@@ -26,7 +19,6 @@ import {
 import { formatLogLine, ProxyLogger, parseLogLevel } from '../../proxy/proxy-logger.js';
 import {
   DEFAULT_LOG_LEVEL,
-  HOSTFILE_ENV_VAR,
   PROXY_TOKEN_ENV_VAR,
   resolveProxyOptions,
 } from '../../proxy/proxy-options.js';
@@ -34,15 +26,20 @@ import { startProxy } from '../../proxy/proxy-server.js';
 import type { RunningProxy } from '../../proxy/running-proxy.js';
 import { type CliIo, type CliOutcome, EXIT_FAILURE, EXIT_USAGE } from '../cli-io.js';
 import { configureCommand } from '../configure-command.js';
-import { checkPidFile, removePidFile, writePidFile } from '../pid-file.js';
+import { checkPidFile, removePidFile } from '../pid-file.js';
 import {
-  AUTO_TOKEN,
   addProxyFlags,
   type ProxyFlags,
   proxyOptionsFrom,
   withoutDefaultTcp,
 } from './proxy-flags.js';
 import { PROXY_HELP_AFTER } from './proxy-help.js';
+import {
+  announceProcess,
+  type ProxyToken,
+  resolveProxyToken,
+  writePidFileOf,
+} from './proxy-startup.js';
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -54,92 +51,6 @@ function startFailure(error: unknown, io: CliIo): number {
   const level = usage || error instanceof Error ? 'ERROR' : 'CRITICAL';
   io.stderr(formatLogLine(new Date(), level, errorMessage(error)));
   return usage ? EXIT_USAGE : EXIT_FAILURE;
-}
-
-/** `path` as a shell word (quoted only when it must be). */
-function shellWord(path: string): string {
-  return /^[\w@%+=:,./~-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`;
-}
-
-/** The token the proxy uses, and (for `--token auto`) the line that says where it is kept. */
-interface ProxyToken {
-  /** The token, or `undefined` for none (or `AURORA_SWARM_PROXY_TOKEN`, read by startProxy). */
-  readonly token: string | undefined;
-  /** Whether it came from `--token auto` (workers then get it from the primary). */
-  readonly auto: boolean;
-  readonly notice: string | undefined;
-}
-
-/**
- * `--token auto` (or `--token-file PATH` alone): the token kept in the token file, or
- * a new one written there. A `--workers` worker takes the primary's, passed in
- * `AURORA_SWARM_PROXY_TOKEN`, so that all of them check the same token.
- * @throws {InvalidOptionError} for a literal token with --token-file, or an unfit token file.
- */
-function resolveProxyToken(flags: ProxyFlags, io: CliIo, inWorker: boolean): ProxyToken {
-  const auto =
-    flags.token === AUTO_TOKEN || (flags.token === undefined && flags.tokenFile !== undefined);
-  if (!auto) {
-    if (flags.tokenFile !== undefined) {
-      throw new InvalidOptionError(
-        `--token-file is where --token ${AUTO_TOKEN} keeps its token: give either --token ${AUTO_TOKEN} (with or without --token-file) or a literal --token, not both`,
-      );
-    }
-    return { token: flags.token, auto: false, notice: undefined };
-  }
-  if (inWorker) {
-    const token = io.env[PROXY_TOKEN_ENV_VAR];
-    if (!token) throw new ProxyStartError("this worker was started without the primary's token");
-    return { token, auto: true, notice: undefined };
-  }
-  const path = resolve(
-    flags.tokenFile ?? (io.env[PROXY_TOKEN_FILE_ENV_VAR] || defaultProxyTokenFile(io.env)),
-  );
-  const kept = loadOrCreateProxyToken(path);
-  if (kept.kind === 'problem')
-    throw new InvalidOptionError(`--token ${AUTO_TOKEN}: ${kept.problem}`);
-  const where = `${userInfo().username}@${hostname()}`;
-  return {
-    token: kept.token,
-    auto: true,
-    notice:
-      `${kept.created ? 'New proxy token written to' : 'Proxy token read from'} ${path} (mode 600; the CLI and pools on this machine read it); ` +
-      `on your laptop: export ${PROXY_TOKEN_ENV_VAR}="$(ssh ${where} cat ${shellWord(path)})"`,
-  };
-}
-
-/**
- * The lines after `Proxy started` (never in it: the usage guide shows that line, and
- * scripts read it): which process serves which hostfile, how to reload it, and where
- * `--token auto` keeps its token.
- */
-function announceProcess(
-  logger: ProxyLogger,
-  flags: ProxyFlags,
-  io: CliIo,
-  token: ProxyToken,
-): void {
-  const hostfile = flags.hostfile ?? io.env[HOSTFILE_ENV_VAR];
-  const reload =
-    flags.pidFile === undefined
-      ? `kill -HUP ${process.pid}`
-      : `kill -HUP $(cat ${shellWord(resolve(flags.pidFile))})`;
-  logger.info(
-    `Proxy pid ${process.pid} serving hostfile ${hostfile === undefined ? '(none)' : resolve(hostfile)} (reload it: ${reload})`,
-  );
-  if (token.notice !== undefined) logger.info(token.notice);
-}
-
-/** Write `--pid-file` once listening; false (logged) when it cannot be written. */
-function writePidFileOf(flags: ProxyFlags, logger: ProxyLogger): boolean {
-  if (flags.pidFile === undefined) return true;
-  try {
-    writePidFile(flags.pidFile);
-    return true;
-  } catch (error) {
-    logger.error(`cannot write the pid file ${flags.pidFile}: ${errorMessage(error)}; stopping`);
-    return false;
-  }
 }
 
 /**
