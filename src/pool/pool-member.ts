@@ -16,7 +16,7 @@ export interface PoolMember {
   readonly pathPrefix: string;
   /** How error messages name this agent, e.g. `agent 3 at compute-004:8000`. */
   readonly label: string;
-  /** `host:port` of the proxy in proxy mode, else `undefined`. */
+  /** `host:port` (or `unix:/path`) of the proxy in proxy mode, else `undefined`. */
   readonly proxyAddress: string | undefined;
 }
 
@@ -35,14 +35,17 @@ export function createPoolMembers(
       proxyAddress: undefined,
     }));
   }
-  const url = new URL(proxyUrl);
+  // A `unix:` proxy is reached over its socket (the transport's dispatcher) as localhost.
+  const unix = proxyUrl.startsWith('unix:');
+  const url = new URL(unix ? 'http://localhost' : proxyUrl);
   const proxyPath = url.pathname === '/' ? '' : url.pathname;
+  const proxyName = unix ? proxyUrl : url.host;
   return endpoints.map((endpoint, globalIndex) => ({
     endpoint,
     globalIndex,
     origin: url.origin,
     pathPrefix: `${proxyPath}/agent/${globalIndex}`,
-    label: `agent ${globalIndex} (${endpoint.url.slice('http://'.length)}) via proxy ${url.host}`,
-    proxyAddress: url.host,
+    label: `agent ${globalIndex} (${endpoint.url.slice('http://'.length)}) via proxy ${proxyName}`,
+    proxyAddress: proxyName,
   }));
 }

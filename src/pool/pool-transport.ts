@@ -61,6 +61,8 @@ export class PoolTransport {
       pipelining: 1,
       headersTimeout: 0,
       bodyTimeout: 0,
+      // A `unix:` proxy: every connection goes to its socket (requests say localhost).
+      ...(options.proxySocketPath === undefined ? {} : { socketPath: options.proxySocketPath }),
     });
     this.#handOverStream = {
       read: async (response, callSignal, startedAt) => ({

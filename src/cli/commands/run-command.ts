@@ -4,6 +4,7 @@ import { parseHostfile } from '../../hostfile/parse-hostfile.js';
 import {
   DEFAULT_CONCURRENCY,
   POOL_PROXY_TOKEN_ENV_VAR,
+  PROXY_TOKEN_FILE_ENV_VAR,
   PROXY_URL_ENV_VAR,
 } from '../../pool/pool-options.js';
 import { VLLMPool } from '../../pool/vllm-pool.js';
@@ -28,7 +29,7 @@ import {
 import { type CliIo, type CliOutcome, EXIT_FAILURE, EXIT_INTERRUPTED } from '../cli-io.js';
 import { type CliStyle, cliStyle } from '../cli-style.js';
 import { configureCommand } from '../configure-command.js';
-import { readProxyHosts } from '../proxy-client.js';
+import { readProxyHosts, resolveCliProxyToken } from '../proxy-client.js';
 import {
   createRunProgressDisplay,
   DEFAULT_PROGRESS_INTERVAL_SECONDS,
@@ -46,6 +47,7 @@ interface RunFlags {
   /** A URL, `false` after `--no-proxy`, or undefined (then the environment decides). */
   proxy?: string | false;
   token?: string;
+  tokenFile?: string;
   concurrency: number;
   maxTokens?: number;
   timeout: number;
@@ -253,7 +255,8 @@ async function runRun(flags: RunFlags, io: CliIo): Promise<number> {
   const signals = new ShutdownSignals(io);
   try {
     const proxyUrl = resolveProxyUrl(flags, io);
-    const token = flags.token ?? fromEnvironment(io, POOL_PROXY_TOKEN_ENV_VAR);
+    const token =
+      proxyUrl === undefined ? undefined : resolveCliProxyToken(flags.token, flags.tokenFile, io);
     const hostfile = flags.hostfile ?? fromEnvironment(io, HOSTFILE_ENV_VAR);
     // The files first: a results file that cannot be used is refused before the swarm is asked.
     await checkResultsPath(flags.out, flags.prompts);
@@ -348,6 +351,10 @@ export function createRunCommand(io: CliIo, outcome: CliOutcome): Command {
     )
     .option('--no-proxy', `connect to the agents directly, even if ${PROXY_URL_ENV_VAR} is set`)
     .option('--token <token>', `the proxy's token (falls back to ${POOL_PROXY_TOKEN_ENV_VAR})`)
+    .option(
+      '--token-file <path>',
+      `file holding the proxy's token, read when there is no token (falls back to ${PROXY_TOKEN_FILE_ENV_VAR}, then ~/.aurora-swarm/proxy-token)`,
+    )
     .addOption(
       new Option('-c, --concurrency <count>', 'most prompts in flight at once, all agents together')
         .argParser(positiveIntegerArgument)
