@@ -43,8 +43,9 @@ import {
   gateRequest,
   type ProxySecrets,
 } from './server/request-gate.js';
-import { buildStatus, type StatusSource } from './status-page/proxy-status.js';
+import type { StatusSource } from './status-page/proxy-status.js';
 import { answerStatusPage } from './status-page/status-page-route.js';
+import { StatusRoute } from './status-page/status-route.js';
 
 function hostsBodyOf(list: readonly AgentEndpoint[]) {
   return { hosts: list.map(({ host, port, tags }) => ({ host, port, tags })) };
@@ -141,8 +142,9 @@ export class ProxyServer implements RunningProxy {
       healthChecks: this.#health.enabled,
       clusterWorker: resolved.clusterWorker,
     };
+    const statusRoute = new StatusRoute(statusSource);
     this.#localRoutes = new LocalRoutes({
-      status: () => buildStatus(statusSource),
+      status: (target) => statusRoute.answer(target),
       hosts: () => this.#hostsBody,
       metrics,
       logger: this.#logger,
