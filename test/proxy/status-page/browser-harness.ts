@@ -1,0 +1,150 @@
+/**
+ * What the headless-Chromium tests of the status page share: Debian's chromium driven
+ * by playwright-core (bench/lib/chromium.ts, which the screenshot and the benchmark
+ * use too), a page per test in its own context with every request and page
+ * error recorded, and small locator helpers. Every wait is Playwright's (a locator or
+ * a predicate polled in the page), never a sleep.
+ *
+ * Without /usr/bin/chromium each test is skipped with a message (so the summary
+ * counts them as skipped), except under CI (`CI` set and not `false`/`0`), where the
+ * suite fails: .ci/run installs chromium.
+ */
+import assert from 'node:assert/strict';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { CHROMIUM_PATH, chromiumInstalled, launchChromium } from '../../../bench/lib/chromium.js';
+
+const underCi = !['', '0', 'false', undefined].includes(process.env.CI);
+const chromiumMissing = !chromiumInstalled();
+
+/** The `skip` option of every browser test: a reason off CI without chromium, else false. */
+export const BROWSER_SKIP: string | false =
+  chromiumMissing && !underCi
+    ? `${CHROMIUM_PATH} not found: install Debian's chromium (apt-get install chromium) to run the status page tests`
+    : false;
+
+/** Each browser test's bound. */
+export const BROWSER_TEST_TIMEOUT_MS = 60_000;
+// Playwright's own bound on each wait: a safety net that fails sooner than the test timeout.
+const WAIT_TIMEOUT_MS = 20_000;
+
+/**
+ * Launch the browser for a suite (in `before`); undefined when the suite is skipped.
+ * @throws under CI without chromium: that is a failure, not a skip.
+ */
+export async function launchBrowser(): Promise<Browser | undefined> {
+  if (BROWSER_SKIP !== false) return undefined;
+  if (chromiumMissing) {
+    throw new Error(
+      `${CHROMIUM_PATH} is missing but CI is set: CI must install Debian's chromium (see .ci/run)`,
+    );
+  }
+  return launchChromium();
+}
+
+/** A page in a fresh browser context, with every request and every page error recorded. */
+export interface OpenedPage {
+  readonly page: Page;
+  readonly context: BrowserContext;
+  /** Every URL the page asked for (the ones outside the proxy's origin were blocked). */
+  readonly requestUrls: string[];
+  /** Console errors (CSP violations among them) and uncaught exceptions. */
+  readonly errors: string[];
+  /**
+   * Assert that the page only ever talked to `origin` and reported no error; with
+   * `allowFailedLoads`, the browser's own "Failed to load resource" lines (a 401, a
+   * refused connection) are not errors of the page.
+   */
+  assertClean(origin: string, options?: { allowFailedLoads?: boolean }): void;
+}
+
+/** Open a page in its own context (closed after the test); requests elsewhere than `origin` are blocked. */
+export async function openPage(
+  browser: Browser | undefined,
+  t: { after(fn: () => unknown): void },
+  origin: string,
+  viewport = { width: 1200, height: 800 },
+): Promise<OpenedPage> {
+  assert.ok(browser, 'the browser was launched');
+  const context = await browser.newContext({ viewport });
+  t.after(() => context.close());
+  const requestUrls: string[] = [];
+  const errors: string[] = [];
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith(`${origin}/`)) return route.continue();
+    return route.abort('blockedbyclient');
+  });
+  context.setDefaultTimeout(WAIT_TIMEOUT_MS);
+  const page = await context.newPage();
+  page.on('request', (request) => requestUrls.push(request.url()));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  return {
+    page,
+    context,
+    requestUrls,
+    errors,
+    assertClean: (expectedOrigin, options = {}) => {
+      assert.ok(requestUrls.length > 0);
+      for (const url of requestUrls) {
+        assert.ok(url.startsWith(`${expectedOrigin}/`), `request outside the proxy: ${url}`);
+      }
+      const pageErrors = options.allowFailedLoads
+        ? errors.filter((text) => !text.startsWith('Failed to load resource'))
+        : errors;
+      assert.deepEqual(pageErrors, []);
+    },
+  };
+}
+
+/** An element as the tests' in-page functions read it. */
+export interface PageElement {
+  readonly textContent: string | null;
+  getAttribute(name: string): string | null;
+  getBoundingClientRect(): { readonly top: number; readonly left: number };
+  readonly style: { getPropertyValue(name: string): string };
+}
+
+/**
+ * The little of the browser's globals that functions run in the page use (this
+ * project compiles without the DOM's types): `globalThis as unknown as PageGlobals`.
+ */
+export interface PageGlobals {
+  readonly document: {
+    getElementById(id: string): PageElement | null;
+    querySelector(selector: string): PageElement | null;
+    querySelectorAll(selector: string): Iterable<PageElement> & ArrayLike<PageElement>;
+  };
+  getComputedStyle(
+    element: unknown,
+    pseudoElement?: string,
+  ): { readonly filter: string; readonly content: string };
+}
+
+/** Agent `index`'s square. */
+export const cell = (page: Page, index: number) =>
+  page.locator(`#grid .cell[data-index="${index}"]`);
+/** The value of row `name` in the details on screen. */
+export const detail = (page: Page, name: string) =>
+  page.locator(`#details dt:text-is("${name}") + dd`);
+/** Wait until an element matching `selector` has `text`. */
+export const waitText = (page: Page, selector: string, text: string | RegExp) =>
+  page.locator(selector, { hasText: text }).waitFor();
+/** A pattern matching exactly `text` (no regular-expression characters in it). */
+export const exact = (text: string) => new RegExp(`^${text}$`);
+
+/** Mark a node so a later check can tell it was updated in place, not rebuilt. */
+export async function markNode(page: Page, selector: string): Promise<void> {
+  await page.locator(selector).evaluate((node) => {
+    (node as unknown as { marked: boolean }).marked = true;
+  });
+}
+
+/** Whether the node marked by {@link markNode} is still the one on the page. */
+export async function isMarked(page: Page, selector: string): Promise<boolean> {
+  return page
+    .locator(selector)
+    .evaluate((node) => (node as unknown as { marked?: boolean }).marked === true);
+}
