@@ -336,6 +336,17 @@
   function ensureCells(length) {
     empty.hidden = length > 0;
     if (cells.length === length) return;
+    // Size and ruler first, while the grid's layout is clean: the width read after
+    // the new squares are in would cost a layout of all of them, and another after
+    // their classes are set.
+    const size = sizeClass(length);
+    if (size !== sizeClassName) {
+      if (sizeClassName) gridWrap.classList.remove(sizeClassName);
+      gridWrap.classList.add(size);
+      sizeClassName = size;
+    }
+    columnCount = 0;
+    layoutRuler(length);
     if (cells.length < length) {
       const fragment = document.createDocumentFragment();
       for (let index = cells.length; index < length; index++) {
@@ -361,15 +372,6 @@
       errorCorners.delete(cells.length);
     }
     if (activeIndex >= length && length > 0) setActive(length - 1, false);
-    const size = sizeClass(length);
-    if (size !== sizeClassName) {
-      if (sizeClassName) gridWrap.classList.remove(sizeClassName);
-      gridWrap.classList.add(size);
-      sizeClassName = size;
-    }
-    // The ruler depends on the count and the width only (see the ResizeObserver).
-    columnCount = 0;
-    layoutRuler();
   }
 
   /**
@@ -424,16 +426,18 @@
 
   // Small swarms have each square numbered (CSS, from data-index); larger ones get a
   // fixed number of columns, a round one, and a ruler with the first index of each row.
-  function layoutRuler() {
-    const ruled = sizeClassName !== 'size-l' && cells.length > 0;
+  // The ruler depends on the count and the width only (see the ResizeObserver).
+  /** @param {number} length the number of squares (about to be) on the grid */
+  function layoutRuler(length) {
+    const ruled = sizeClassName !== 'size-l' && length > 0;
     gridWrap.classList.toggle('ruled', ruled);
     if (!ruled) {
       ruler.textContent = '';
       columnCount = 0;
       setText(
         gridCaption,
-        cells.length > 0
-          ? `${grouped(cells.length)} agents in hostfile order, numbered from 0 · hover or focus one for its host and details`
+        length > 0
+          ? `${grouped(length)} agents in hostfile order, numbered from 0 · hover or focus one for its host and details`
           : '',
       );
       return;
@@ -445,7 +449,7 @@
     const room = gridWrap.clientWidth - ruler.offsetWidth - 8;
     const fit = Math.max(1, Math.floor(room / pitch));
     const columns = fit >= 20 ? fit - (fit % 10) : fit;
-    const rows = Math.ceil(cells.length / columns);
+    const rows = Math.ceil(length / columns);
     if (columns === columnCount && ruler.childElementCount === rows) return;
     columnCount = columns;
     gridWrap.style.setProperty('--columns', String(columns));
@@ -460,10 +464,12 @@
     ruler.appendChild(fragment);
     setText(
       gridCaption,
-      `${grouped(cells.length)} agents in hostfile order, ${columns} a row · the number left of a row is the index of its first square · hover or focus one for its host and details`,
+      `${grouped(length)} agents in hostfile order, ${columns} a row · the number left of a row is the index of its first square · hover or focus one for its host and details`,
     );
   }
-  if (typeof ResizeObserver === 'function') new ResizeObserver(layoutRuler).observe(gridWrap);
+  if (typeof ResizeObserver === 'function') {
+    new ResizeObserver(() => layoutRuler(cells.length)).observe(gridWrap);
+  }
 
   /**
    * @param {number} index
