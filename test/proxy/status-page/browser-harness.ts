@@ -6,8 +6,8 @@
  * a predicate polled in the page), never a sleep.
  *
  * Without /usr/bin/chromium each test is skipped with a message (so the summary
- * counts them as skipped), except under CI (`CI` set and not `false`/`0`), where the
- * suite fails: .ci/run installs chromium.
+ * counts them as skipped), except under CI (`CI` set and not `false`/`0`), where
+ * each test fails: .ci/run installs chromium.
  */
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -28,17 +28,39 @@ export const BROWSER_TEST_TIMEOUT_MS = 60_000;
 const WAIT_TIMEOUT_MS = 20_000;
 
 /**
- * Launch the browser for a suite (in `before`); undefined when the suite is skipped.
- * @throws under CI without chromium: that is a failure, not a skip.
+ * The browser of one suite: launched in `before`, closed in `after`. Under CI
+ * without chromium, every test that asks for it fails with the reason (a failure
+ * the summary counts, not a hook error that cancels the tests).
  */
-export async function launchBrowser(): Promise<Browser | undefined> {
-  if (BROWSER_SKIP !== false) return undefined;
-  if (chromiumMissing) {
-    throw new Error(
-      `${CHROMIUM_PATH} is missing but CI is set: CI must install Debian's chromium (see .ci/run)`,
-    );
+export class SuiteBrowser {
+  #browser: Browser | undefined;
+  #error: unknown;
+
+  /** Launch chromium, unless the tests are skipped. */
+  async launch(): Promise<void> {
+    if (BROWSER_SKIP !== false) return;
+    try {
+      if (chromiumMissing) {
+        throw new Error(
+          `${CHROMIUM_PATH} is missing but CI is set: CI must install Debian's chromium (see .ci/run)`,
+        );
+      }
+      this.#browser = await launchChromium();
+    } catch (error) {
+      this.#error = error;
+    }
   }
-  return launchChromium();
+
+  /** The browser; throws why there is none. */
+  get(): Browser {
+    if (this.#error !== undefined) throw this.#error;
+    assert.ok(this.#browser, 'the browser was launched');
+    return this.#browser;
+  }
+
+  async close(): Promise<void> {
+    await this.#browser?.close();
+  }
 }
 
 /** A page in a fresh browser context, with every request and every page error recorded. */
@@ -59,13 +81,12 @@ export interface OpenedPage {
 
 /** Open a page in its own context (closed after the test); requests elsewhere than `origin` are blocked. */
 export async function openPage(
-  browser: Browser | undefined,
+  browser: SuiteBrowser,
   t: { after(fn: () => unknown): void },
   origin: string,
   viewport = { width: 1200, height: 800 },
 ): Promise<OpenedPage> {
-  assert.ok(browser, 'the browser was launched');
-  const context = await browser.newContext({ viewport });
+  const context = await browser.get().newContext({ viewport });
   t.after(() => context.close());
   const requestUrls: string[] = [];
   const errors: string[] = [];

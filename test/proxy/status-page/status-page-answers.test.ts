@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page, Route } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { startMockSwarm } from '../../../src/mock/mock-swarm.js';
 import { startTestProxy } from '../proxy-test-helpers.js';
 import {
@@ -15,9 +15,9 @@ import {
   cell,
   detail,
   exact,
-  launchBrowser,
   openPage,
   type PageGlobals,
+  SuiteBrowser,
   waitText,
 } from './browser-harness.js';
 
@@ -41,11 +41,9 @@ function json(route: Route, body: unknown) {
 }
 
 describe('status page answers in headless Chromium', () => {
-  let browser: Browser | undefined;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(() => browser?.close());
+  const browser = new SuiteBrowser();
+  before(() => browser.launch());
+  after(() => browser.close());
 
   async function pageOnProxy(t: { after(fn: () => unknown): void }) {
     const swarm = await startMockSwarm({ count: 1 });

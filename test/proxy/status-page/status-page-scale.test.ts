@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Response } from 'playwright-core';
+import type { Response } from 'playwright-core';
 import type { AgentEndpoint } from '../../../src/hostfile/agent-endpoint.js';
 import { startMockSwarm } from '../../../src/mock/mock-swarm.js';
 import type { CompactStatusJson } from '../../../src/proxy/status-page/compact-status.js';
@@ -18,11 +18,11 @@ import {
   detail,
   exact,
   isMarked,
-  launchBrowser,
   markNode,
   openPage,
   type PageElement,
   type PageGlobals,
+  SuiteBrowser,
   waitText,
 } from './browser-harness.js';
 
@@ -37,11 +37,9 @@ interface Poll {
 }
 
 describe('status page at 8,000 agents in headless Chromium', () => {
-  let browser: Browser | undefined;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(() => browser?.close());
+  const browser = new SuiteBrowser();
+  before(() => browser.launch());
+  after(() => browser.close());
 
   test(
     'every agent gets a square on a ruled grid; polls carry only what changed; reloads follow',

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { startMockSwarm } from '../../../src/mock/mock-swarm.js';
 import {
   open,
@@ -24,10 +24,10 @@ import {
   detail,
   exact,
   isMarked,
-  launchBrowser,
   markNode,
   openPage,
   type PageGlobals,
+  SuiteBrowser,
   waitText,
 } from './browser-harness.js';
 
@@ -53,11 +53,9 @@ function squareNumber(page: Page, index: number): Promise<string> {
 }
 
 describe('status page in headless Chromium', () => {
-  let browser: Browser | undefined;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(() => browser?.close());
+  const browser = new SuiteBrowser();
+  before(() => browser.launch());
+  after(() => browser.close());
 
   test(
     'one numbered square per agent; totals, details and squares follow the swarm in place',
