@@ -10,8 +10,12 @@
  * each test fails: .ci/run installs chromium.
  */
 import assert from 'node:assert/strict';
+import { after, before, describe, type TestContext } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CHROMIUM_PATH, chromiumInstalled, launchChromium } from '../../../bench/lib/chromium.js';
+import { type MockSwarmOptions, startMockSwarm } from '../../../src/mock/mock-swarm.js';
+import type { ProxyOptions } from '../../../src/proxy/proxy-options.js';
+import { startTestProxy } from '../proxy-test-helpers.js';
 
 const underCi = !['', '0', 'false', undefined].includes(process.env.CI);
 const chromiumMissing = !chromiumInstalled();
@@ -22,8 +26,8 @@ export const BROWSER_SKIP: string | false =
     ? `${CHROMIUM_PATH} not found: install Debian's chromium (apt-get install chromium) to run the status page tests`
     : false;
 
-/** Each browser test's bound. */
-export const BROWSER_TEST_TIMEOUT_MS = 60_000;
+// Each browser test's bound.
+const BROWSER_TEST_TIMEOUT_MS = 60_000;
 // Playwright's own bound on each wait: a safety net that fails sooner than the test timeout.
 const WAIT_TIMEOUT_MS = 20_000;
 
@@ -61,6 +65,19 @@ export class SuiteBrowser {
   async close(): Promise<void> {
     await this.#browser?.close();
   }
+}
+
+/** The options of every browser test: its skip (see {@link BROWSER_SKIP}) and timeout. */
+export const BROWSER_TEST = { skip: BROWSER_SKIP, timeout: BROWSER_TEST_TIMEOUT_MS } as const;
+
+/** A suite whose tests share one browser, launched before them and closed after. */
+export function describeInBrowser(name: string, body: (browser: SuiteBrowser) => void): void {
+  describe(name, () => {
+    const browser = new SuiteBrowser();
+    before(() => browser.launch());
+    after(() => browser.close());
+    body(browser);
+  });
 }
 
 /** A page in a fresh browser context, with every request and every page error recorded. */
@@ -168,4 +185,23 @@ export async function isMarked(page: Page, selector: string): Promise<boolean> {
   return page
     .locator(selector)
     .evaluate((node) => (node as unknown as { marked?: boolean }).marked === true);
+}
+
+/**
+ * Simulated agents, the proxy in-process in front of them and a page open on it at
+ * `path` (`/?refresh=0.1` unless given; `false`: not navigated), all closed after the test.
+ */
+export async function pageOnSwarm(
+  browser: SuiteBrowser,
+  t: TestContext,
+  options: { swarm?: MockSwarmOptions; proxy?: ProxyOptions; path?: string | false } = {},
+) {
+  const swarm = await startMockSwarm(options.swarm ?? { count: 1 });
+  t.after(() => swarm.close());
+  const proxy = await startTestProxy(t, swarm.endpoints, options.proxy);
+  const opened = await openPage(browser, t, proxy.url);
+  if (options.path !== false) {
+    await opened.page.goto(`${proxy.url}${options.path ?? '/?refresh=0.1'}`);
+  }
+  return { swarm, proxy, opened, page: opened.page };
 }

@@ -5,24 +5,20 @@
  * not there (refused, cut, timed out) may be called "proxy unreachable".
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import type { Page, Route } from 'playwright-core';
-import { startMockSwarm } from '../../../src/mock/mock-swarm.js';
-import { startTestProxy } from '../proxy-test-helpers.js';
 import {
-  BROWSER_SKIP,
-  BROWSER_TEST_TIMEOUT_MS,
+  BROWSER_TEST,
   cell,
+  describeInBrowser,
   detail,
   exact,
-  openPage,
   type PageGlobals,
-  SuiteBrowser,
+  pageOnSwarm,
   waitText,
 } from './browser-harness.js';
 
 const REFRESH = '?refresh=0.1';
-const options = { skip: BROWSER_SKIP, timeout: BROWSER_TEST_TIMEOUT_MS };
 
 /** Answer the page's polls of `status` with whatever `answer` returns at the time. */
 async function answerPolls(page: Page, origin: string, answer: (route: Route) => unknown) {
@@ -32,30 +28,17 @@ async function answerPolls(page: Page, origin: string, answer: (route: Route) =>
   );
 }
 
-function json(route: Route, body: unknown) {
-  return route.fulfill({
-    status: 200,
-    contentType: 'application/json',
-    body: JSON.stringify(body),
-  });
+function json(route: Route, body: unknown, status = 200) {
+  return route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) });
 }
 
-describe('status page answers in headless Chromium', () => {
-  const browser = new SuiteBrowser();
-  before(() => browser.launch());
-  after(() => browser.close());
-
-  async function pageOnProxy(t: { after(fn: () => unknown): void }) {
-    const swarm = await startMockSwarm({ count: 1 });
-    t.after(() => swarm.close());
-    const proxy = await startTestProxy(t as never, swarm.endpoints);
-    const opened = await openPage(browser, t, proxy.url);
-    return { proxy, opened, page: opened.page };
-  }
+describeInBrowser('status page answers in headless Chromium', (browser) => {
+  // The page is opened after the test has routed its polls.
+  const pageOnProxy = (t: TestContext) => pageOnSwarm(browser, t, { path: false });
 
   test(
     'the full form of an older proxy: every field shows; text stays text; absent fields degrade',
-    options,
+    BROWSER_TEST,
     async (t) => {
       const { proxy, opened, page } = await pageOnProxy(t);
       const endpoint = (index: number, extra: Record<string, unknown>) => ({
@@ -167,7 +150,7 @@ describe('status page answers in headless Chromium', () => {
 
   test(
     'odd entries and rows are skipped: the page stays live and never says "unreachable"',
-    options,
+    BROWSER_TEST,
     async (t) => {
       const { proxy, opened, page } = await pageOnProxy(t);
       let form: 'full' | 'compact' | 'compact-delta' | 'no-endpoints' = 'full';
@@ -252,18 +235,12 @@ describe('status page answers in headless Chromium', () => {
 
   test(
     'an error answer is named with the proxy\'s message; a refused poll is "unreachable"',
-    options,
+    BROWSER_TEST,
     async (t) => {
       const { proxy, opened, page } = await pageOnProxy(t);
       let mode: 'ok' | 'error' | 'refused' = 'ok';
       await answerPolls(page, proxy.url, (route) => {
-        if (mode === 'error') {
-          return route.fulfill({
-            status: 503,
-            contentType: 'application/json',
-            body: JSON.stringify({ error: 'the proxy is shutting down' }),
-          });
-        }
+        if (mode === 'error') return json(route, { error: 'the proxy is shutting down' }, 503);
         if (mode === 'refused') return route.abort('connectionrefused');
         return route.continue();
       });

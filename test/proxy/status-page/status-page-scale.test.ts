@@ -5,16 +5,16 @@
  * that the page renders all of it, stays responsive to hover, and keeps up.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import type { Response } from 'playwright-core';
 import type { AgentEndpoint } from '../../../src/hostfile/agent-endpoint.js';
 import { startMockSwarm } from '../../../src/mock/mock-swarm.js';
 import type { CompactStatusJson } from '../../../src/proxy/status-page/compact-status.js';
 import { send, startTestProxy } from '../proxy-test-helpers.js';
 import {
-  BROWSER_SKIP,
-  BROWSER_TEST_TIMEOUT_MS,
+  BROWSER_TEST,
   cell,
+  describeInBrowser,
   detail,
   exact,
   isMarked,
@@ -22,12 +22,10 @@ import {
   openPage,
   type PageElement,
   type PageGlobals,
-  SuiteBrowser,
   waitText,
 } from './browser-harness.js';
 
 const AGENT_COUNT = 8000;
-const options = { skip: BROWSER_SKIP, timeout: BROWSER_TEST_TIMEOUT_MS };
 
 /** What one poll of the page got. */
 interface Poll {
@@ -36,14 +34,10 @@ interface Poll {
   readonly body: CompactStatusJson;
 }
 
-describe('status page at 8,000 agents in headless Chromium', () => {
-  const browser = new SuiteBrowser();
-  before(() => browser.launch());
-  after(() => browser.close());
-
+describeInBrowser('status page at 8,000 agents in headless Chromium', (browser) => {
   test(
     'every agent gets a square on a ruled grid; polls carry only what changed; reloads follow',
-    options,
+    BROWSER_TEST,
     async (t) => {
       const swarm = await startMockSwarm({ count: 2 });
       t.after(() => swarm.close());

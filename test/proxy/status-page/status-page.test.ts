@@ -6,7 +6,7 @@
  * in status-page-scale.test.ts.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startMockSwarm } from '../../../src/mock/mock-swarm.js';
 import {
@@ -18,22 +18,23 @@ import {
   writeHostfile,
 } from '../proxy-test-helpers.js';
 import {
-  BROWSER_SKIP,
-  BROWSER_TEST_TIMEOUT_MS,
+  BROWSER_TEST,
   cell,
+  describeInBrowser,
   detail,
   exact,
   isMarked,
   markNode,
   openPage,
   type PageGlobals,
-  SuiteBrowser,
+  pageOnSwarm,
   waitText,
 } from './browser-harness.js';
 
 const REFRESH = '?refresh=0.1';
+// Health checks on (no round during a test): one refused request marks an agent down.
+const HEALTH_CHECKED = { healthIntervalSeconds: 3600, unhealthyThreshold: 1 };
 const TOKEN = 'browser-token-0123456789';
-const options = { skip: BROWSER_SKIP, timeout: BROWSER_TEST_TIMEOUT_MS };
 
 /** Whether the element matching `selector` is drawn greyed (the not-live look). */
 function greyed(page: Page, selector: string): Promise<boolean> {
@@ -52,28 +53,15 @@ function squareNumber(page: Page, index: number): Promise<string> {
   );
 }
 
-describe('status page in headless Chromium', () => {
-  const browser = new SuiteBrowser();
-  before(() => browser.launch());
-  after(() => browser.close());
-
+describeInBrowser('status page in headless Chromium', (browser) => {
   test(
     'one numbered square per agent; totals, details and squares follow the swarm in place',
-    options,
+    BROWSER_TEST,
     async (t) => {
-      const swarm = await startMockSwarm({
-        count: 6,
-        tags: (index) => (index === 2 ? { role: 'critic' } : undefined),
+      const { swarm, proxy, opened, page } = await pageOnSwarm(browser, t, {
+        swarm: { count: 6, tags: (index) => (index === 2 ? { role: 'critic' } : undefined) },
+        proxy: HEALTH_CHECKED,
       });
-      t.after(() => swarm.close());
-      // Health checks on (no round during the test): one refused request marks an agent down.
-      const proxy = await startTestProxy(t, swarm.endpoints, {
-        healthIntervalSeconds: 3600,
-        unhealthyThreshold: 1,
-      });
-      const opened = await openPage(browser, t, proxy.url);
-      const { page } = opened;
-      await page.goto(`${proxy.url}/${REFRESH}`);
 
       await page.locator('#connection[data-state="live"]').waitFor();
       await cell(page, 5).waitFor();
@@ -156,17 +144,12 @@ describe('status page in headless Chromium', () => {
 
   test(
     'the unhealthy agents are listed with their last error, always on screen',
-    options,
+    BROWSER_TEST,
     async (t) => {
-      const swarm = await startMockSwarm({ count: 5 });
-      t.after(() => swarm.close());
-      const proxy = await startTestProxy(t, swarm.endpoints, {
-        healthIntervalSeconds: 3600,
-        unhealthyThreshold: 1,
+      const { swarm, proxy, opened, page } = await pageOnSwarm(browser, t, {
+        swarm: { count: 5 },
+        proxy: HEALTH_CHECKED,
       });
-      const opened = await openPage(browser, t, proxy.url);
-      const { page } = opened;
-      await page.goto(`${proxy.url}/${REFRESH}`);
       await waitText(page, '#unhealthy-note', exact('None: all 5 agents are healthy.'));
       assert.equal(await page.locator('#unhealthy-count').textContent(), '0');
       assert.equal(await page.locator('#unhealthy-list li').count(), 0);
@@ -209,14 +192,9 @@ describe('status page in headless Chromium', () => {
 
   test(
     'with health checks off the list says so instead of claiming all are healthy',
-    options,
+    BROWSER_TEST,
     async (t) => {
-      const swarm = await startMockSwarm({ count: 2 });
-      t.after(() => swarm.close());
-      const proxy = await startTestProxy(t, swarm.endpoints);
-      const opened = await openPage(browser, t, proxy.url);
-      const { page } = opened;
-      await page.goto(`${proxy.url}/${REFRESH}`);
+      const { proxy, opened, page } = await pageOnSwarm(browser, t, { swarm: { count: 2 } });
       await waitText(page, '#unhealthy-note', 'Health checks are off (--health-interval 0)');
       assert.equal(await page.locator('#total-healthy-sub').textContent(), 'checks off');
       assert.equal(await page.locator('#grid .cell.unknown').count(), 2);
@@ -224,13 +202,8 @@ describe('status page in headless Chromium', () => {
     },
   );
 
-  test('links to /status and /metrics, relative to the page', options, async (t) => {
-    const swarm = await startMockSwarm({ count: 1 });
-    t.after(() => swarm.close());
-    const proxy = await startTestProxy(t, swarm.endpoints);
-    const opened = await openPage(browser, t, proxy.url);
-    const { page } = opened;
-    await page.goto(`${proxy.url}/${REFRESH}`);
+  test('links to /status and /metrics, relative to the page', BROWSER_TEST, async (t) => {
+    const { proxy, opened, page } = await pageOnSwarm(browser, t);
     const links = page.locator('nav.raw a');
     assert.deepEqual(await links.allTextContents(), ['/status', '/metrics']);
     assert.deepEqual(
@@ -249,7 +222,7 @@ describe('status page in headless Chromium', () => {
 
   test(
     'a killed proxy greys every card and claims nothing about now; a new one brings the page back',
-    options,
+    BROWSER_TEST,
     async (t) => {
       const swarm = await startMockSwarm({ count: 3 });
       t.after(() => swarm.close());
@@ -308,13 +281,14 @@ describe('status page in headless Chromium', () => {
 
   test(
     'with --token: an explanation, then ?token= gives a cookie for the page and its links only',
-    options,
+    BROWSER_TEST,
     async (t) => {
-      const swarm = await startMockSwarm({ count: 4 });
-      t.after(() => swarm.close());
-      const proxy = await startTestProxy(t, swarm.endpoints, { token: TOKEN, logLevel: 'DEBUG' });
-      const opened = await openPage(browser, t, proxy.url);
-      const { page, context } = opened;
+      const { swarm, proxy, opened, page } = await pageOnSwarm(browser, t, {
+        swarm: { count: 4 },
+        proxy: { token: TOKEN, logLevel: 'DEBUG' },
+        path: false,
+      });
+      const { context } = opened;
 
       const denied = await page.goto(`${proxy.url}/`);
       assert.equal(denied?.status(), 401);
