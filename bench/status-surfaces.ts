@@ -27,6 +27,7 @@
  * A proxy without the compact form (run from an older checkout) is measured too:
  * its compact figures are then "n/a" and the page figures are the old page's.
  */
+import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { CDPSession, Page } from 'playwright-core';
 import { Agent, request } from 'undici';
@@ -282,7 +283,8 @@ async function measureSize(hostPorts: readonly number[], agents: number) {
   const live = Array.from({ length: agents }, (_, index) => index).filter(
     (index) => !dead.has(index),
   );
-  const proxy = await startProxyProcess(scratchDirectory('status'), lines.join(''), {
+  const directory = scratchDirectory('status');
+  const proxy = await startProxyProcess(directory, lines.join(''), {
     cpus: '0',
     extraArgs: ['--health-interval', '3600', '--connector-limit', '4096'],
   });
@@ -352,6 +354,7 @@ async function measureSize(hostPorts: readonly number[], agents: number) {
     }
   } finally {
     await proxy.stop();
+    rmSync(directory, { recursive: true, force: true });
   }
 }
 
