@@ -48,8 +48,9 @@ import {
   type ProxySecrets,
 } from './server/request-gate.js';
 import { listenUnixSocket, prepareUnixSocketPath } from './server/unix-socket.js';
-import { buildStatus, type StatusSource } from './status-page/proxy-status.js';
+import type { StatusSource } from './status-page/proxy-status.js';
 import { answerStatusPage } from './status-page/status-page-route.js';
+import { StatusRoute } from './status-page/status-route.js';
 
 function closeIfListening(server: Server): Promise<void> {
   if (!server.listening) return Promise.resolve();
@@ -156,8 +157,9 @@ export class ProxyServer implements RunningProxy {
       healthChecks: this.#health.enabled,
       clusterWorker: resolved.clusterWorker,
     };
+    const statusRoute = new StatusRoute(statusSource);
     this.#localRoutes = new LocalRoutes({
-      status: () => buildStatus(statusSource),
+      status: (target) => statusRoute.answer(target),
       hosts: () => this.#hostsBody,
       metrics,
       logger: this.#logger,
