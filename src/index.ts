@@ -300,6 +300,7 @@ export {
   type PreviousResults,
   type ResultRecord,
   ResultWriter,
+  toResultRecord,
 } from './run/result-file.js';
 export {
   type LockResultsFileOptions,

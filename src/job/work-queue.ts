@@ -19,9 +19,9 @@ import { describeValue } from '../internal/describe-value.js';
 import { linkAbortController } from '../internal/linked-abort-controller.js';
 import { runWindowed } from '../internal/windowed-stream.js';
 import type { AgentResponse, CallOptions, SwarmPool } from '../pool/types.js';
-import type { ResultRecord } from '../run/result-file.js';
+import { type ResultRecord, toResultRecord } from '../run/result-file.js';
 import { type JobKeys, WORKER_GROUP } from './job-keys.js';
-import { type JobPrompt, jobPromptOf, resultRecordOf } from './job-result-record.js';
+import { type JobPrompt, jobPromptOf } from './job-result-record.js';
 import { DEFAULT_OUTAGE_TIMEOUT_MS, NO_OUTAGE_GUARD, type OutageGuard } from './proxy-outage.js';
 import type { JobConnection } from './redis-connection.js';
 
@@ -404,7 +404,7 @@ export class QueueWorker {
   }
 
   #record(prompt: JobPrompt, response: AgentResponse, controller: AbortController): void {
-    const record = resultRecordOf(prompt, response);
+    const record = toResultRecord({ id: prompt.id, lineNumber: prompt.line }, response);
     const write = (async () => {
       // Once stopped, a write cut by an outage is given up: the lease runs out and another
       // worker sends the prompt again (at least once), instead of this one waiting forever.

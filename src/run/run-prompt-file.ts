@@ -32,6 +32,7 @@ import {
   loadPreviousResults,
   type ResultRecord,
   ResultWriter,
+  toResultRecord,
 } from './result-file.js';
 import { lockResultsFile } from './results-lock.js';
 import { SwarmReachability } from './swarm-reachability.js';
@@ -147,30 +148,6 @@ export interface RunSummary extends RunProgress {
   failures: RunFailureGroup[];
   /** Results per second over the run. */
   resultsPerSecond: number;
-}
-
-function toRecord(prompt: PromptRecord, response: AgentResponse): ResultRecord {
-  const record: ResultRecord = {
-    id: prompt.id,
-    success: response.success,
-    agent: response.globalIndex,
-    line: prompt.lineNumber,
-  };
-  if (response.success) record.text = response.text;
-  else {
-    record.error = response.error ?? 'unknown error';
-    if (response.failureKind !== undefined) record.failure_kind = response.failureKind;
-  }
-  if (response.latencyMs !== undefined) record.latency_ms = Math.round(response.latencyMs);
-  if (response.finishReason !== undefined) record.finish_reason = response.finishReason;
-  if (response.usage) {
-    record.usage = {
-      prompt_tokens: response.usage.promptTokens,
-      completion_tokens: response.usage.completionTokens,
-      total_tokens: response.usage.totalTokens,
-    };
-  }
-  return record;
 }
 
 /** Whether an earlier failure is kept on a rerun because sending it again cannot help. */
@@ -313,7 +290,7 @@ async function sendPending(options: SendPendingOptions): Promise<RunCounts> {
       if (response === undefined || (signal.aborted && response.failureKind === 'aborted')) {
         continue;
       }
-      const record = toRecord(prompt, response);
+      const record = toResultRecord(prompt, response);
       await writer.write(record);
       progress.done++;
       if (response.success) progress.succeeded++;
