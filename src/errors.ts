@@ -204,11 +204,13 @@ export interface FileLockHolder {
   host: string;
   /** When the holder took the lock (ISO 8601). */
   startedAt: string;
+  /** What the holder is: `run`, `job collect` (absent in locks of older versions: a run). */
+  command?: string;
 }
 
 /**
- * Another process holds the lock on a file this operation must write alone (the results
- * file of `aurora-swarm run`). `holder` says who, when its lock directory tells.
+ * Another process holds the lock on a file this operation must write alone (a results
+ * file, written by `aurora-swarm run` or `job collect`). `holder` says who, when its lock directory tells.
  */
 export class FileLockedError extends SwarmError {
   /** Path of the locked file. */

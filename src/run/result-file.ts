@@ -90,6 +90,8 @@ export interface LoadPreviousResultsOptions {
    * @default none
    */
   isFinalFailure?(record: ResultRecord): boolean;
+  /** Told of each line kept (its prompt key, the record, the line as it is in the file). */
+  onKept?(key: string, record: ResultRecord, line: string): void;
 }
 
 // Every line this tool writes starts so (JSON.stringify of a ResultRecord, id first).
@@ -191,6 +193,7 @@ export async function loadPreviousResults(
     } else {
       result.finished.add(key);
       result.kept++;
+      options.onKept?.(key, record, line);
       if (!record.success) {
         result.keptFailures++;
         if (options.retryFailed) result.finalFailures++;
