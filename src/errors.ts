@@ -186,8 +186,9 @@ export class RedisJobError extends SwarmError {
 }
 
 /**
- * What a job worker waits out stayed down too long: its proxy (or Redis) did not answer
- * within the outage timeout. `aurora-swarm job work` exits 130 on it, so a rerun resumes.
+ * A job worker's Redis stayed down longer than the outage timeout. `aurora-swarm job work`
+ * exits 130 on it, so a rerun resumes. (An outage of the worker's swarm ends the work as
+ * interrupted instead, `stopReason: 'outage'`, as it ends a run.)
  */
 export class OutageTimeoutError extends SwarmError {
   constructor(message: string, options: SwarmErrorOptions = {}) {

@@ -283,6 +283,8 @@ export {
   type OutageEvent,
   OutageGuard,
   type OutageGuardOptions,
+  type OutageNotice,
+  type OutageProbe,
 } from './run/outage-guard.js';
 export {
   type PromptFileFormat,

@@ -19,10 +19,16 @@ import { describeValue } from '../internal/describe-value.js';
 import { linkAbortController } from '../internal/linked-abort-controller.js';
 import { runWindowed } from '../internal/windowed-stream.js';
 import type { AgentResponse, CallOptions, SwarmPool } from '../pool/types.js';
+import {
+  DEFAULT_OUTAGE_TIMEOUT_MS,
+  OutageGuard,
+  type OutageNotice,
+  type OutageProbe,
+} from '../run/outage-guard.js';
 import { type ResultRecord, toResultRecord } from '../run/result-file.js';
+import { SwarmReachability } from '../run/swarm-reachability.js';
 import { type JobKeys, WORKER_GROUP } from './job-keys.js';
 import { type JobPrompt, jobPromptOf } from './job-result-record.js';
-import { DEFAULT_OUTAGE_TIMEOUT_MS, NO_OUTAGE_GUARD, type OutageGuard } from './proxy-outage.js';
 import type { JobConnection } from './redis-connection.js';
 
 /** Default lease of a prompt held by a worker, in seconds (`--lease`). */
@@ -51,13 +57,25 @@ export interface WorkOptions {
   callOptions?: Omit<CallOptions, 'signal'>;
   /** Lease of a held prompt, in seconds: another worker takes it over when it is not renewed for this long. @default DEFAULT_LEASE_SECONDS */
   leaseSeconds?: number;
-  /** Decides whether a failure is an outage of the whole swarm, and waits it out. @default none */
-  outage?: OutageGuard;
   /**
-   * Longest Redis outage waited out, in milliseconds; past it the worker stops (its leases
-   * run out and pass to other workers). @default DEFAULT_OUTAGE_TIMEOUT_MS
+   * How the worker tells an outage of its whole swarm (its proxy, or every agent) from a
+   * failed prompt, as `aurora-swarm run` does (run/outage-guard.ts): a failure without any
+   * HTTP answer is checked with this probe; if the probe fails too, the prompts held wait —
+   * leases kept, nothing recorded, nothing new leased — and are sent again once it answers.
+   * `false`: every failure is the prompt's.
+   * @default with `pool`, a `SwarmReachability` of the pool (its proxy's `/health`, or
+   * directly its agents'); with `handler`, none
    */
-  redisOutageTimeoutMs?: number;
+  outage?: OutageProbe | false;
+  /**
+   * Longest outage waited out, in milliseconds: of the swarm (then the worker stops as
+   * interrupted, `stopReason: 'outage'`, and hands its prompts back), or of Redis (then it
+   * throws `OutageTimeoutError`; its leases run out and pass to other workers).
+   * @default DEFAULT_OUTAGE_TIMEOUT_MS
+   */
+  outageTimeoutMs?: number;
+  /** The swarm stopped answering, answers again, or stayed away longer than `outageTimeoutMs`. */
+  onOutage?(notice: OutageNotice): void;
   /** Name of this worker in the job (shown by `status`). @default host:pid:random */
   workerName?: string;
   /** What `status` shows as this worker's swarm (a proxy URL, a hostfile). */
@@ -90,11 +108,13 @@ export interface WorkSummary extends WorkProgress {
   worker: string;
   /** Whether every prompt of the job has a result. */
   jobFinished: boolean;
-  /** Whether the signal stopped the worker first. */
+  /** Whether the worker stopped before the job was finished (the signal, or an outage of its swarm). */
   interrupted: boolean;
+  /** Why it stopped early, when it did: the signal, or an outage longer than `outageTimeoutMs`. */
+  stopReason?: 'signal' | 'outage';
   /** Prompts handed back to the queue when stopped. */
   handedBack: number;
-  /** Prompts sent again after an outage of the swarm. */
+  /** Prompts held back by outages of the swarm and sent again once it answered. */
   resentAfterOutage: number;
 }
 
@@ -142,7 +162,10 @@ export class QueueWorker {
   readonly #options: WorkOptions;
   readonly #work: ResolvedWork;
   readonly #name: string;
-  readonly #outage: OutageGuard;
+  /** What tells an outage of the swarm from a failed prompt, if anything does. */
+  readonly #outageProbe: OutageProbe | undefined;
+  /** The probe this worker made for its pool (closed at the end). */
+  readonly #reachability: SwarmReachability | undefined;
   /** Every prompt leased by this worker and not recorded yet: waiting, in flight, or being written. */
   readonly #held = new Map<string, JobPrompt>();
   /** Leased prompts not started yet (new leases, and prompts to send again after an outage). */
@@ -161,6 +184,8 @@ export class QueueWorker {
   #lastClaimAtMs = Number.NEGATIVE_INFINITY;
   #fetching: Promise<unknown> | undefined;
   #stop: AbortSignal | undefined;
+  #guard: OutageGuard | undefined;
+  #stopReason: WorkSummary['stopReason'];
   #resent = 0;
   #failure: unknown;
 
@@ -171,7 +196,37 @@ export class QueueWorker {
     this.#work = resolveWork(options);
     this.#name =
       options.workerName ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-    this.#outage = options.outage ?? NO_OUTAGE_GUARD;
+    const { pool, outage } = options;
+    if (outage === undefined && pool !== undefined) {
+      const proxyUrl = (pool as { proxyUrl?: string }).proxyUrl;
+      this.#reachability = new SwarmReachability({ endpoints: pool.endpoints, proxyUrl });
+      this.#outageProbe = this.#reachability.outageProbe();
+    } else this.#outageProbe = outage === false ? undefined : outage;
+  }
+
+  /** An outage guard of this run (stopped by `stop`), or undefined without a probe. */
+  #createGuard(stop: AbortController): OutageGuard | undefined {
+    const probe = this.#outageProbe;
+    if (probe === undefined) return undefined;
+    const notify = this.#options.onOutage;
+    return new OutageGuard({
+      // Called as methods: a probe of the caller's may be a class instance.
+      probe: (signal) => probe.probe(signal),
+      target: probe.target,
+      noteResponse: (response) => probe.noteResponse?.(response),
+      outageTimeoutMs: this.#options.outageTimeoutMs ?? DEFAULT_OUTAGE_TIMEOUT_MS,
+      signal: stop.signal,
+      onOutage: (event) => notify?.({ type: 'outage', ...event }),
+      onRecovered: (event) => {
+        this.#resent += event.heldBack;
+        notify?.({ type: 'recovered', ...event });
+      },
+      onGiveUp: (event) => {
+        notify?.({ type: 'outage-timeout', ...event });
+        this.#stopReason ??= 'outage';
+        stop.abort();
+      },
+    });
   }
 
   /** Counts `{ total, done }` of the job; throws when it was deleted. */
@@ -189,6 +244,8 @@ export class QueueWorker {
     const stop = controller.signal;
     this.#stop = stop;
     const stopWatchingRedis = this.#watchRedisOutage(controller);
+    const guard = this.#createGuard(controller);
+    this.#guard = guard;
     const counts = await this.#counts();
     await this.#heartbeat();
     this.#options.onStart?.({ ...counts, worker: this.#name });
@@ -201,24 +258,23 @@ export class QueueWorker {
     let jobFinished = counts.done >= counts.total;
     try {
       if (!jobFinished) {
-        const stream = runWindowed<JobPrompt, AgentResponse>(
+        const stream = runWindowed<JobPrompt, AgentResponse | undefined>(
           this.#source(stop, () => {
             jobFinished = true;
           }),
           {
             window: this.#work.window,
             signal: stop,
-            launch: (prompt, _index, signal) => this.#work.handler(prompt, signal),
+            launch: (prompt, _index, signal) => {
+              const send = () => this.#work.handler(prompt, signal);
+              return guard === undefined ? send() : guard.send(send);
+            },
           },
         );
         for await (const { item, result } of stream) {
-          if (stop.aborted && result.failureKind === 'aborted') continue; // handed back below
-          if (!result.success && (await this.#outage.isOutage(result))) {
-            this.#waiting.unshift(item);
-            this.#resent++;
-            this.#wake?.();
-            continue;
-          }
+          // Not a result: held back by an outage that outlasted the timeout, or cut by the
+          // stop. The prompt is still held, and handed back below.
+          if (result === undefined || (stop.aborted && result.failureKind === 'aborted')) continue;
           this.#record(item, result, controller);
         }
       }
@@ -230,11 +286,13 @@ export class QueueWorker {
       clearInterval(heartbeatTimer);
       stopWatchingRedis();
       dispose();
+      await this.#reachability?.close();
     }
     await this.#settle().catch((error: unknown) => {
       this.#failure ??= error;
     });
-    const interrupted = stop.aborted && this.#options.signal?.aborted === true;
+    if (this.#options.signal?.aborted) this.#stopReason = 'signal';
+    const interrupted = this.#stopReason !== undefined;
     const handedBack = await this.#handBack();
     await this.#unregister(handedBack === 0 && this.#held.size === 0);
     if (this.#failure !== undefined && !(this.#failure instanceof AbortedError && interrupted)) {
@@ -246,6 +304,7 @@ export class QueueWorker {
       worker: this.#name,
       jobFinished: jobFinished && !interrupted,
       interrupted,
+      ...(this.#stopReason === undefined ? {} : { stopReason: this.#stopReason }),
       handedBack,
       resentAfterOutage: this.#resent,
     };
@@ -253,7 +312,7 @@ export class QueueWorker {
 
   /** Stop the worker when Redis stays unreachable longer than allowed. */
   #watchRedisOutage(controller: AbortController): () => void {
-    const timeoutMs = this.#options.redisOutageTimeoutMs ?? DEFAULT_OUTAGE_TIMEOUT_MS;
+    const timeoutMs = this.#options.outageTimeoutMs ?? DEFAULT_OUTAGE_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;
     const unsubscribe = this.#connection.onOutage((event) => {
       clearTimeout(timer);
@@ -281,12 +340,8 @@ export class QueueWorker {
   /** The prompts to send, pulled from the queue as slots free up; ends when the job is finished. */
   async *#source(stop: AbortSignal, finished: () => void): AsyncGenerator<JobPrompt> {
     while (!stop.aborted) {
-      try {
-        await this.#outage.ready(stop);
-      } catch (error) {
-        if (!stop.aborted) this.#failure ??= error;
-        return;
-      }
+      // Nothing new is leased while the swarm is unreachable (the guard holds what is in flight).
+      if (this.#guard !== undefined && !(await this.#guard.ready())) return;
       const waiting = this.#waiting.shift();
       if (waiting !== undefined) {
         yield waiting;

@@ -5,10 +5,11 @@
  * new is sent meanwhile. Failures of single agents behind a reachable target stay failures.
  *
  * This is the seam a worker loop calls around each call (`aurora-swarm run` does, through
- * `runPromptFile`; a queue worker can do the same):
+ * `runPromptFile`, and so does every `aurora-swarm job work` worker, through `RedisJob.work`):
  *
  * ```ts
- * const guard = new OutageGuard({ ...swarmReachability(pool), outageTimeoutMs: 600_000, signal });
+ * const swarm = new SwarmReachability({ endpoints: pool.endpoints, proxyUrl: pool.proxyUrl });
+ * const guard = new OutageGuard({ ...swarm.outageProbe(), outageTimeoutMs: 600_000, signal });
  * const response = await guard.send(() => pool.post(agentIndex, prompt, { signal }));
  * if (response === undefined) { // not done: the outage outlasted the timeout, or the signal fired
  *   requeue(prompt);
@@ -30,12 +31,21 @@ export const DEFAULT_OUTAGE_RETRY_INTERVAL_MS = 1_000;
 /** Longest wait between two probes of an unreachable target. */
 export const DEFAULT_OUTAGE_MAX_RETRY_INTERVAL_MS = 10_000;
 
-/** Options of {@link OutageGuard}. */
-export interface OutageGuardOptions {
+/**
+ * What an {@link OutageGuard} probes and how messages name it; {@link SwarmReachability}
+ * (swarm-reachability.ts) is one for a pool's proxy or agents.
+ */
+export interface OutageProbe {
   /** Whether the target answers at all (any HTTP status counts). Must not reject. */
   probe(signal: AbortSignal | undefined): Promise<boolean>;
   /** The target in messages: `the proxy at http://localhost:9090`, `the agents`. */
-  target: string;
+  readonly target: string;
+  /** Told of every response sent through the guard (a direct probe tries the agents that answered last). */
+  noteResponse?(response: AgentResponse): void;
+}
+
+/** Options of {@link OutageGuard}: the probe, and how long and how often to wait. */
+export interface OutageGuardOptions extends OutageProbe {
   /** Stop waiting after the target has been unreachable this long. @default 600_000 */
   outageTimeoutMs?: number;
   /** First wait between probes while unreachable. @default 1_000 */
@@ -65,6 +75,9 @@ export interface OutageEvent {
   retryIntervalMs: number;
   maxRetryIntervalMs: number;
 }
+
+/** An {@link OutageEvent} with what happened: the outage began, ended, or outlasted the timeout. */
+export type OutageNotice = { type: 'outage' | 'recovered' | 'outage-timeout' } & OutageEvent;
 
 /**
  * A failure that an unreachable target would cause: no HTTP answer at all (the connection was
@@ -116,6 +129,15 @@ export class OutageGuard {
   }
 
   /**
+   * Resolves `true` at once while the target is reachable, else once it answers again;
+   * `false` when the guard gave up or its signal fired. A queue worker awaits it before it
+   * takes more work, so that nothing new is taken during an outage. Never rejects.
+   */
+  ready(): Promise<boolean> {
+    return this.#whenUp();
+  }
+
+  /**
    * Call `send` once the target is reachable and return its response, unless the response
    * failed because the target is unreachable: then wait for the target to answer again and
    * call `send` again. Resolves `undefined` when the call is not done — the outage outlasted
@@ -135,6 +157,7 @@ export class OutageGuard {
         if (!(await this.#whenUp())) return undefined;
       }
       const response = await send();
+      this.#options.noteResponse?.(response);
       if (!isSuspect(response) || this.#options.signal?.aborted) return response;
       if (await this.#check()) {
         // The proxy was back before the probe (a quick restart): the connection it dropped

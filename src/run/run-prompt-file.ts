@@ -19,7 +19,7 @@ import { linkAbortController } from '../internal/linked-abort-controller.js';
 import { runWindowed } from '../internal/windowed-stream.js';
 import { isRetryableFailureKind } from '../pool/failure-kind.js';
 import type { AgentResponse, FailureKind, SwarmPool } from '../pool/types.js';
-import { DEFAULT_OUTAGE_TIMEOUT_MS, type OutageEvent, OutageGuard } from './outage-guard.js';
+import { DEFAULT_OUTAGE_TIMEOUT_MS, OutageGuard, type OutageNotice } from './outage-guard.js';
 import {
   type PromptFileFormat,
   type PromptRecord,
@@ -82,10 +82,7 @@ export interface RunPromptFileOptions {
 }
 
 /** What a notice of {@link RunPromptFileOptions.onNotice} is about. */
-export type RunNoticeEvent =
-  | { type: 'lock-taken-over' }
-  | { type: 'lock-lost' }
-  | ({ type: 'outage' | 'recovered' | 'outage-timeout' } & OutageEvent);
+export type RunNoticeEvent = { type: 'lock-taken-over' } | { type: 'lock-lost' } | OutageNotice;
 
 /** What a run is going to do, known before the first prompt is sent. */
 export interface RunPlan {
@@ -210,8 +207,7 @@ export async function runPromptFile(options: RunPromptFileOptions): Promise<RunS
     };
     options.onStart?.(plan);
     const guard = new OutageGuard({
-      probe: reachability.probe,
-      target: reachability.target,
+      ...reachability.outageProbe(),
       outageTimeoutMs: options.outageTimeoutMs ?? DEFAULT_OUTAGE_TIMEOUT_MS,
       signal: stop.signal,
       onOutage: (event) => options.onNotice?.('', { type: 'outage', ...event }),
@@ -227,7 +223,6 @@ export async function runPromptFile(options: RunPromptFileOptions): Promise<RunS
       format: scanned.format,
       finished: previous.finished,
       guard,
-      reachability,
       signal: stop.signal,
     });
     return summarize(plan, progress, stopReason);
@@ -243,7 +238,6 @@ interface SendPendingOptions extends RunPromptFileOptions {
   format: 'jsonl' | 'text';
   finished: ReadonlySet<string>;
   guard: OutageGuard;
-  reachability: SwarmReachability;
   signal: AbortSignal;
 }
 
@@ -254,7 +248,7 @@ interface RunCounts {
 
 /** Send what is not finished yet and append each result; stops when `signal` fires. */
 async function sendPending(options: SendPendingOptions): Promise<RunCounts> {
-  const { pool, plan, guard, reachability, signal } = options;
+  const { pool, plan, guard, signal } = options;
   const counts: RunCounts = {
     progress: { done: 0, succeeded: 0, failed: 0, toRun: plan.toRun, elapsedMs: 0 },
     failures: new Map(),
@@ -274,15 +268,13 @@ async function sendPending(options: SendPendingOptions): Promise<RunCounts> {
       window: options.window ?? pool.concurrency,
       signal,
       launch: (prompt, index, callSignal) =>
-        guard.send(async () => {
-          const response = await pool.post(index % pool.size, prompt.prompt, {
+        guard.send(() =>
+          pool.post(index % pool.size, prompt.prompt, {
             signal: callSignal,
             ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
             ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-          });
-          reachability.noteResponse(response);
-          return response;
-        }),
+          }),
+        ),
     });
     for await (const { item: prompt, result: response } of results) {
       // Not a result: held back by an outage that outlasted the timeout, or cut by the

@@ -363,7 +363,8 @@ describe('aurora-swarm job, in-process', { skip: skipWithoutRedis(), concurrency
         ],
       ];
       for (const [target, message] of cases) {
-        const before = existsSync(target) && target !== directory ? readFileSync(target) : undefined;
+        const before =
+          existsSync(target) && target !== directory ? readFileSync(target) : undefined;
         const result = await job(['collect', '--job', 'c', '--out', target], env);
         assert.equal(result.exitCode, 2, target);
         assert.deepEqual(result.lines, [`aurora-swarm job collect: error: ${message}`]);

@@ -308,12 +308,104 @@ describe('aurora-swarm job guarantees, separate worker processes', {
         worker.stdout(),
         /\(300 succeeded, 0 failed\)|recorded \d+ result\(s\) \(\d+ succeeded, 0 failed\)/,
       );
-      assert.match(worker.stdout(), /sent again after a proxy outage/);
+      assert.match(worker.stdout(), /\d+ held back by an outage and sent again/);
+      // run's own lines, under the worker's prefix.
+      assert.match(
+        outageLines[0] ?? '',
+        /^aurora-swarm job work: the proxy at \S+ is unreachable: waiting, retrying every 1s to 10s for up to 10m00s \(--outage-timeout\); Ctrl-C to stop, rerun resumes$/,
+      );
+      assert.ok(
+        worker.stderrLines.some((line) =>
+          /^aurora-swarm job work: the proxy at \S+ answers again after \d+s: carrying on \(\d+ prompt\(s\) held back are sent again\)$/.test(
+            line,
+          ),
+        ),
+        worker.stderrLines.join('\n'),
+      );
       const status = await readStatus(redis.url, 'outage');
       assert.deepEqual([status.done, status.failed], [300, 0]);
       await assertCollectedOnce(redis.url, 'outage', out, 300);
       restarted.child.kill('SIGTERM');
       await restarted.exited;
+    },
+  );
+  test(
+    'direct mode (--hostfile): every agent unreachable is an outage too; the worker waits, fails nothing, finishes',
+    SAFETY,
+    async (t) => {
+      const redis = await startRedis(t);
+      let replies = 0;
+      const swarm: MockSwarm = await startMockSwarm({
+        count: 3,
+        behavior: {
+          reply: (prompt) => {
+            replies++;
+            // The network goes: every agent closes every connection, /health included.
+            if (replies === 30) {
+              for (const agent of swarm.agents) agent.setBehavior({ failure: 'drop' });
+            }
+            return prompt;
+          },
+        },
+      });
+      t.after(() => swarm.close());
+      const hostfile = writeHostfile(t, swarm.hostfileText);
+      const { out } = await submit(t, redis.url, 'direct', 200);
+      const io = scriptedIo({ AURORA_SWARM_REDIS_URL: redis.url });
+      const working = runAuroraSwarm(
+        ['job', 'work', '--job', 'direct', '-f', hostfile, '-c', '16', '--lease', '30'],
+        io.io,
+      );
+      await io.waitForStderr(
+        /^aurora-swarm job work: none of the agents can be reached: waiting, retrying every 1s to 10s/,
+      );
+      assert.equal((await readStatus(redis.url, 'direct')).failed, 0, 'nothing failed meanwhile');
+      for (const agent of swarm.agents) agent.setBehavior({ failure: 'none' });
+      assert.equal(await working, 0, io.stderr());
+      assert.match(io.stderr(), /the agents answer again after \d+s: carrying on/);
+      assert.match(io.stdout(), /\(200 succeeded, 0 failed\)/);
+      await assertCollectedOnce(redis.url, 'direct', out, 200);
+    },
+  );
+
+  test(
+    'a proxy outage longer than --outage-timeout: exit 130, prompts handed back, nothing failed; another worker finishes',
+    SAFETY,
+    async (t) => {
+      const redis = await startRedis(t);
+      const { hostfile } = await slowingSwarm(t, { fastMs: 20, fastReplies: 20, slowMs: 200 });
+      const proxy = spawnProxy(t, ['-f', hostfile, '--host', '127.0.0.1', '-p', '0']);
+      const proxyUrl = await proxyUrlOf(proxy);
+      const { out } = await submit(t, redis.url, 'gone', 100);
+      const io = scriptedIo({ AURORA_SWARM_REDIS_URL: redis.url });
+      const args = ['--job', 'gone', '-c', '8', '--lease', '600'];
+      const working = runAuroraSwarm(
+        ['job', 'work', ...args, '--proxy', proxyUrl, '--outage-timeout', '2'],
+        io.io,
+      );
+      await waitUntil(async () => (await readStatus(redis.url, 'gone')).done >= 20);
+      proxy.child.kill('SIGKILL');
+      await proxy.exited;
+      assert.equal(await working, 130, io.stderr());
+      assert.match(
+        io.stderr(),
+        /aurora-swarm job work: the proxy at \S+ has been unreachable for \ds \(--outage-timeout\): stopping; rerun the same command to resume/,
+      );
+      const handedBack = Number(
+        /interrupted: (\d+) prompt\(s\) in flight handed back/.exec(io.stdout())?.[1],
+      );
+      assert.ok(handedBack > 0, io.stdout());
+      const status = await readStatus(redis.url, 'gone');
+      assert.equal(status.failed, 0, 'the outage failed no prompt');
+      assert.equal(status.in_flight, handedBack, 'handed back, claimable at once');
+      // A lease of 10 minutes: the next worker finishes only because they were handed back.
+      const direct = scriptedIo({ AURORA_SWARM_REDIS_URL: redis.url });
+      assert.equal(
+        await runAuroraSwarm(['job', 'work', ...args, '-f', hostfile], direct.io),
+        0,
+        direct.stderr(),
+      );
+      await assertCollectedOnce(redis.url, 'gone', out, 100);
     },
   );
 });
