@@ -145,4 +145,38 @@ describe('OutageGuard', () => {
     assert.equal(await guard.send(async () => refused), undefined);
     assert.equal(state.probes, 1);
   });
+
+  test('ready(): at once while reachable, after recovery during an outage, false once given up; every response is noted', async () => {
+    const { state, probe } = target(false);
+    const noted: AgentResponse[] = [];
+    let recovered = false;
+    const guard = new OutageGuard({
+      probe,
+      target: 'the proxy',
+      retryIntervalMs: 1,
+      maxRetryIntervalMs: 1,
+      noteResponse: (response) => noted.push(response),
+      onRecovered: () => {
+        recovered = true;
+      },
+    });
+    assert.equal(await guard.ready(), true, 'no outage: at once');
+    const held = guard.send(async () => (state.reachable ? ok : refused));
+    while (!guard.inOutage) await new Promise((resolve) => setImmediate(resolve));
+    const ready = guard.ready();
+    state.reachable = true;
+    assert.equal(await ready, true);
+    assert.equal(recovered, true, 'ready resolved only once the target answered');
+    assert.equal(await held, ok);
+    assert.deepEqual(noted, [refused, ok]);
+
+    const gone = new OutageGuard({
+      probe: async () => false,
+      target: 'the proxy',
+      outageTimeoutMs: 5,
+      retryIntervalMs: 1,
+    });
+    assert.equal(await gone.send(async () => refused), undefined);
+    assert.equal(await gone.ready(), false);
+  });
 });
