@@ -261,7 +261,10 @@ describe('aurora-swarm job guarantees, separate worker processes', {
         ((await leasesByWorker(redis.url, 'int')).get('w') ?? 0) >= 4,
     );
     io.signal('SIGINT');
+    io.signal('SIGINT');
     assert.equal(await running, 130, io.stderr());
+    assert.match(io.stderr(), /aurora-swarm job work: SIGINT: stopping; prompts in flight go back/);
+    assert.match(io.stderr(), /aurora-swarm job work: SIGINT again: already stopping/);
     const handedBack = Number(
       /interrupted: (\d+) prompt\(s\) in flight handed back/.exec(io.stdout())?.[1],
     );
