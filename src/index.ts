@@ -83,6 +83,7 @@ export { RedisJob, type RedisJobOptions } from './job/redis-job.js';
 export type { SubmitSummary } from './job/submit-prompts.js';
 export {
   DEFAULT_LEASE_SECONDS,
+  DEFAULT_MAX_DELIVERIES,
   DEFAULT_WORKER_CONCURRENCY,
   type JobPromptHandler,
   type WorkOptions,

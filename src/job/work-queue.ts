@@ -6,9 +6,15 @@
  * Leases are the consumer group's pending entries. A live worker renews its own every third
  * of the lease (XCLAIM JUSTID resets their idle time); a worker that died (kill -9,
  * walltime, lost node) stops renewing, and once an entry has been idle for a whole lease
- * any other worker takes it over (XAUTOCLAIM). Delivery is therefore at least once; the
+ * any other worker takes it over (the `claimExpired` script: XPENDING IDLE + XCLAIM, which
+ * counts a delivery). Delivery is therefore at least once, and bounded: an entry delivered
+ * `maxDeliveries` times without a result is recorded as failed instead (`delivery-limit`).
+ * A worker stopping in order hands its entries back without counting the delivery. The
  * result is recorded at most once (HSETNX on the prompt's key in one script with the
  * acknowledgement), which is what makes `collect` exactly once.
+ *
+ * Outages of the worker's swarm are waited out with run's `OutageGuard`; consumers of dead
+ * workers that hold nothing are deleted from the group every few leases.
  *
  * Memory: the prompts held (at most the window plus one small batch), never the job.
  */
@@ -33,6 +39,10 @@ import type { JobConnection } from './redis-connection.js';
 
 /** Default lease of a prompt held by a worker, in seconds (`--lease`). */
 export const DEFAULT_LEASE_SECONDS = 60;
+/** Default deliveries without a result after which a prompt is recorded as failed (`--max-deliveries`). */
+export const DEFAULT_MAX_DELIVERIES = 5;
+/** A consumer of the group with nothing pending and silent for this many leases is forgotten. */
+const FORGET_CONSUMER_AFTER_LEASES = 5;
 /** Default prompts a worker has in flight at once (`--concurrency`) when it has no pool to ask. */
 export const DEFAULT_WORKER_CONCURRENCY = 64;
 /** Longest wait of one blocking read of the queue, in milliseconds. */
@@ -57,6 +67,16 @@ export interface WorkOptions {
   callOptions?: Omit<CallOptions, 'signal'>;
   /** Lease of a held prompt, in seconds: another worker takes it over when it is not renewed for this long. @default DEFAULT_LEASE_SECONDS */
   leaseSeconds?: number;
+  /**
+   * Deliveries after which a prompt without a result is recorded as failed
+   * (`failure_kind: 'delivery-limit'`) instead of being sent again: a prompt that crashes or
+   * stalls every worker it is given to must not be re-delivered after every lease forever.
+   * A delivery counts when its worker died or stalled (kill -9, a crash, a lost node, a
+   * hung process); a worker that stops in order (a signal, an outage) hands its prompts
+   * back without counting. The worker that takes the expired lease over decides.
+   * @default DEFAULT_MAX_DELIVERIES
+   */
+  maxDeliveries?: number;
   /**
    * How the worker tells an outage of its whole swarm (its proxy, or every agent) from a
    * failed prompt, as `aurora-swarm run` does (run/outage-guard.ts): a failure without any
@@ -122,16 +142,23 @@ interface ResolvedWork {
   handler: JobPromptHandler;
   window: number;
   leaseMs: number;
+  maxDeliveries: number;
 }
 
 function resolveWork(options: WorkOptions): ResolvedWork {
   const { pool, handler, concurrency, leaseSeconds = DEFAULT_LEASE_SECONDS } = options;
+  const { maxDeliveries = DEFAULT_MAX_DELIVERIES } = options;
   if ((pool === undefined) === (handler === undefined)) {
     throw new InvalidOptionError('work: give exactly one of pool and handler');
   }
   if (!(typeof leaseSeconds === 'number' && Number.isFinite(leaseSeconds) && leaseSeconds >= 1)) {
     throw new InvalidOptionError(
       `work: leaseSeconds must be a number ≥ 1, got ${describeValue(leaseSeconds)}`,
+    );
+  }
+  if (!Number.isInteger(maxDeliveries) || maxDeliveries < 1) {
+    throw new InvalidOptionError(
+      `work: maxDeliveries must be a positive integer, got ${describeValue(maxDeliveries)}`,
     );
   }
   const window = concurrency ?? pool?.concurrency ?? DEFAULT_WORKER_CONCURRENCY;
@@ -147,7 +174,17 @@ function resolveWork(options: WorkOptions): ResolvedWork {
       const target = pool as SwarmPool;
       return target.post(next++ % target.size, prompt.prompt, { ...options.callOptions, signal });
     });
-  return { handler: resolvedHandler, window, leaseMs: Math.round(leaseSeconds * 1000) };
+  const leaseMs = Math.round(leaseSeconds * 1000);
+  return { handler: resolvedHandler, window, leaseMs, maxDeliveries };
+}
+
+/** A flat `[field, value, …]` list of a stream entry as an object. */
+function fieldsOf(flat: readonly string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let index = 0; index + 1 < flat.length; index += 2) {
+    fields[String(flat[index])] = String(flat[index + 1]);
+  }
+  return fields;
 }
 
 /** The job was deleted while a worker ran. */
@@ -180,8 +217,10 @@ export class QueueWorker {
   };
   readonly #startedAt = performance.now();
   readonly #rateSamples: Array<{ atMs: number; recorded: number }> = [];
-  #claimCursor = '0-0';
+  #claimCursor = '-';
   #lastClaimAtMs = Number.NEGATIVE_INFINITY;
+  #lastForgetAtMs = Number.NEGATIVE_INFINITY;
+  #controller: AbortController | undefined;
   #fetching: Promise<unknown> | undefined;
   #stop: AbortSignal | undefined;
   #guard: OutageGuard | undefined;
@@ -243,6 +282,7 @@ export class QueueWorker {
     const { controller, dispose } = linkAbortController(this.#options.signal);
     const stop = controller.signal;
     this.#stop = stop;
+    this.#controller = controller;
     const stopWatchingRedis = this.#watchRedisOutage(controller);
     const guard = this.#createGuard(controller);
     this.#guard = guard;
@@ -407,23 +447,29 @@ export class QueueWorker {
     const now = performance.now();
     if (now - this.#lastClaimAtMs >= Math.min(leaseMs / 2, MAX_BLOCK_MS)) {
       this.#lastClaimAtMs = now;
-      const claimed = await this.#connection.retry(
+      const reply = await this.#connection.retry(
         () =>
-          client.xAutoClaim(
-            this.#keys.queue,
-            WORKER_GROUP,
+          client.claimExpired(
+            this.#keys,
             this.#name,
             leaseMs,
             this.#claimCursor,
-            {
-              COUNT: want,
-            },
+            want,
+            this.#work.maxDeliveries,
           ),
         stop,
       );
-      this.#claimCursor = String(claimed.nextId);
-      for (const message of claimed.messages) {
-        if (message !== null && this.#hold(String(message.id), message.message)) leased++;
+      const [cursor, claimed, exhausted] = reply as unknown as [
+        string,
+        Array<[string, string[]]>,
+        Array<[string, string[], number, string]>,
+      ];
+      this.#claimCursor = String(cursor);
+      for (const [id, fields] of claimed) {
+        if (this.#hold(String(id), fieldsOf(fields))) leased++;
+      }
+      for (const [id, fields, deliveries, lastWorker] of exhausted) {
+        this.#giveUp(String(id), fieldsOf(fields), Number(deliveries), String(lastWorker));
       }
     }
     if (leased > 0) return leased;
@@ -456,6 +502,26 @@ export class QueueWorker {
     this.#held.set(entryId, prompt);
     this.#waiting.push(prompt);
     return true;
+  }
+
+  /**
+   * A prompt delivered `maxDeliveries` times without a result (its workers died or stalled
+   * on it, perhaps because of it): recorded as failed, never sent again.
+   */
+  #giveUp(entryId: string, fields: Record<string, string>, deliveries: number, last: string): void {
+    const prompt = jobPromptOf(entryId, fields);
+    if (prompt === undefined || this.#held.has(entryId) || this.#controller === undefined) return;
+    this.#held.set(entryId, prompt);
+    const response: AgentResponse = {
+      success: false,
+      text: '',
+      error: `delivered ${deliveries} times without a result (each worker holding it died or stalled first; the last was ${last}): not sent again, it may be what stops them (limit ${this.#work.maxDeliveries} deliveries; job retry-failed sends it again)`,
+      failureKind: 'delivery-limit',
+      // No agent answered for it: -1, as for a call never sent.
+      agentIndex: -1,
+      globalIndex: -1,
+    };
+    this.#record(prompt, response, this.#controller);
   }
 
   #record(prompt: JobPrompt, response: AgentResponse, controller: AbortController): void {
@@ -531,28 +597,32 @@ export class QueueWorker {
       rate_per_second: seconds > 0 ? (this.#progress.recorded - oldest.recorded) / seconds : 0,
     };
     await this.#connection.client.heartbeat(this.#keys, this.#name, JSON.stringify(state));
+    await this.#forgetDeadConsumers();
   }
 
-  /** Make every prompt still held claimable by other workers at once. Returns how many. */
+  /**
+   * Make every prompt still held claimable by other workers at once, without counting the
+   * delivery (this worker stops in order; it did not die on them). Returns how many.
+   */
   async #handBack(): Promise<number> {
     const ids = [...this.#held.keys()];
     if (ids.length === 0) return 0;
     try {
-      // IDLE = one whole lease: the next XAUTOCLAIM of any worker takes them.
-      await this.#connection.client.xClaimJustId(
-        this.#keys.queue,
-        WORKER_GROUP,
-        this.#name,
-        0,
-        ids,
-        {
-          IDLE: this.#work.leaseMs,
-        },
-      );
+      // IDLE = one whole lease: the next claim of any worker takes them.
+      await this.#connection.client.handBack(this.#keys, this.#name, this.#work.leaseMs, ids);
     } catch {
       // Redis is unreachable: the leases simply run out, with the same effect later.
     }
     return ids.length;
+  }
+
+  /** Forget consumers of dead workers that hold nothing, once every few leases (best effort). */
+  async #forgetDeadConsumers(): Promise<void> {
+    const everyMs = this.#work.leaseMs * FORGET_CONSUMER_AFTER_LEASES;
+    const now = performance.now();
+    if (now - this.#lastForgetAtMs < everyMs) return;
+    this.#lastForgetAtMs = now;
+    await this.#connection.client.forgetIdleConsumers(this.#keys, everyMs, this.#name);
   }
 
   async #unregister(deleteConsumer: boolean): Promise<void> {

@@ -18,7 +18,13 @@ import {
   temporaryDirectory,
   writeHostfile,
 } from '../proxy/proxy-test-helpers.js';
-import { leasesByWorker, readStatus, waitUntil, writeJobPrompts } from './job-test-helpers.js';
+import {
+  leasesByWorker,
+  pendingEntries,
+  readStatus,
+  waitUntil,
+  writeJobPrompts,
+} from './job-test-helpers.js';
 import { skipWithoutRedis, startRedis } from './redis-test-helpers.js';
 
 const SAFETY = { timeout: 180_000 };
@@ -272,6 +278,12 @@ describe('aurora-swarm job guarantees, separate worker processes', {
     const status = await readStatus(redis.url, 'int');
     assert.equal(status.done, 2, 'only the answered prompts have a result');
     assert.equal(status.in_flight, handedBack, 'pending until another worker claims them');
+    const pending = await pendingEntries(redis.url, 'int');
+    assert.equal(pending.length, handedBack);
+    assert.ok(
+      pending.every((entry) => entry.deliveries === 0),
+      'a delivery handed back in order does not count towards --max-deliveries',
+    );
     assert.deepEqual(status.workers, []);
   });
 
@@ -409,6 +421,66 @@ describe('aurora-swarm job guarantees, separate worker processes', {
         direct.stderr(),
       );
       await assertCollectedOnce(redis.url, 'gone', out, 100);
+    },
+  );
+
+  test(
+    'a prompt that stalls every worker it is given to: after --max-deliveries kill -9s it is recorded as failed, the job finishes',
+    SAFETY,
+    async (t) => {
+      const redis = await startRedis(t);
+      // With one prompt at a time, the 20th request is the one the agents never answer.
+      const { hostfile } = await stallingSwarm(t, 19);
+      const { out } = await submit(t, redis.url, 'poison', 20);
+      const env = { AURORA_SWARM_REDIS_URL: redis.url };
+      const args = ['--job', 'poison', '-f', hostfile, '-c', '1', '--lease', '1'];
+      const maxDeliveries = ['--max-deliveries', '3'];
+      let poison: string | undefined;
+      for (const name of ['w1', 'w2', 'w3']) {
+        const worker = spawnWorker(t, [...args, ...maxDeliveries, '--name', name], env);
+        await waitUntil(
+          async () =>
+            (await readStatus(redis.url, 'poison')).done === 19 &&
+            (await leasesByWorker(redis.url, 'poison')).get(name) === 1,
+        );
+        const held = await pendingEntries(redis.url, 'poison');
+        assert.equal(held.length, 1);
+        poison ??= held[0]?.id;
+        assert.equal(held[0]?.id, poison, 'the same prompt every time');
+        worker.child.kill('SIGKILL');
+        assert.equal(await worker.exited, null);
+      }
+      // Three deliveries, three dead workers: the next worker records it instead of dying too.
+      const last = spawnWorker(t, [...args, ...maxDeliveries, '--name', 'w4'], env);
+      assert.equal(await last.exited, 0, last.stderrLines.join('\n'));
+      const notice = last.stderrLines.find((line) => /recorded as failed/.test(line)) ?? '';
+      assert.match(
+        notice,
+        /^aurora-swarm job work: prompt "q\d+" recorded as failed: delivered 3 times without a result \(each worker holding it died or stalled first; the last was w3\): not sent again/,
+      );
+      assert.match(
+        last.stdout(),
+        /done: every prompt of the job has a result; this worker recorded 1 result\(s\) \(0 succeeded, 1 failed\)/,
+      );
+      const status = await readStatus(redis.url, 'poison');
+      assert.deepEqual(
+        [status.total, status.done, status.failed, status.in_flight],
+        [20, 20, 1, 0],
+      );
+
+      const io = scriptedIo(env);
+      assert.equal(
+        await runAuroraSwarm(['job', 'collect', '--job', 'poison', '--out', out], io.io),
+        0,
+      );
+      const records = readJsonLines(out);
+      assert.equal(records.length, 20);
+      assert.equal(new Set(records.map((record) => record.id)).size, 20);
+      const failed = records.filter((record) => record.success !== true);
+      assert.equal(failed.length, 1);
+      assert.equal(failed[0]?.failure_kind, 'delivery-limit');
+      assert.equal(failed[0]?.agent, -1);
+      assert.match(String(failed[0]?.error), /delivered 3 times without a result/);
     },
   );
 });

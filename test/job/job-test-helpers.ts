@@ -52,3 +52,27 @@ export async function leasesByWorker(url: string, name: string): Promise<Map<str
     await job.close();
   }
 }
+
+/** The pending (leased) entries of a job's queue: id, holder and deliveries so far. */
+export async function pendingEntries(
+  url: string,
+  name: string,
+): Promise<Array<{ id: string; consumer: string; deliveries: number }>> {
+  const job = await RedisJob.open({ url, name, env: {} });
+  try {
+    const entries = await job.connection.client.xPendingRange(
+      `aurora-swarm:job:{${name}}:queue`,
+      'workers',
+      '-',
+      '+',
+      10_000,
+    );
+    return entries.map((entry) => ({
+      id: String(entry.id),
+      consumer: String(entry.consumer),
+      deliveries: Number(entry.deliveriesCounter),
+    }));
+  } finally {
+    await job.close();
+  }
+}

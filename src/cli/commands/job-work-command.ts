@@ -1,6 +1,10 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_LEASE_SECONDS, type WorkSummary } from '../../job/work-queue.js';
-import { positiveSecondsArgument, runAction } from '../cli-errors.js';
+import {
+  DEFAULT_LEASE_SECONDS,
+  DEFAULT_MAX_DELIVERIES,
+  type WorkSummary,
+} from '../../job/work-queue.js';
+import { positiveIntegerArgument, positiveSecondsArgument, runAction } from '../cli-errors.js';
 import { type CliIo, type CliOutcome, EXIT_INTERRUPTED } from '../cli-io.js';
 import { configureCommand } from '../configure-command.js';
 import { type JobFlags, subcommand, withInterruptibleJob } from '../job-cli.js';
@@ -17,6 +21,7 @@ import {
 
 interface WorkFlags extends JobFlags, SwarmFlags {
   lease: number;
+  maxDeliveries: number;
   progressInterval: number;
   name?: string;
 }
@@ -75,6 +80,7 @@ async function runWork(flags: WorkFlags, io: CliIo): Promise<number> {
         pool,
         concurrency: flags.concurrency,
         leaseSeconds: flags.lease,
+        maxDeliveries: flags.maxDeliveries,
         outageTimeoutMs: flags.outageTimeout * 1000,
         origin,
         signal,
@@ -92,7 +98,12 @@ async function runWork(flags: WorkFlags, io: CliIo): Promise<number> {
             `${PREFIX}: worker ${state.worker} on job ${job.name} (${state.done}/${state.total} done): sending to ${endpoints.length} agent(s) ${proxyUrl ? `through the proxy at ${proxyUrl}` : `of ${origin} directly`}, ${flags.concurrency} at a time, lease ${flags.lease}s\n`,
           );
         },
-        onResult: (_record, progress) => {
+        onResult: (record, progress) => {
+          if (record.failure_kind === 'delivery-limit') {
+            io.stderr(
+              `${PREFIX}: prompt ${JSON.stringify(record.id)} recorded as failed: ${record.error}\n`,
+            );
+          }
           const now = performance.now();
           if (now - lastLineAt < flags.progressInterval * 1000) return;
           lastLineAt = now;
@@ -122,14 +133,23 @@ export function createJobWorkCommand(io: CliIo, outcome: CliOutcome): Command {
     proxy: 'send through this aurora-swarm-proxy and use its agents',
     hostfile: 'send to these agents directly, not with --proxy',
   });
-  addPoolFlags(command, { concurrency: 'most prompts in flight at once in this worker' }).addOption(
-    new Option(
-      '--lease <seconds>',
-      'how long a prompt held by a dead worker waits before another worker takes it over (live workers renew theirs)',
+  addPoolFlags(command, { concurrency: 'most prompts in flight at once in this worker' })
+    .addOption(
+      new Option(
+        '--lease <seconds>',
+        'how long a prompt held by a dead worker waits before another worker takes it over (live workers renew theirs)',
+      )
+        .argParser(leaseArgument)
+        .default(DEFAULT_LEASE_SECONDS),
     )
-      .argParser(leaseArgument)
-      .default(DEFAULT_LEASE_SECONDS),
-  );
+    .addOption(
+      new Option(
+        '--max-deliveries <count>',
+        'a prompt given to this many workers that each died or stalled before a result is recorded as failed (failure_kind delivery-limit) instead of being sent again',
+      )
+        .argParser(positiveIntegerArgument)
+        .default(DEFAULT_MAX_DELIVERIES),
+    );
   addOutageTimeoutFlag(command, ' or Redis')
     .addOption(
       new Option('--progress-interval <seconds>', 'seconds between progress lines')
