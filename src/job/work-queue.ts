@@ -199,10 +199,8 @@ export class QueueWorker {
   readonly #options: WorkOptions;
   readonly #work: ResolvedWork;
   readonly #name: string;
-  /** What tells an outage of the swarm from a failed prompt, if anything does. */
-  readonly #outageProbe: OutageProbe | undefined;
   /** The probe this worker made for its pool (closed at the end). */
-  readonly #reachability: SwarmReachability | undefined;
+  #reachability: SwarmReachability | undefined;
   /** Every prompt leased by this worker and not recorded yet: waiting, in flight, or being written. */
   readonly #held = new Map<string, JobPrompt>();
   /** Leased prompts not started yet (new leases, and prompts to send again after an outage). */
@@ -235,17 +233,20 @@ export class QueueWorker {
     this.#work = resolveWork(options);
     this.#name =
       options.workerName ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-    const { pool, outage } = options;
-    if (outage === undefined && pool !== undefined) {
-      const proxyUrl = (pool as { proxyUrl?: string }).proxyUrl;
-      this.#reachability = new SwarmReachability({ endpoints: pool.endpoints, proxyUrl });
-      this.#outageProbe = this.#reachability.outageProbe();
-    } else this.#outageProbe = outage === false ? undefined : outage;
+  }
+
+  /** What tells an outage of the swarm from a failed prompt, if anything does. */
+  #outageProbe(): OutageProbe | undefined {
+    const { pool, outage } = this.#options;
+    if (outage !== undefined || pool === undefined) return outage === false ? undefined : outage;
+    const proxyUrl = (pool as { proxyUrl?: string }).proxyUrl;
+    this.#reachability = new SwarmReachability({ endpoints: pool.endpoints, proxyUrl });
+    return this.#reachability.outageProbe();
   }
 
   /** An outage guard of this run (stopped by `stop`), or undefined without a probe. */
   #createGuard(stop: AbortController): OutageGuard | undefined {
-    const probe = this.#outageProbe;
+    const probe = this.#outageProbe();
     if (probe === undefined) return undefined;
     const notify = this.#options.onOutage;
     return new OutageGuard({
@@ -284,8 +285,6 @@ export class QueueWorker {
     this.#stop = stop;
     this.#controller = controller;
     const stopWatchingRedis = this.#watchRedisOutage(controller);
-    const guard = this.#createGuard(controller);
-    this.#guard = guard;
     const counts = await this.#counts();
     await this.#heartbeat();
     this.#options.onStart?.({ ...counts, worker: this.#name });
@@ -296,6 +295,8 @@ export class QueueWorker {
       Math.min(renewEveryMs, MAX_HEARTBEAT_MS),
     );
     let jobFinished = counts.done >= counts.total;
+    const guard = this.#createGuard(controller);
+    this.#guard = guard;
     try {
       if (!jobFinished) {
         const stream = runWindowed<JobPrompt, AgentResponse | undefined>(
@@ -622,7 +623,9 @@ export class QueueWorker {
     const now = performance.now();
     if (now - this.#lastForgetAtMs < everyMs) return;
     this.#lastForgetAtMs = now;
-    await this.#connection.client.forgetIdleConsumers(this.#keys, everyMs, this.#name);
+    await this.#connection.client
+      .forgetIdleConsumers(this.#keys, everyMs, this.#name)
+      .catch(() => undefined);
   }
 
   async #unregister(deleteConsumer: boolean): Promise<void> {

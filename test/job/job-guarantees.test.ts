@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
 import { runAuroraSwarm } from '../../src/cli/program.js';
 import { type MockSwarm, startMockSwarm } from '../../src/mock/mock-swarm.js';
-import { readJsonLines, scriptedIo } from '../cli/cli-test-helpers.js';
+import {
+  readJsonLines,
+  scriptedIo,
+  startStallingSwarm,
+  startVanishingSwarm,
+} from '../cli/cli-test-helpers.js';
 import {
   MAIN_BIN,
   type ProxyProcess,
@@ -67,24 +72,11 @@ async function submit(t: TestContext, redisUrl: string, jobName: string, count: 
 
 /**
  * Agents that answer `answered` chat requests, then hang every request: the prompts a worker
- * holds are then in flight. (They answer first so that the pool's one /v1/models lookup is
- * done: a lookup does not follow a call's abort signal.)
+ * holds are then in flight (the CLI tests' stalling swarm, with its hostfile).
  */
 async function stallingSwarm(t: TestContext, answered: number) {
-  let replies = 0;
-  const swarm: MockSwarm = await startMockSwarm({
-    count: 2,
-    behavior: {
-      reply: (prompt, agentIndex) => {
-        replies++;
-        if (replies === answered)
-          for (const agent of swarm.agents) agent.setBehavior({ failure: 'hang' });
-        return `agent ${agentIndex}: ${prompt}`;
-      },
-    },
-  });
-  t.after(() => swarm.close());
-  return { swarm, hostfile: writeHostfile(t, swarm.hostfileText) };
+  const { swarm, release } = await startStallingSwarm(t, answered);
+  return { swarm, release, hostfile: writeHostfile(t, swarm.hostfileText) };
 }
 
 /**
@@ -204,7 +196,7 @@ describe('aurora-swarm job guarantees, separate worker processes', {
     SAFETY,
     async (t) => {
       const redis = await startRedis(t);
-      const { swarm, hostfile } = await stallingSwarm(t, 4);
+      const { release, hostfile } = await stallingSwarm(t, 4);
       const { out } = await submit(t, redis.url, 'term', 40);
       const env = { AURORA_SWARM_REDIS_URL: redis.url };
       // A lease of 10 minutes: the second worker finishes only if the prompts were handed back.
@@ -230,7 +222,7 @@ describe('aurora-swarm job guarantees, separate worker processes', {
       const status = await readStatus(redis.url, 'term');
       assert.equal(status.done, 4, 'only the answered prompts have a result');
       assert.equal(status.workers.length, 0, 'the worker left the job');
-      for (const agent of swarm.agents) agent.setBehavior({ failure: 'none' });
+      release();
       const second = spawnWorker(t, [...args, '--name', 'second'], env);
       assert.equal(await second.exited, 0, second.stderrLines.join('\n'));
       await assertCollectedOnce(redis.url, 'term', out, 40);
@@ -349,21 +341,7 @@ describe('aurora-swarm job guarantees, separate worker processes', {
     SAFETY,
     async (t) => {
       const redis = await startRedis(t);
-      let replies = 0;
-      const swarm: MockSwarm = await startMockSwarm({
-        count: 3,
-        behavior: {
-          reply: (prompt) => {
-            replies++;
-            // The network goes: every agent closes every connection, /health included.
-            if (replies === 30) {
-              for (const agent of swarm.agents) agent.setBehavior({ failure: 'drop' });
-            }
-            return prompt;
-          },
-        },
-      });
-      t.after(() => swarm.close());
+      const { swarm, restore } = await startVanishingSwarm(t, 30);
       const hostfile = writeHostfile(t, swarm.hostfileText);
       const { out } = await submit(t, redis.url, 'direct', 200);
       const io = scriptedIo({ AURORA_SWARM_REDIS_URL: redis.url });
@@ -375,7 +353,7 @@ describe('aurora-swarm job guarantees, separate worker processes', {
         /^aurora-swarm job work: none of the agents can be reached: waiting, retrying every 1s to 10s/,
       );
       assert.equal((await readStatus(redis.url, 'direct')).failed, 0, 'nothing failed meanwhile');
-      for (const agent of swarm.agents) agent.setBehavior({ failure: 'none' });
+      restore();
       assert.equal(await working, 0, io.stderr());
       assert.match(io.stderr(), /the agents answer again after \d+s: carrying on/);
       assert.match(io.stdout(), /\(200 succeeded, 0 failed\)/);

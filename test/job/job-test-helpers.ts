@@ -1,20 +1,11 @@
 /** Helpers of the job tests: prompts files, condition waits, and reading a job's state. */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { JobStatus } from '../../src/job/job-status.js';
 import { RedisJob } from '../../src/job/redis-job.js';
+import { writePrompts } from '../cli/cli-test-helpers.js';
 
-/** Write `count` JSONL prompts `q0`…; returns the path. */
-export function writeJobPrompts(directory: string, count: number, name = 'prompts.jsonl'): string {
-  const path = join(directory, name);
-  const lines: string[] = [];
-  for (let index = 0; index < count; index++) {
-    lines.push(JSON.stringify({ id: `q${index}`, prompt: `question number ${index}` }));
-  }
-  writeFileSync(path, `${lines.join('\n')}\n`);
-  return path;
-}
+/** Write `count` JSONL prompts `q0`…; returns the path (the CLI tests' writePrompts). */
+export const writeJobPrompts = writePrompts;
 
 /**
  * Resolve once `condition` holds, checking every 50 ms (a condition wait, not a timed
