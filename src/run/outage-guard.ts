@@ -102,6 +102,8 @@ export class OutageGuard {
   readonly #retryIntervalMs: number;
   readonly #maxRetryIntervalMs: number;
   #state: State = 'up';
+  /** Outages so far: a call out while one began failed because of it. */
+  #outages = 0;
   #outageStartedAt = 0;
   #heldBack = 0;
   #recovered: Promise<boolean> | undefined;
@@ -156,10 +158,14 @@ export class OutageGuard {
         holdBack();
         if (!(await this.#whenUp())) return undefined;
       }
+      const outagesBefore = this.#outages;
       const response = await send();
       this.#options.noteResponse?.(response);
       if (!isSuspect(response) || this.#options.signal?.aborted) return response;
       if (await this.#check()) {
+        // An outage began (and ended) while this call was out: it failed because of it,
+        // even though the target answers again by the time its own probe ran.
+        if (this.#outages !== outagesBefore) continue;
         // The proxy was back before the probe (a quick restart): the connection it dropped
         // carried no answer, so the call is sent again, a few times at most.
         if (response.failureKind !== 'proxy-unreachable' || resends >= MAX_QUICK_RESENDS) {
@@ -220,6 +226,7 @@ export class OutageGuard {
   #enterOutage(): void {
     if (this.#state !== 'up') return;
     this.#state = 'outage';
+    this.#outages++;
     this.#outageStartedAt = performance.now();
     this.#heldBack = 0;
     this.#recovered = this.#waitForRecovery();
