@@ -336,6 +336,8 @@ export class QueueWorker {
     const interrupted = this.#stopReason !== undefined;
     const handedBack = await this.#handBack();
     await this.#unregister(handedBack === 0 && this.#held.size === 0);
+    // Every prompt has a result: no consumer left in the group holds anything or will.
+    if (jobFinished && !interrupted) await this.#forgetDeadConsumers(0);
     if (this.#failure !== undefined && !(this.#failure instanceof AbortedError && interrupted)) {
       throw this.#failure;
     }
@@ -617,14 +619,18 @@ export class QueueWorker {
     return ids.length;
   }
 
-  /** Forget consumers of dead workers that hold nothing, once every few leases (best effort). */
-  async #forgetDeadConsumers(): Promise<void> {
+  /**
+   * Forget consumers of dead workers that hold nothing and were silent for five leases, once
+   * every five leases (best effort); with `idleMs`, now, silent that long.
+   */
+  async #forgetDeadConsumers(idleMs?: number): Promise<void> {
     const everyMs = this.#work.leaseMs * FORGET_CONSUMER_AFTER_LEASES;
     const now = performance.now();
-    if (now - this.#lastForgetAtMs < everyMs) return;
+    if (idleMs === undefined && now - this.#lastForgetAtMs < everyMs) return;
     this.#lastForgetAtMs = now;
+    if (this.#connection.isDown) return;
     await this.#connection.client
-      .forgetIdleConsumers(this.#keys, everyMs, this.#name)
+      .forgetIdleConsumers(this.#keys, idleMs ?? everyMs, this.#name)
       .catch(() => undefined);
   }
 

@@ -24,6 +24,7 @@ import {
   writeHostfile,
 } from '../proxy/proxy-test-helpers.js';
 import {
+  consumersOf,
   leasesByWorker,
   pendingEntries,
   readStatus,
@@ -151,6 +152,11 @@ describe('aurora-swarm job guarantees, separate worker processes', {
         'its leases were taken over',
       );
       await assertCollectedOnce(redis.url, 'k9', out, 600);
+      assert.deepEqual(
+        await consumersOf(redis.url, 'k9'),
+        [],
+        "the killed worker's consumer is gone too",
+      );
     },
   );
 
@@ -459,6 +465,7 @@ describe('aurora-swarm job guarantees, separate worker processes', {
       assert.equal(failed[0]?.failure_kind, 'delivery-limit');
       assert.equal(failed[0]?.agent, -1);
       assert.match(String(failed[0]?.error), /delivered 3 times without a result/);
+      assert.deepEqual(await consumersOf(redis.url, 'poison'), [], 'no dead consumer left');
     },
   );
 });

@@ -67,3 +67,17 @@ export async function pendingEntries(
     await job.close();
   }
 }
+
+/** The consumers of a job's group (live workers, and dead ones not forgotten yet). */
+export async function consumersOf(url: string, name: string): Promise<string[]> {
+  const job = await RedisJob.open({ url, name, env: {} });
+  try {
+    const consumers = await job.connection.client.xInfoConsumers(
+      `aurora-swarm:job:{${name}}:queue`,
+      'workers',
+    );
+    return consumers.map((consumer) => String(consumer.name)).sort();
+  } finally {
+    await job.close();
+  }
+}
