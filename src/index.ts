@@ -83,6 +83,7 @@ export { RedisJob, type RedisJobOptions } from './job/redis-job.js';
 export type { SubmitSummary } from './job/submit-prompts.js';
 export {
   DEFAULT_LEASE_SECONDS,
+  DEFAULT_MAX_DELIVERIES,
   DEFAULT_WORKER_CONCURRENCY,
   type JobPromptHandler,
   type WorkOptions,
@@ -283,6 +284,8 @@ export {
   type OutageEvent,
   OutageGuard,
   type OutageGuardOptions,
+  type OutageNotice,
+  type OutageProbe,
 } from './run/outage-guard.js';
 export {
   type PromptFileFormat,
@@ -300,6 +303,7 @@ export {
   type PreviousResults,
   type ResultRecord,
   ResultWriter,
+  toResultRecord,
 } from './run/result-file.js';
 export {
   type LockResultsFileOptions,

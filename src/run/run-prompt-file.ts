@@ -19,7 +19,7 @@ import { linkAbortController } from '../internal/linked-abort-controller.js';
 import { runWindowed } from '../internal/windowed-stream.js';
 import { isRetryableFailureKind } from '../pool/failure-kind.js';
 import type { AgentResponse, FailureKind, SwarmPool } from '../pool/types.js';
-import { DEFAULT_OUTAGE_TIMEOUT_MS, type OutageEvent, OutageGuard } from './outage-guard.js';
+import { DEFAULT_OUTAGE_TIMEOUT_MS, OutageGuard, type OutageNotice } from './outage-guard.js';
 import {
   type PromptFileFormat,
   type PromptRecord,
@@ -32,6 +32,7 @@ import {
   loadPreviousResults,
   type ResultRecord,
   ResultWriter,
+  toResultRecord,
 } from './result-file.js';
 import { lockResultsFile } from './results-lock.js';
 import { SwarmReachability } from './swarm-reachability.js';
@@ -81,10 +82,7 @@ export interface RunPromptFileOptions {
 }
 
 /** What a notice of {@link RunPromptFileOptions.onNotice} is about. */
-export type RunNoticeEvent =
-  | { type: 'lock-taken-over' }
-  | { type: 'lock-lost' }
-  | ({ type: 'outage' | 'recovered' | 'outage-timeout' } & OutageEvent);
+export type RunNoticeEvent = { type: 'lock-taken-over' } | { type: 'lock-lost' } | OutageNotice;
 
 /** What a run is going to do, known before the first prompt is sent. */
 export interface RunPlan {
@@ -149,30 +147,6 @@ export interface RunSummary extends RunProgress {
   resultsPerSecond: number;
 }
 
-function toRecord(prompt: PromptRecord, response: AgentResponse): ResultRecord {
-  const record: ResultRecord = {
-    id: prompt.id,
-    success: response.success,
-    agent: response.globalIndex,
-    line: prompt.lineNumber,
-  };
-  if (response.success) record.text = response.text;
-  else {
-    record.error = response.error ?? 'unknown error';
-    if (response.failureKind !== undefined) record.failure_kind = response.failureKind;
-  }
-  if (response.latencyMs !== undefined) record.latency_ms = Math.round(response.latencyMs);
-  if (response.finishReason !== undefined) record.finish_reason = response.finishReason;
-  if (response.usage) {
-    record.usage = {
-      prompt_tokens: response.usage.promptTokens,
-      completion_tokens: response.usage.completionTokens,
-      total_tokens: response.usage.totalTokens,
-    };
-  }
-  return record;
-}
-
 /** Whether an earlier failure is kept on a rerun because sending it again cannot help. */
 function isFinalFailure(record: ResultRecord): boolean {
   return !record.success && !isRetryableFailureKind(record.failure_kind as FailureKind);
@@ -233,8 +207,7 @@ export async function runPromptFile(options: RunPromptFileOptions): Promise<RunS
     };
     options.onStart?.(plan);
     const guard = new OutageGuard({
-      probe: reachability.probe,
-      target: reachability.target,
+      ...reachability.outageProbe(),
       outageTimeoutMs: options.outageTimeoutMs ?? DEFAULT_OUTAGE_TIMEOUT_MS,
       signal: stop.signal,
       onOutage: (event) => options.onNotice?.('', { type: 'outage', ...event }),
@@ -250,7 +223,6 @@ export async function runPromptFile(options: RunPromptFileOptions): Promise<RunS
       format: scanned.format,
       finished: previous.finished,
       guard,
-      reachability,
       signal: stop.signal,
     });
     return summarize(plan, progress, stopReason);
@@ -266,7 +238,6 @@ interface SendPendingOptions extends RunPromptFileOptions {
   format: 'jsonl' | 'text';
   finished: ReadonlySet<string>;
   guard: OutageGuard;
-  reachability: SwarmReachability;
   signal: AbortSignal;
 }
 
@@ -277,7 +248,7 @@ interface RunCounts {
 
 /** Send what is not finished yet and append each result; stops when `signal` fires. */
 async function sendPending(options: SendPendingOptions): Promise<RunCounts> {
-  const { pool, plan, guard, reachability, signal } = options;
+  const { pool, plan, guard, signal } = options;
   const counts: RunCounts = {
     progress: { done: 0, succeeded: 0, failed: 0, toRun: plan.toRun, elapsedMs: 0 },
     failures: new Map(),
@@ -297,15 +268,13 @@ async function sendPending(options: SendPendingOptions): Promise<RunCounts> {
       window: options.window ?? pool.concurrency,
       signal,
       launch: (prompt, index, callSignal) =>
-        guard.send(async () => {
-          const response = await pool.post(index % pool.size, prompt.prompt, {
+        guard.send(() =>
+          pool.post(index % pool.size, prompt.prompt, {
             signal: callSignal,
             ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
             ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-          });
-          reachability.noteResponse(response);
-          return response;
-        }),
+          }),
+        ),
     });
     for await (const { item: prompt, result: response } of results) {
       // Not a result: held back by an outage that outlasted the timeout, or cut by the
@@ -313,7 +282,7 @@ async function sendPending(options: SendPendingOptions): Promise<RunCounts> {
       if (response === undefined || (signal.aborted && response.failureKind === 'aborted')) {
         continue;
       }
-      const record = toRecord(prompt, response);
+      const record = toResultRecord(prompt, response);
       await writer.write(record);
       progress.done++;
       if (response.success) progress.succeeded++;

@@ -27,6 +27,7 @@ import type { RunningProxy } from '../../proxy/running-proxy.js';
 import { type CliIo, type CliOutcome, EXIT_FAILURE, EXIT_USAGE } from '../cli-io.js';
 import { configureCommand } from '../configure-command.js';
 import { checkPidFile, removePidFile } from '../pid-file.js';
+import { ShutdownSignals } from '../shutdown-signals.js';
 import {
   addProxyFlags,
   type ProxyFlags,
@@ -65,26 +66,11 @@ async function runProxyPrimary(
 ): Promise<number> {
   const logger = new ProxyLogger(parseLogLevel(flags.logLevel) ?? DEFAULT_LOG_LEVEL, io.stderr);
   let running: RunningProxyCluster | undefined;
-  let signalCount = 0;
-  let earlySignal: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (running === undefined) {
-      earlySignal ??= signal;
-      return;
-    }
-    signalCount++;
-    if (signalCount === 1) {
-      logger.info(`Received ${signal}: shutting down ${workers} workers`);
-      void running.close();
-    } else {
-      logger.warning(`Received ${signal} again: cutting in-flight requests now`);
-      void running.close(true);
-    }
-  };
-  const stopListening = io.onSignal(onSignal);
+  // A signal during startup is remembered and acted upon once the workers are up.
+  const signals = new ShutdownSignals(io);
   // Every worker watches the hostfile itself; SIGHUP is relayed to them all.
   const stopReloadListening = io.onReloadSignal?.(() => {
-    if (running === undefined || signalCount > 0) return;
+    if (running === undefined || signals.stopping) return;
     logger.info(`Received SIGHUP: reloading the hostfile in ${workers} workers`);
     running.reload();
   });
@@ -116,14 +102,24 @@ async function runProxyPrimary(
       return EXIT_FAILURE;
     }
     announceProcess(logger, flags, io, token);
-    if (earlySignal !== undefined) onSignal(earlySignal);
+    const cluster = running;
+    signals.handle({
+      first: (signal) => {
+        logger.info(`Received ${signal}: shutting down ${workers} workers`);
+        void cluster.close();
+      },
+      again: (signal) => {
+        logger.warning(`Received ${signal} again: cutting in-flight requests now`);
+        void cluster.close(true);
+      },
+    });
     try {
       return await running.exited;
     } finally {
       if (flags.pidFile !== undefined) removePidFile(flags.pidFile);
     }
   } finally {
-    stopListening();
+    signals.dispose();
     stopReloadListening?.();
   }
 }
@@ -158,19 +154,13 @@ async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
   const logSink = worker === undefined ? io.stderr : workerLogSink(io.stderr, worker);
   const logger = new ProxyLogger(parseLogLevel(flags.logLevel) ?? DEFAULT_LOG_LEVEL, logSink);
   let proxy: RunningProxy | undefined;
-  let signalCount = 0;
-  let onShutdownSignal: ((signal: NodeJS.Signals) => void) | undefined;
   // Listen before starting, so a signal during startup cannot kill the process
   // with the default action; it is acted upon once the proxy is up.
-  let earlySignal: NodeJS.Signals | undefined;
+  const signals = new ShutdownSignals(io);
   let stopPrimaryRequests: (() => void) | undefined;
   let stopPrimaryReloads: (() => void) | undefined;
-  const stopListening = io.onSignal((signal) => {
-    if (onShutdownSignal === undefined) earlySignal ??= signal;
-    else onShutdownSignal(signal);
-  });
   const reload = (reason: string) => {
-    if (proxy === undefined || signalCount > 0) return;
+    if (proxy === undefined || signals.stopping) return;
     logger.info(`${reason}: reloading the hostfile`);
     // reload() logs the outcome, a rejection included.
     proxy.reload().catch(() => undefined);
@@ -201,17 +191,17 @@ async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
       announceProcess(logger, flags, io, token);
     }
     await new Promise<void>((resolve) => {
-      onShutdownSignal = (signal) => {
-        signalCount++;
-        if (signalCount === 1) {
+      const handlers = {
+        first: (signal: NodeJS.Signals) => {
           // close() stops listening synchronously, so once this line is out new
           // connections are refused.
           running.close().then(resolve, resolve);
           logger.info(`Received ${signal}: shutting down`);
-        } else {
+        },
+        again: (signal: NodeJS.Signals) => {
           logger.warning(`Received ${signal} again: cutting in-flight requests now`);
           void running.close(0);
-        }
+        },
       };
       if (worker !== undefined) {
         // The primary relays the user's signals as messages (a terminal's Ctrl-C also
@@ -223,12 +213,12 @@ async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
         stopPrimaryReloads = onPrimaryReloadRequest(() => reload('Asked by the primary'));
         reportWorkerListening(running.port, running.endpoints.length);
       }
-      if (earlySignal !== undefined) onShutdownSignal(earlySignal);
+      signals.handle(handlers);
     });
     if (worker === undefined && flags.pidFile !== undefined) removePidFile(flags.pidFile);
     return 0;
   } finally {
-    stopListening();
+    signals.dispose();
     stopReloadListening?.();
     stopPrimaryRequests?.();
     stopPrimaryReloads?.();
