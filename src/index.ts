@@ -167,6 +167,7 @@ export {
   treeReduceDetails,
 } from './patterns/tree-reduce.js';
 export { UNSENT_GLOBAL_INDEX } from './patterns/unsent-response.js';
+export type { AgentRequestInit, OpenAIClientConfig } from './pool/agent-access.js';
 export { AgentPool, type AgentPoolOptions, resolveAgentPoolOptions } from './pool/agent-pool.js';
 export {
   DEFAULT_EMBEDDING_POOL_TIMEOUT_MS,
