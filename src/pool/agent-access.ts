@@ -6,6 +6,7 @@
  * agent, or through the proxy as `/agent/{globalIndex}/…` with `X-Timeout` and the proxy
  * token — so a script never builds those URLs by hand.
  */
+import { STATUS_CODES } from 'node:http';
 import { type Dispatcher, Headers, Response } from 'undici';
 import { InvalidOptionError } from '../errors.js';
 import { describeValue } from '../internal/describe-value.js';
@@ -98,6 +99,7 @@ export async function requestAgent(
   if (empty) await answer.body.dump();
   return new Response(empty ? null : (answer.body as AsyncIterable<Uint8Array>), {
     status: answer.statusCode,
+    statusText: STATUS_CODES[answer.statusCode] ?? '',
     headers: responseHeaders,
   });
 }
