@@ -9,15 +9,18 @@
  *   node dist/examples/tree-reduce-coli.js [INPUT_DIR] [--hostfile hostfile.txt] [--num-files 16]
  *     [--skip-files 0] [--fanin 16] [--max-tokens 4048] [--max-tokens-contingency 4096] [--output F]
  *
- * Not ported: the socket monitor and plots (Python-side tooling); the --batch-* flags come with
- * batch mode.
+ * Not ported: the socket monitor and plots (Python-side tooling), and the --batch-concurrency,
+ * --timeout-per-sequence and --batch-timeout-cap flags: in the Python script they size the
+ * timeout of its leaf phase, a `scatter_gather` that its VLLMPool batches by default, while this
+ * port's leaves are `treeReduce` leaves, one chat completion per gene (as the Python library's
+ * own `tree_reduce` sends them); for batched leaves see scatter-gather-coli.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { treeReduceDetails } from '../src/index.js';
 import { argumentValue, exampleCommandLine, openExampleSwarm } from './example-swarm.js';
 
-exampleCommandLine(
+const inputDirectory = exampleCommandLine(
   'Port of tree_reduce_coli.py: one leaf per gene of INPUT_DIR (built-in genes without it), then supervisors with maxTokens x groupSize + contingency tokens.',
   {
     '--num-files': 'number',
@@ -31,7 +34,6 @@ exampleCommandLine(
   'INPUT_DIR',
 );
 
-const inputDirectory = process.argv[2]?.startsWith('--') ? undefined : process.argv[2];
 const numFiles = Number(argumentValue('--num-files') ?? 16);
 const skipFiles = Number(argumentValue('--skip-files') ?? 0);
 const fanin = Number(argumentValue('--fanin') ?? 16);
