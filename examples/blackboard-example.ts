@@ -25,6 +25,8 @@ import {
   argumentValue,
   argumentValues,
   exampleCommandLine,
+  exampleUsageError,
+  logWithTimestamp,
   openExampleSwarm,
 } from './example-swarm.js';
 
@@ -46,10 +48,9 @@ exampleCommandLine(
 type BoardLimit = 'full' | 'last_n' | 'max_chars';
 const boardLimit = (argumentValue('--board-limit') ?? 'last_n') as BoardLimit;
 if (!['full', 'last_n', 'max_chars'].includes(boardLimit)) {
-  process.stderr.write(
-    `blackboard-example: error: --board-limit must be full, last_n or max_chars, got ${JSON.stringify(boardLimit)} (see --help)\n`,
+  exampleUsageError(
+    `--board-limit must be full, last_n or max_chars, got ${JSON.stringify(boardLimit)}`,
   );
-  process.exit(2);
 }
 const boardLimitValue = Number(argumentValue('--board-limit-value') ?? 10);
 const maxRounds = Number(argumentValue('--max-rounds') ?? 5);
@@ -59,13 +60,6 @@ const concurrency = Number(argumentValue('--concurrency') ?? 64);
 const logDirectory = argumentValue('--log-dir');
 const convergenceFlag = argumentValue('--convergence-entries');
 const initialHypotheses = argumentValues('--initial-hypothesis');
-
-function log(message: string): void {
-  const now = new Date();
-  const pad = (value: number) => String(value).padStart(2, '0');
-  const stamp = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())} ${pad(now.getHours())}:${pad(now.getMinutes())}:${pad(now.getSeconds())}`;
-  process.stderr.write(`[${stamp}] ${message}\n`);
-}
 
 /** The Python board_view_for_prompt: the board as the prompt shows it. */
 function boardViewForPrompt(board: BoardState, strategy: BoardLimit, value: number): string {
@@ -105,12 +99,13 @@ try {
   if (!roles.has('hypotheses') || !roles.has('critiques')) {
     throw new Error('Hostfile must contain endpoints with role=hypotheses and role=critiques.');
   }
-  log('Blackboard Example (prompt size control + optional logging)');
-  log(
+  logWithTimestamp('Blackboard Example (prompt size control + optional logging)');
+  logWithTimestamp(
     `Endpoints: ${swarm.endpoints.length}, board-limit: ${boardLimit}, value: ${boardLimitValue}`,
   );
-  if (initialHypotheses.length > 0) log(`Initial hypotheses: ${initialHypotheses.length}`);
-  if (logDirectory) log(`Logging to: ${logDirectory}`);
+  if (initialHypotheses.length > 0)
+    logWithTimestamp(`Initial hypotheses: ${initialHypotheses.length}`);
+  if (logDirectory) logWithTimestamp(`Logging to: ${logDirectory}`);
 
   const blackboard = new Blackboard({ sections: ['hypotheses', 'critiques'], promptFn });
   // Python: bb.board["hypotheses"].extend(initial_hypotheses)
@@ -149,12 +144,12 @@ try {
       : undefined,
   });
   const elapsed = (performance.now() - started) / 1000;
-  log('SUMMARY');
-  log(`  Rounds: ${result.roundsRun}`);
-  log(`  Hypotheses: ${result.board.hypotheses?.length ?? 0}`);
-  log(`  Critiques: ${result.board.critiques?.length ?? 0}`);
-  log(`  Elapsed: ${elapsed.toFixed(2)}s`);
-  if (result.failures.length > 0) log(`  Failed answers: ${result.failures.length}`);
+  logWithTimestamp('SUMMARY');
+  logWithTimestamp(`  Rounds: ${result.roundsRun}`);
+  logWithTimestamp(`  Hypotheses: ${result.board.hypotheses?.length ?? 0}`);
+  logWithTimestamp(`  Critiques: ${result.board.critiques?.length ?? 0}`);
+  logWithTimestamp(`  Elapsed: ${elapsed.toFixed(2)}s`);
+  if (result.failures.length > 0) logWithTimestamp(`  Failed answers: ${result.failures.length}`);
 } finally {
   await swarm.close();
 }

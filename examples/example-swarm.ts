@@ -121,6 +121,37 @@ export function exampleCommandLine(
   return positionals[0];
 }
 
+/**
+ * A progress line on stderr, `[YYYY-MM-DD HH:MM:SS] message`: the Python examples'
+ * `print_with_timestamp`, so a port logs as its original.
+ */
+export function logWithTimestamp(message: string): void {
+  const now = new Date();
+  const pad = (value: number) => String(value).padStart(2, '0');
+  const stamp = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())} ${pad(now.getHours())}:${pad(now.getMinutes())}:${pad(now.getSeconds())}`;
+  process.stderr.write(`[${stamp}] ${message}\n`);
+}
+
+/** A bad flag value the example checks itself: one line `name: error: message (see --help)`, exit 2. */
+export function exampleUsageError(message: string): never {
+  const name = basename(process.argv[1] ?? 'example', '.js');
+  process.stderr.write(`${name}: error: ${message} (see --help)\n`);
+  process.exit(2);
+}
+
+/**
+ * Genes of E. coli K-12 in the TSV format of the COLI chunk files
+ * (`genome_id<TAB>organism<TAB>gene_id<TAB>description`), for the COLI ports without INPUT_DIR.
+ */
+export const BUILT_IN_COLI_GENES: readonly string[] = [
+  '511145.12\tEscherichia coli K-12\tb0002\tthrA bifunctional aspartokinase/homoserine dehydrogenase',
+  '511145.12\tEscherichia coli K-12\tb0003\tthrB homoserine kinase',
+  '511145.12\tEscherichia coli K-12\tb0004\tthrC threonine synthase',
+  '511145.12\tEscherichia coli K-12\tb0014\tdnaK chaperone protein',
+  '511145.12\tEscherichia coli K-12\tb0015\tdnaJ chaperone protein',
+];
+
+/** The value of `--name value` or `--name=value` in `argv`. */
 export function argumentValue(
   name: string,
   argv: readonly string[] = process.argv.slice(2),

@@ -37,7 +37,13 @@ import {
   semanticEntropy,
   VLLMPool,
 } from '../src/index.js';
-import { argumentValue, exampleCommandLine, openExampleSwarm } from './example-swarm.js';
+import {
+  argumentValue,
+  exampleCommandLine,
+  exampleUsageError,
+  logWithTimestamp,
+  openExampleSwarm,
+} from './example-swarm.js';
 
 exampleCommandLine(
   'Port of lab3_semantic_uncertainty.py: sample --num-samples answers per prompt, embed them, and measure semantic entropy, kernel language entropy (--method kle) or a probe prediction (--method probe).',
@@ -62,23 +68,20 @@ exampleCommandLine(
   },
 );
 
-function usageError(message: string): never {
-  process.stderr.write(`lab3-semantic-uncertainty: error: ${message} (see --help)\n`);
-  process.exit(2);
-}
-
 const method = argumentValue('--method') ?? 'semantic_entropy';
 if (!['semantic_entropy', 'kle', 'probe'].includes(method)) {
-  usageError(`--method must be semantic_entropy, kle or probe, got ${JSON.stringify(method)}`);
+  exampleUsageError(
+    `--method must be semantic_entropy, kle or probe, got ${JSON.stringify(method)}`,
+  );
 }
 const kernel = argumentValue('--kle-kernel') ?? 'cosine';
 if (kernel !== 'cosine' && kernel !== 'rbf') {
-  usageError(`--kle-kernel must be cosine or rbf, got ${JSON.stringify(kernel)}`);
+  exampleUsageError(`--kle-kernel must be cosine or rbf, got ${JSON.stringify(kernel)}`);
 }
 const probePath = argumentValue('--probe');
 const hiddenStatesPath = argumentValue('--hidden-states');
 if (method === 'probe' && (!probePath || !hiddenStatesPath)) {
-  usageError('--method probe requires --probe and --hidden-states');
+  exampleUsageError('--method probe requires --probe and --hidden-states');
 }
 const embedHostfile = argumentValue('--embed-hostfile');
 const embedRole = argumentValue('--embed-role') ?? 'embed';
@@ -94,13 +97,6 @@ const concurrency = Number(argumentValue('--concurrency') ?? 64);
 const maxTokens = Number(argumentValue('--max-tokens') ?? 512);
 const output = argumentValue('--output');
 const chat = process.argv.includes('--chat');
-
-function log(message: string): void {
-  const now = new Date();
-  const pad = (value: number) => String(value).padStart(2, '0');
-  const stamp = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())} ${pad(now.getHours())}:${pad(now.getMinutes())}:${pad(now.getSeconds())}`;
-  process.stderr.write(`[${stamp}] ${message}\n`);
-}
 
 function readPrompts(): string[] {
   const single = argumentValue('--prompt');
@@ -128,10 +124,10 @@ const swarm = await openExampleSwarm({
 let pool: VLLMPool | undefined;
 let embeddings: EmbeddingPool | undefined;
 try {
-  log('='.repeat(60));
-  log('Lab 3: Semantic uncertainty');
-  log('='.repeat(60));
-  log(
+  logWithTimestamp('='.repeat(60));
+  logWithTimestamp('Lab 3: Semantic uncertainty');
+  logWithTimestamp('='.repeat(60));
+  logWithTimestamp(
     `LLM hostfile: ${swarm.origin}  prompts: ${prompts.length}  S: ${samples}  method: ${method}`,
   );
   const all = swarm.endpoints;
@@ -151,8 +147,8 @@ try {
       `After excluding embed_role=${JSON.stringify(embedRole)}, no LLM endpoints remain. Provide a separate --embed-hostfile or adjust --embed-role.`,
     );
   }
-  log(`Embedding endpoints: ${embedEndpoints.length}  embed_model: ${embedModel}`);
-  log(`LLM endpoints (non-embed): ${llmEndpoints.length}`);
+  logWithTimestamp(`Embedding endpoints: ${embedEndpoints.length}  embed_model: ${embedModel}`);
+  logWithTimestamp(`LLM endpoints (non-embed): ${llmEndpoints.length}`);
   pool = new VLLMPool({
     endpoints: llmEndpoints,
     model: argumentValue('--model'),
@@ -180,12 +176,14 @@ try {
         `hidden-states rows (${hiddenStates.length}) must match number of prompts (${prompts.length}).`,
       );
     }
-    log(`Loaded probe: ${probePath}  meta: ${JSON.stringify(probe.metadata ?? {})}`);
+    logWithTimestamp(`Loaded probe: ${probePath}  meta: ${JSON.stringify(probe.metadata ?? {})}`);
   }
 
   const results: Record<string, unknown>[] = [];
   for (const [promptId, prompt] of prompts.entries()) {
-    log(`[${promptId}] sampling ${samples} responses across ${pool.size} endpoint(s)...`);
+    logWithTimestamp(
+      `[${promptId}] sampling ${samples} responses across ${pool.size} endpoint(s)...`,
+    );
     const responses = await scatterGather(pool, new Array<string>(samples).fill(prompt));
     const texts = responses
       .filter((response) => response.success && response.text.trim() !== '')
@@ -212,7 +210,9 @@ try {
       .filter((response) => response.success && response.embedding !== undefined)
       .map((response) => response.embedding as number[]);
     if (vectors.length === 0) {
-      log(`[${promptId}] embedding failures: ${texts.length}/${texts.length} (all failed)`);
+      logWithTimestamp(
+        `[${promptId}] embedding failures: ${texts.length}/${texts.length} (all failed)`,
+      );
       result(0, null);
       continue;
     }
@@ -223,7 +223,7 @@ try {
           ? kernelLanguageEntropy(vectors, { kernel })
           : predictSemanticEntropy(probe!, hiddenStates![promptId]!);
     result(vectors.length, uncertainty);
-    log(
+    logWithTimestamp(
       `[${promptId}] uncertainty=${uncertainty.toFixed(4)}  responses=${texts.length}  emb_ok=${vectors.length}`,
     );
   }
@@ -231,11 +231,11 @@ try {
   if (output) {
     mkdirSync(dirname(output), { recursive: true });
     writeFileSync(output, `${lines.join('\n')}\n`);
-    log(`Wrote ${lines.length} results to ${output}`);
+    logWithTimestamp(`Wrote ${lines.length} results to ${output}`);
   } else {
     console.log(lines.join('\n'));
   }
-  log('='.repeat(60));
+  logWithTimestamp('='.repeat(60));
 } finally {
   await pool?.close();
   await embeddings?.close();

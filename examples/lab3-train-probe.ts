@@ -26,7 +26,13 @@ import {
   semanticEntropy,
   trainProbe,
 } from '../src/index.js';
-import { argumentValue, exampleCommandLine, openExampleSwarm } from './example-swarm.js';
+import {
+  argumentValue,
+  exampleCommandLine,
+  exampleUsageError,
+  logWithTimestamp,
+  openExampleSwarm,
+} from './example-swarm.js';
 
 exampleCommandLine(
   'Port of lab3_train_probe.py: a ridge probe from --hidden-states X.npy to --targets y.npy, saved to --out (without the .npy files: a training set sampled from the swarm).',
@@ -38,32 +44,20 @@ exampleCommandLine(
   },
 );
 
-function log(message: string): void {
-  const now = new Date();
-  const pad = (value: number) => String(value).padStart(2, '0');
-  const stamp = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())} ${pad(now.getHours())}:${pad(now.getMinutes())}:${pad(now.getSeconds())}`;
-  process.stderr.write(`[${stamp}] ${message}\n`);
-}
-
-function usageError(message: string): never {
-  process.stderr.write(`lab3-train-probe: error: ${message} (see --help)\n`);
-  process.exit(2);
-}
-
 const hiddenStatesPath = argumentValue('--hidden-states');
 const targetsPath = argumentValue('--targets');
 const out = argumentValue('--out');
 const ridgeAlpha = Number(argumentValue('--ridge-alpha') ?? 1.0);
 if (!Number.isFinite(ridgeAlpha) || ridgeAlpha < 0) {
-  usageError(
+  exampleUsageError(
     `--ridge-alpha expects a number >= 0, got ${JSON.stringify(argumentValue('--ridge-alpha'))}`,
   );
 }
 if ((hiddenStatesPath === undefined) !== (targetsPath === undefined)) {
-  usageError('--hidden-states and --targets go together');
+  exampleUsageError('--hidden-states and --targets go together');
 }
 if (hiddenStatesPath !== undefined && out === undefined) {
-  usageError('--out is required with --hidden-states and --targets');
+  exampleUsageError('--out is required with --hidden-states and --targets');
 }
 
 const DEMO_PROMPTS = [
@@ -85,7 +79,7 @@ async function sampleTrainingSet(): Promise<{ features: number[][]; targets: num
   });
   try {
     const embeddings: EmbeddingPool = swarm.embeddingPool();
-    log(`Sampling a training set on ${swarm.origin}`);
+    logWithTimestamp(`Sampling a training set on ${swarm.origin}`);
     const vectorsOf = async (texts: string[]) =>
       (await scatterGatherEmbeddings(embeddings, texts)).map((response) => {
         if (!response.success || response.embedding === undefined) {
@@ -123,7 +117,7 @@ const metadata = {
 };
 if (out !== undefined) {
   saveProbe({ ...probe, metadata }, out);
-  log(`Saved probe to ${out}`);
+  logWithTimestamp(`Saved probe to ${out}`);
 } else {
   const predictions = predictSemanticEntropy(probe, features);
   targets.forEach((target, index) => {
@@ -132,4 +126,4 @@ if (out !== undefined) {
     );
   });
 }
-log(`Metadata: ${JSON.stringify(metadata)}`);
+logWithTimestamp(`Metadata: ${JSON.stringify(metadata)}`);

@@ -19,7 +19,13 @@
 import { createWriteStream, readdirSync, readFileSync, statSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { scatterGather } from '../src/index.js';
-import { argumentValue, exampleCommandLine, openExampleSwarm } from './example-swarm.js';
+import {
+  argumentValue,
+  BUILT_IN_COLI_GENES,
+  exampleCommandLine,
+  logWithTimestamp,
+  openExampleSwarm,
+} from './example-swarm.js';
 
 const inputDirectory = exampleCommandLine(
   'Port of scatter_gather_coli.py: one prompt per gene of the chunk_*.txt files of INPUT_DIR (built-in genes without it), scattered in batch mode (--chat: one chat call per prompt), answers in input order.',
@@ -45,22 +51,6 @@ const batchSizeFlag = argumentValue('--batch-size');
 const timeoutSeconds = Number(argumentValue('--timeout') ?? 300);
 const concurrency = Number(argumentValue('--concurrency') ?? 64);
 const chat = process.argv.includes('--chat');
-
-function log(message: string): void {
-  const now = new Date();
-  const pad = (value: number) => String(value).padStart(2, '0');
-  const stamp = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())} ${pad(now.getHours())}:${pad(now.getMinutes())}:${pad(now.getSeconds())}`;
-  process.stderr.write(`[${stamp}] ${message}\n`);
-}
-
-const BUILT_IN = [
-  '511145.12\tEscherichia coli K-12\tb0002\tthrA bifunctional aspartokinase/homoserine dehydrogenase',
-  '511145.12\tEscherichia coli K-12\tb0003\tthrB homoserine kinase',
-  '511145.12\tEscherichia coli K-12\tb0004\tthrC threonine synthase',
-  '511145.12\tEscherichia coli K-12\tb0014\tdnaK chaperone protein',
-  '511145.12\tEscherichia coli K-12\tb0015\tdnaJ chaperone protein',
-  '511145.12\tEscherichia coli K-12\tb0344\tlacZ beta-galactosidase',
-];
 
 /** The prompt of test.coli_v3.py / scatter_gather_coli.py, word for word. */
 function constructPrompt(organism: string, geneId: string, description: string): string {
@@ -88,9 +78,9 @@ interface Gene {
 
 /** The lines of the chunk files to read, as the Python discover_chunk_files / read_and_prepare_data. */
 function readGenes(): Gene[] {
-  let sources: { name: string; lines: string[] }[];
+  let sources: { name: string; lines: readonly string[] }[];
   if (inputDirectory === undefined) {
-    sources = [{ name: 'built-in genes', lines: BUILT_IN }];
+    sources = [{ name: 'built-in genes', lines: BUILT_IN_COLI_GENES }];
   } else {
     if (!statSync(inputDirectory, { throwIfNoEntry: false })?.isDirectory()) {
       throw new Error(`Input path is not a directory: ${inputDirectory}`);
@@ -100,7 +90,7 @@ function readGenes(): Gene[] {
       .sort();
     if (files.length === 0) throw new Error(`No chunk_*.txt files found in ${inputDirectory}`);
     const chosen = files.slice(skipFiles, skipFiles + numFiles);
-    log(`Found ${chosen.length} chunk files to process`);
+    logWithTimestamp(`Found ${chosen.length} chunk files to process`);
     sources = chosen.map((name) => ({
       name,
       lines: readFileSync(join(inputDirectory, name), 'utf8').split('\n'),
@@ -110,7 +100,7 @@ function readGenes(): Gene[] {
   let total = 0;
   let skipped = 0;
   sources.forEach((source, fileIndex) => {
-    log(`  [${fileIndex + 1}/${sources.length}] Processing ${source.name}...`);
+    logWithTimestamp(`  [${fileIndex + 1}/${sources.length}] Processing ${source.name}...`);
     source.lines.forEach((raw, lineIndex) => {
       // A trailing newline does not make a line (Python iterates the file's lines).
       if (lineIndex === source.lines.length - 1 && raw === '') return;
@@ -119,7 +109,7 @@ function readGenes(): Gene[] {
       const parts = line.split('\t');
       if (line === '' || parts.length < 4) {
         if (line !== '') {
-          log(
+          logWithTimestamp(
             `Warning: Line ${lineIndex + 1} has fewer than 4 fields, skipping: ${line.slice(0, 50)}...`,
           );
         }
@@ -135,8 +125,8 @@ function readGenes(): Gene[] {
       });
     });
   });
-  log(`Loaded ${genes.length} prompts from ${total} total lines`);
-  if (skipped > 0) log(`Skipped ${skipped} invalid/empty lines`);
+  logWithTimestamp(`Loaded ${genes.length} prompts from ${total} total lines`);
+  if (skipped > 0) logWithTimestamp(`Skipped ${skipped} invalid/empty lines`);
   return genes;
 }
 
@@ -151,44 +141,46 @@ const swarm = await openExampleSwarm({
     batch: !chat,
   },
 });
-log('='.repeat(80));
-log('Scatter-Gather COLI Example');
-log('='.repeat(80));
+logWithTimestamp('='.repeat(80));
+logWithTimestamp('Scatter-Gather COLI Example');
+logWithTimestamp('='.repeat(80));
 const genes = readGenes();
 if (genes.length === 0) throw new Error('No valid prompts to process');
 
 let out: WriteStream | undefined;
 const write = (text: string) => (out ? out.write(`${text}\n`) : console.log(text));
 try {
-  log(`Loaded ${swarm.pool.size} endpoints (${swarm.origin})`);
+  logWithTimestamp(`Loaded ${swarm.pool.size} endpoints (${swarm.origin})`);
   swarm.endpoints.slice(0, 5).forEach((endpoint, index) => {
-    log(`  Endpoint ${index}: ${endpoint.url}`);
+    logWithTimestamp(`  Endpoint ${index}: ${endpoint.url}`);
   });
-  if (swarm.endpoints.length > 5) log(`  ... and ${swarm.endpoints.length - 5} more`);
-  log(
+  if (swarm.endpoints.length > 5) logWithTimestamp(`  ... and ${swarm.endpoints.length - 5} more`);
+  logWithTimestamp(
     `Creating VLLMPool with max_tokens=${maxTokens}, concurrency=${concurrency}, ${chat ? 'chat completions' : 'batch mode'}`,
   );
   if (output) {
     out = createWriteStream(output, { encoding: 'utf8' });
-    log(`Writing output to ${output}`);
+    logWithTimestamp(`Writing output to ${output}`);
   }
   const batchSize = batchSizeFlag === undefined ? genes.length : Number(batchSizeFlag);
   const batches = Math.ceil(genes.length / batchSize);
-  log(`Processing ${genes.length} prompts in ${batches} batch(es) of up to ${batchSize}`);
+  logWithTimestamp(
+    `Processing ${genes.length} prompts in ${batches} batch(es) of up to ${batchSize}`,
+  );
   const started = performance.now();
   let successes = 0;
   let errors = 0;
   for (let batch = 0; batch < batches; batch++) {
     const start = batch * batchSize;
     const slice = genes.slice(start, start + batchSize);
-    log(
+    logWithTimestamp(
       `Processing batch ${batch + 1}/${batches} (${slice.length} prompts, indices ${start}-${start + slice.length - 1})`,
     );
     const responses = await scatterGather(
       swarm.pool,
       slice.map((gene) => gene.prompt),
     );
-    log(`Received ${responses.length} responses from batch ${batch + 1}`);
+    logWithTimestamp(`Received ${responses.length} responses from batch ${batch + 1}`);
     responses.forEach((response, index) => {
       const gene = slice[index]!;
       const header = `[GENOME: ${gene.genomeId}] [ORGANISM: ${gene.organism}] [GENE: ${gene.geneId}]`;
@@ -198,7 +190,7 @@ try {
         write(response.text);
       } else {
         errors++;
-        log(`ERROR: Genome ${gene.genomeId}, Gene ${gene.geneId}: ${response.error}`);
+        logWithTimestamp(`ERROR: Genome ${gene.genomeId}, Gene ${gene.geneId}: ${response.error}`);
         write(header);
         write(`ERROR: ${response.error}`);
       }
@@ -206,22 +198,22 @@ try {
     });
   }
   const elapsed = (performance.now() - started) / 1000;
-  log('='.repeat(80));
-  log('SUMMARY');
-  log('='.repeat(80));
-  log(`Total prompts: ${genes.length}`);
-  log(`Successful: ${successes}`);
-  log(`Errors: ${errors}`);
-  log(`Elapsed time: ${elapsed.toFixed(2)} seconds`);
-  log(`Throughput: ${(genes.length / elapsed).toFixed(2)} prompts/second`);
-  log('='.repeat(80));
+  logWithTimestamp('='.repeat(80));
+  logWithTimestamp('SUMMARY');
+  logWithTimestamp('='.repeat(80));
+  logWithTimestamp(`Total prompts: ${genes.length}`);
+  logWithTimestamp(`Successful: ${successes}`);
+  logWithTimestamp(`Errors: ${errors}`);
+  logWithTimestamp(`Elapsed time: ${elapsed.toFixed(2)} seconds`);
+  logWithTimestamp(`Throughput: ${(genes.length / elapsed).toFixed(2)} prompts/second`);
+  logWithTimestamp('='.repeat(80));
   if (errors > 0) process.exitCode = 1;
 } finally {
   if (out) {
     const stream = out;
     await new Promise<void>((resolve) => stream.end(resolve));
-    log(`Output written to ${output}`);
+    logWithTimestamp(`Output written to ${output}`);
   }
   await swarm.close();
-  log('Pool closed');
+  logWithTimestamp('Pool closed');
 }

@@ -10,19 +10,17 @@
  * `--role ""` uses every agent of the hostfile. Exit status 1 unless every text was embedded.
  */
 import { EmbeddingPool, scatterGatherEmbeddings } from '../src/index.js';
-import { argumentValue, exampleCommandLine, openExampleSwarm } from './example-swarm.js';
+import {
+  argumentValue,
+  exampleCommandLine,
+  logWithTimestamp,
+  openExampleSwarm,
+} from './example-swarm.js';
 
 exampleCommandLine(
   "Port of test_embeddings_sg.py: agent 0's raw /v1/embeddings answer, then a few texts embedded by scatter-gather over the agents tagged role=--role (embed).",
   { '--timeout': 'number', '--concurrency': 'number', '--role': 'string' },
 );
-
-function log(message: string): void {
-  const now = new Date();
-  const pad = (value: number) => String(value).padStart(2, '0');
-  const stamp = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())} ${pad(now.getHours())}:${pad(now.getMinutes())}:${pad(now.getSeconds())}`;
-  process.stderr.write(`[${stamp}] ${message}\n`);
-}
 
 const model = argumentValue('--model') ?? 'sentence-transformers/all-MiniLM-L6-v2';
 const role = argumentValue('--role') ?? 'embed';
@@ -41,10 +39,10 @@ try {
     : swarm.endpoints;
   if (endpoints.length === 0)
     throw new Error(`No endpoints in hostfile with role=${JSON.stringify(role)}.`);
-  log('='.repeat(60));
-  log('Embeddings test (scatter-gather)');
-  log('='.repeat(60));
-  log(`Hostfile: ${swarm.origin}, endpoints: ${endpoints.length}, model: ${model}`);
+  logWithTimestamp('='.repeat(60));
+  logWithTimestamp('Embeddings test (scatter-gather)');
+  logWithTimestamp('='.repeat(60));
+  logWithTimestamp(`Hostfile: ${swarm.origin}, endpoints: ${endpoints.length}, model: ${model}`);
   embeddings = new EmbeddingPool({
     endpoints,
     model,
@@ -56,33 +54,33 @@ try {
 
   // The raw answer of agent 0 to one request.
   const payload = { model, input: [texts[0]] };
-  log(`Raw request: POST ${endpoints[0]!.url}/v1/embeddings`);
-  log(`Request body: ${JSON.stringify(payload, null, 2)}`);
+  logWithTimestamp(`Raw request: POST ${endpoints[0]!.url}/v1/embeddings`);
+  logWithTimestamp(`Request body: ${JSON.stringify(payload, null, 2)}`);
   const raw = await embeddings.request(0, '/v1/embeddings', {
     method: 'POST',
     headers: { authorization: 'Bearer EMPTY', 'content-type': 'application/json' },
     body: JSON.stringify(payload),
   });
   const body = await raw.text();
-  log('Raw server response:');
+  logWithTimestamp('Raw server response:');
   process.stderr.write(`  Status: ${raw.status} ${raw.statusText}\n`);
   for (const [name, value] of raw.headers) process.stderr.write(`  ${name}: ${value}\n`);
-  log('Response body:');
+  logWithTimestamp('Response body:');
   try {
     const parsed = JSON.parse(body) as { error?: { message?: string } };
     process.stderr.write(`${JSON.stringify(parsed, null, 2)}\n`);
     if (/does not exist/.test(parsed.error?.message ?? '') || raw.status === 404) {
-      log('Hint: Query the server with GET /v1/models to see available model IDs.');
+      logWithTimestamp('Hint: Query the server with GET /v1/models to see available model IDs.');
     }
   } catch {
     process.stderr.write(`${body}\n`);
   }
-  log('-'.repeat(60));
+  logWithTimestamp('-'.repeat(60));
 
-  log(`Scattering ${texts.length} texts across ${embeddings.size} agents...`);
+  logWithTimestamp(`Scattering ${texts.length} texts across ${embeddings.size} agents...`);
   const results = await scatterGatherEmbeddings(embeddings, texts);
   const ok = results.filter((result) => result.success).length;
-  log(`Gathered: ${ok}/${results.length} succeeded.`);
+  logWithTimestamp(`Gathered: ${ok}/${results.length} succeeded.`);
   console.log();
   results.forEach((result, index) => {
     const text = texts[index] ?? '';
@@ -97,7 +95,7 @@ try {
     }
     if (result.error) console.log(`       error: ${result.error}`);
   });
-  log('='.repeat(60));
+  logWithTimestamp('='.repeat(60));
   if (ok !== results.length) process.exitCode = 1;
 } finally {
   await embeddings?.close();

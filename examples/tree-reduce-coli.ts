@@ -18,7 +18,12 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { treeReduceDetails } from '../src/index.js';
-import { argumentValue, exampleCommandLine, openExampleSwarm } from './example-swarm.js';
+import {
+  argumentValue,
+  BUILT_IN_COLI_GENES,
+  exampleCommandLine,
+  openExampleSwarm,
+} from './example-swarm.js';
 
 const inputDirectory = exampleCommandLine(
   'Port of tree_reduce_coli.py: one leaf per gene of INPUT_DIR (built-in genes without it), then supervisors with maxTokens x groupSize + contingency tokens.',
@@ -47,16 +52,8 @@ Gene responses (level {level}):
 
 {responses}`;
 
-const BUILT_IN = [
-  '511145.12\tEscherichia coli K-12\tb0002\tthrA bifunctional aspartokinase/homoserine dehydrogenase',
-  '511145.12\tEscherichia coli K-12\tb0003\tthrB homoserine kinase',
-  '511145.12\tEscherichia coli K-12\tb0004\tthrC threonine synthase',
-  '511145.12\tEscherichia coli K-12\tb0014\tdnaK chaperone protein',
-  '511145.12\tEscherichia coli K-12\tb0015\tdnaJ chaperone protein',
-];
-
-function geneLines(): string[] {
-  if (inputDirectory === undefined) return BUILT_IN;
+function geneLines(): readonly string[] {
+  if (inputDirectory === undefined) return BUILT_IN_COLI_GENES;
   const files = readdirSync(inputDirectory)
     .filter((name) => /^chunk_.*\.txt$/.test(name))
     .sort()

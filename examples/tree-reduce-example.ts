@@ -11,7 +11,13 @@
  * Progress goes to stderr with timestamps as in Python; the final result to stdout.
  */
 import { treeReduce } from '../src/index.js';
-import { argumentValue, exampleCommandLine, openExampleSwarm } from './example-swarm.js';
+import {
+  argumentValue,
+  exampleCommandLine,
+  exampleUsageError,
+  logWithTimestamp,
+  openExampleSwarm,
+} from './example-swarm.js';
 
 exampleCommandLine(
   'Port of tree_reduce_example.py: leaves answer --prompt (broadcast) or one {item} each of --items, supervisors merge --fanin answers with --reduce-prompt until one remains.',
@@ -27,18 +33,6 @@ exampleCommandLine(
   },
 );
 
-function log(message: string): void {
-  const now = new Date();
-  const pad = (value: number) => String(value).padStart(2, '0');
-  const stamp = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())} ${pad(now.getHours())}:${pad(now.getMinutes())}:${pad(now.getSeconds())}`;
-  process.stderr.write(`[${stamp}] ${message}\n`);
-}
-
-function inputError(message: string): never {
-  process.stderr.write(`tree-reduce-example: error: ${message}\n`);
-  process.exit(2);
-}
-
 const prompt =
   argumentValue('--prompt') ?? 'Name one benefit of renewable energy. Keep it to one sentence.';
 const reducePrompt =
@@ -47,7 +41,7 @@ const reducePrompt =
 const fanin = Number(argumentValue('--fanin') ?? 4);
 const itemsFlag = argumentValue('--items');
 if (!reducePrompt.includes('{responses}')) {
-  inputError('--reduce-prompt must contain {responses} placeholder');
+  exampleUsageError('--reduce-prompt must contain {responses} placeholder');
 }
 let items: string[] | undefined;
 if (itemsFlag !== undefined) {
@@ -55,13 +49,13 @@ if (itemsFlag !== undefined) {
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item !== '');
-  if (items.length === 0) inputError('--items must contain at least one item');
+  if (items.length === 0) exampleUsageError('--items must contain at least one item');
   if (!prompt.includes('{item}')) {
-    inputError('--prompt must contain {item} placeholder when using --items');
+    exampleUsageError('--prompt must contain {item} placeholder when using --items');
   }
 }
 if (!Number.isInteger(fanin) || fanin < 2)
-  inputError(`--fanin must be an integer >= 2, got ${fanin}`);
+  exampleUsageError(`--fanin must be an integer >= 2, got ${fanin}`);
 
 const swarm = await openExampleSwarm({
   mockAgents: 4,
@@ -77,30 +71,33 @@ const swarm = await openExampleSwarm({
 });
 let result: Awaited<ReturnType<typeof treeReduce>>;
 try {
-  log('='.repeat(60));
-  log('Tree-Reduce Example');
-  log('='.repeat(60));
-  log(`Loaded ${swarm.endpoints.length} endpoints (${swarm.origin})`);
+  logWithTimestamp('='.repeat(60));
+  logWithTimestamp('Tree-Reduce Example');
+  logWithTimestamp('='.repeat(60));
+  logWithTimestamp(`Loaded ${swarm.endpoints.length} endpoints (${swarm.origin})`);
   if (items !== undefined) {
-    log(`Scatter mode: ${items.length} items, fanin=${fanin}`);
-    log(`Prompt template: ${prompt.length > 60 ? `${prompt.slice(0, 60)}...` : prompt}`);
+    logWithTimestamp(`Scatter mode: ${items.length} items, fanin=${fanin}`);
+    logWithTimestamp(
+      `Prompt template: ${prompt.length > 60 ? `${prompt.slice(0, 60)}...` : prompt}`,
+    );
   } else {
-    log(`Broadcast mode: fanin=${fanin}`);
-    log(`Prompt: ${prompt.length > 80 ? `${prompt.slice(0, 80)}...` : prompt}`);
+    logWithTimestamp(`Broadcast mode: fanin=${fanin}`);
+    logWithTimestamp(`Prompt: ${prompt.length > 80 ? `${prompt.slice(0, 80)}...` : prompt}`);
   }
   result = await treeReduce(swarm.pool, prompt, reducePrompt, { fanin, items });
 } finally {
   await swarm.close();
 }
 if (!result.success) {
-  log(`Tree-reduce failed: ${result.error}`);
-  if (process.argv.includes('--show-failures')) log(`  Error details: ${result.error}`);
-  log('='.repeat(60));
+  logWithTimestamp(`Tree-reduce failed: ${result.error}`);
+  if (process.argv.includes('--show-failures'))
+    logWithTimestamp(`  Error details: ${result.error}`);
+  logWithTimestamp('='.repeat(60));
   process.exitCode = 1;
 } else {
   console.log('\nFinal result:');
   console.log('-'.repeat(40));
   console.log(result.text);
   console.log('-'.repeat(40));
-  log('='.repeat(60));
+  logWithTimestamp('='.repeat(60));
 }

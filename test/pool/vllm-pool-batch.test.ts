@@ -14,6 +14,7 @@ import {
   DEFAULT_BATCH_CONCURRENCY,
   DEFAULT_TIMEOUT_PER_SEQUENCE_MS,
   resolveVLLMPoolOptions,
+  type VLLMPoolOptions,
 } from '../../src/pool/vllm-pool-options.js';
 import { chatCompletionBody, type SeenRequest, startScriptedServer } from './pool-test-helpers.js';
 
@@ -60,6 +61,27 @@ function completionsAnswer(request: SeenRequest): [number, string] {
   const prompts = JSON.parse(request.body).prompt as string[];
   return [200, vllmCompletionsBody(prompts.map((prompt) => `answer to ${prompt}`))];
 }
+
+/** A VLLMPool (model and context given: no lookup) on one scripted server, both closed after the test. */
+async function scriptedPool(
+  t: After,
+  answer: Parameters<typeof startScriptedServer>[0],
+  options: Partial<VLLMPoolOptions> = {},
+) {
+  const server = await startScriptedServer(answer);
+  t.after(() => server.close());
+  const pool = new VLLMPool({
+    endpoints: [createEndpoint('127.0.0.1', server.port)],
+    model: 'served',
+    modelMaxContext: 4096,
+    ...options,
+  });
+  t.after(() => pool.close());
+  return { server, pool };
+}
+
+/** An answer that never comes (the agent is swamped): the call times out. */
+const hang = () => new Promise<never>(() => undefined);
 
 describe('batch timeout options', () => {
   test('defaults are the Python ones: 60 s a wave of 256 sequences, no cap', () => {
@@ -170,13 +192,7 @@ describe('batch requests', () => {
   });
 
   test('postBatch: an index outside the pool fails every prompt without a request; [] sends nothing', async (t: After) => {
-    const server = await startScriptedServer(completionsAnswer);
-    t.after(() => server.close());
-    await using pool = new VLLMPool({
-      endpoints: [createEndpoint('127.0.0.1', server.port)],
-      model: 'served',
-      modelMaxContext: 4096,
-    });
+    const { server, pool } = await scriptedPool(t, completionsAnswer);
     const outside = await pool.postBatch(3, ['a', 'b']);
     assert.deepEqual(
       outside.map((response) => response.failureKind),
@@ -192,22 +208,21 @@ describe('batch requests', () => {
 
   test('a batch that timed out is sent again after a backoff, up to maxRetries times', async (t: After) => {
     let completions = 0;
-    const server = await startScriptedServer((request) => {
-      completions++;
-      // The first two attempts hang (the agent is swamped); the third answers.
-      if (completions <= 2) return new Promise(() => undefined);
-      return completionsAnswer(request);
-    });
-    t.after(() => server.close());
-    await using pool = new VLLMPool({
-      endpoints: [createEndpoint('127.0.0.1', server.port)],
-      model: 'served',
-      modelMaxContext: 4096,
-      timeoutMs: 100,
-      timeoutPerSequenceMs: 0,
-      maxRetries: 2,
-      retryDelayMs: 1,
-    });
+    const { server, pool } = await scriptedPool(
+      t,
+      (request) => {
+        completions++;
+        // The first two attempts hang (the agent is swamped); the third answers.
+        if (completions <= 2) return hang();
+        return completionsAnswer(request);
+      },
+      {
+        timeoutMs: 100,
+        timeoutPerSequenceMs: 0,
+        maxRetries: 2,
+        retryDelayMs: 1,
+      },
+    );
     const responses = await pool.postBatch(0, ['a', 'b']);
     assert.deepEqual(
       responses.map((response) => response.text),
@@ -217,12 +232,7 @@ describe('batch requests', () => {
   });
 
   test('after maxRetries timeouts every prompt of the batch is a timeout failure', async (t: After) => {
-    const server = await startScriptedServer(() => new Promise(() => undefined));
-    t.after(() => server.close());
-    await using pool = new VLLMPool({
-      endpoints: [createEndpoint('127.0.0.1', server.port)],
-      model: 'served',
-      modelMaxContext: 4096,
+    const { server, pool } = await scriptedPool(t, hang, {
       timeoutMs: 50,
       timeoutPerSequenceMs: 0,
       maxRetries: 1,
@@ -238,12 +248,7 @@ describe('batch requests', () => {
   });
 
   test('a single chat call that times out is not retried (the agent may still be generating)', async (t: After) => {
-    const server = await startScriptedServer(() => new Promise(() => undefined));
-    t.after(() => server.close());
-    await using pool = new VLLMPool({
-      endpoints: [createEndpoint('127.0.0.1', server.port)],
-      model: 'served',
-      modelMaxContext: 4096,
+    const { server, pool } = await scriptedPool(t, hang, {
       timeoutMs: 50,
       maxRetries: 3,
       retryDelayMs: 1,
@@ -260,26 +265,25 @@ describe('batch requests', () => {
     const firstBatchSeen = new Promise<void>((resolve) => {
       firstBatch = resolve;
     });
-    const server = await startScriptedServer((request) => {
-      if (request.url === '/v1/completions') {
-        firstBatch?.();
-        return new Promise(() => undefined); // hangs: the batch times out
-      }
-      return [200, chatCompletionBody({ content: 'chat answer' })];
-    });
-    t.after(() => server.close());
-    await using pool = new VLLMPool({
-      endpoints: [createEndpoint('127.0.0.1', server.port)],
-      model: 'served',
-      modelMaxContext: 4096,
-      concurrency: 1,
-      timeoutMs: 100,
-      timeoutPerSequenceMs: 0,
-      maxRetries: 1,
-      // The retry waits an hour: if the slot were held meanwhile, the chat call below
-      // could not finish before the test's own timeout.
-      retryDelayMs: 3_600_000,
-    });
+    const { server, pool } = await scriptedPool(
+      t,
+      (request) => {
+        if (request.url === '/v1/completions') {
+          firstBatch?.();
+          return hang(); // hangs: the batch times out
+        }
+        return [200, chatCompletionBody({ content: 'chat answer' })];
+      },
+      {
+        concurrency: 1,
+        timeoutMs: 100,
+        timeoutPerSequenceMs: 0,
+        maxRetries: 1,
+        // The retry waits an hour: if the slot were held meanwhile, the chat call below
+        // could not finish before the test's own timeout.
+        retryDelayMs: 3_600_000,
+      },
+    );
     const controller = new AbortController();
     const batch = pool.postBatch(0, ['a', 'b'], { signal: controller.signal });
     await firstBatchSeen;
@@ -300,12 +304,7 @@ describe('batch requests', () => {
   });
 
   test('vLLM answers a prompt list with one choice per prompt: each is read, in order', async (t: After) => {
-    const server = await startScriptedServer(completionsAnswer);
-    t.after(() => server.close());
-    await using pool = new VLLMPool({
-      endpoints: [createEndpoint('127.0.0.1', server.port)],
-      model: 'served',
-      modelMaxContext: 4096,
+    const { pool } = await scriptedPool(t, completionsAnswer, {
       batch: true,
     });
     const responses = await pool.sendAll(['x', 'y', 'z']);
