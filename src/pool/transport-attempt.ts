@@ -5,8 +5,8 @@
  * {@link CallSignal} (timeout and caller's abort); the loop owns the concurrency
  * slot, the pool's closing and the sleep between attempts. That seam is where more
  * policy goes: a circuit breaker looks at each outcome before the loop acts on it;
- * dispatch may pick another member for the next attempt; batch mode is a
- * {@link SuccessReader} of its own.
+ * dispatch may pick another member for the next attempt; batch mode asks for its
+ * timeouts to be retried (`retryOnTimeout`).
  *
  * Internal. What is retried and how long to wait is retry.ts's decision.
  */

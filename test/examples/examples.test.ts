@@ -31,13 +31,15 @@ async function runExampleFully(
 ): Promise<{ stdout: string; stderr: string }> {
   return run(process.execPath, [join(examplesDirectory, `${name}.js`), ...argv], {
     env: childEnvironment,
-    timeout: 20_000,
+    timeout: 60_000,
   });
 }
 
 const fixtures = fileURLToPath(new URL('../../../test/fixtures/python-uq/', import.meta.url));
 
-describe('examples', { timeout: 180_000, concurrency: true }, () => {
+// Three examples at a time: each is a node process (some start their own simulated swarm),
+// and the whole suite runs beside the others on a machine of two cores.
+describe('examples', { timeout: 600_000, concurrency: 3 }, () => {
   let swarm: MockSwarm;
   let directory: string;
   let hostfile: string;
@@ -428,7 +430,7 @@ describe('examples', { timeout: 180_000, concurrency: true }, () => {
           {
             env: childEnvironment,
             cwd: empty,
-            timeout: 20_000,
+            timeout: 60_000,
           },
         );
         return { code: 0, stdout, stderr };
