@@ -361,10 +361,16 @@ describe('a call waiting on the shared /v1/models lookup', () => {
     const controller = new AbortController();
     const aborted = pool.post(0, 'never sent', { signal: controller.signal });
     const abortedBatch = pool.postBatch(0, ['x'], { signal: controller.signal });
+    const abortedStream = pool.stream(0, 'never streamed', { signal: controller.signal }).response;
     const patient = pool.post(0, 'waits');
     await modelsRequested();
     controller.abort();
-    const [chat, [batchResponse]] = await Promise.all([aborted, abortedBatch]);
+    const [chat, [batchResponse], streamed] = await Promise.all([
+      aborted,
+      abortedBatch,
+      abortedStream,
+    ]);
+    assert.equal(streamed.failureKind, 'aborted');
     assert.equal(chat.failureKind, 'aborted');
     assert.match(chat.error ?? '', /aborted by the caller \(agent 0 at 127\.0\.0\.1:\d+\)/);
     assert.equal(batchResponse!.failureKind, 'aborted');
