@@ -168,6 +168,7 @@ export {
   treeReduceDetails,
 } from './patterns/tree-reduce.js';
 export { UNSENT_GLOBAL_INDEX } from './patterns/unsent-response.js';
+export type { AgentRequestInit, OpenAIClientConfig } from './pool/agent-access.js';
 export { AgentPool, type AgentPoolOptions, resolveAgentPoolOptions } from './pool/agent-pool.js';
 export {
   DEFAULT_EMBEDDING_POOL_TIMEOUT_MS,
@@ -205,9 +206,12 @@ export type {
 } from './pool/types.js';
 export { VLLMPool } from './pool/vllm-pool.js';
 export {
+  batchTimeoutMs,
+  DEFAULT_BATCH_CONCURRENCY,
   DEFAULT_CONTEXT_BUFFER_TOKENS,
   DEFAULT_MAX_TOKENS,
   DEFAULT_MODEL_MAX_CONTEXT,
+  DEFAULT_TIMEOUT_PER_SEQUENCE_MS,
   DEFAULT_VLLM_POOL_TIMEOUT_MS,
   MAX_TOKENS_AGGREGATION_ENV_VAR,
   MAX_TOKENS_ENV_VAR,
@@ -216,6 +220,7 @@ export {
   type ResolvedVLLMPoolOptions,
   resolveVLLMPoolOptions,
   sizeMaxTokens,
+  TIMEOUT_PER_SEQUENCE_ENV_VAR,
   type VLLMPoolOptions,
 } from './pool/vllm-pool-options.js';
 export { AgentStats, type AgentStatsJson } from './proxy/agents/agent-stats.js';

@@ -3,7 +3,7 @@
  */
 import type { AgentResponse, SwarmPool } from '../pool/types.js';
 import { assertString, assertSwarmPool, type PatternOptions } from './pattern-options.js';
-import { scatterGather } from './scatter-gather.js';
+import { scatterGatherEach } from './scatter-gather.js';
 
 /** Options of `broadcast`: see `PatternOptions`. */
 export type BroadcastOptions = PatternOptions;
@@ -11,7 +11,8 @@ export type BroadcastOptions = PatternOptions;
 /**
  * Send `prompt` to every agent of `pool`; one response per agent, in agent order (failures as
  * values). Calls are scheduled in a sliding window of `options.window` (default: the pool's
- * concurrency). An empty pool gives `[]`.
+ * concurrency). An empty pool gives `[]`. Always one chat call per agent, also on a pool in
+ * batch mode (as the Python original's `broadcast_prompt`).
  *
  * @example
  * const responses = await broadcast(pool, 'Name one open problem in protein folding.');
@@ -23,5 +24,5 @@ export async function broadcast(
 ): Promise<AgentResponse[]> {
   assertSwarmPool(pool, 'broadcast');
   assertString(prompt, 'prompt', 'broadcast');
-  return scatterGather(pool, new Array<string>(pool.size).fill(prompt), options);
+  return scatterGatherEach(pool, new Array<string>(pool.size).fill(prompt), options);
 }

@@ -15,7 +15,8 @@ export type MapGatherOptions = PatternOptions;
 /**
  * Fill `{item}` of `template` with each item (strings as they are, objects as JSON, anything
  * else via `String`), then `scatterGather` the prompts: item i goes to agent `i % pool.size`,
- * answers in input order.
+ * answers in input order. On a pool in batch mode the prompts go out as `/v1/completions`
+ * prompt lists, as `scatterGather`'s.
  *
  * @throws InvalidOptionError if `items` is not an array or `template` is not a string.
  * @example

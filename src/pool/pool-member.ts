@@ -1,9 +1,10 @@
 /**
- * One agent as a pool addresses it: where requests go (direct or via the proxy)
- * and how failures name it. Internal; built once per agent by the root pool and
- * shared, unchanged, by every sub-pool.
+ * One agent as a pool addresses it: where requests go (direct or via the proxy),
+ * the headers that route them, and how failures name it. Internal; built once per
+ * agent by the root pool and shared, unchanged, by every sub-pool.
  */
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
+import type { ResolvedPoolOptions } from './pool-options.js';
 
 /** @internal */
 export interface PoolMember {
@@ -48,4 +49,24 @@ export function createPoolMembers(
     label: `agent ${globalIndex} (${endpoint.url.slice('http://'.length)}) via proxy ${proxyName}`,
     proxyAddress: proxyName,
   }));
+}
+
+/**
+ * The headers every request to `member` carries besides its own: the pool's `headers`
+ * and, through the proxy, `X-Timeout` (seconds) and the proxy token. One rule for the
+ * pool's calls and for raw access.
+ */
+export function routingHeaders(
+  member: PoolMember,
+  options: Pick<ResolvedPoolOptions, 'headers' | 'proxyToken'>,
+  timeoutMs: number,
+): Record<string, string> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (member.proxyAddress !== undefined) {
+    headers['x-timeout'] = String(timeoutMs / 1000);
+    if (options.proxyToken !== undefined) {
+      headers['proxy-authorization'] = `Bearer ${options.proxyToken}`;
+    }
+  }
+  return headers;
 }

@@ -311,7 +311,8 @@ export function positiveNumber(name: string, value: unknown, fallback: number): 
   return value;
 }
 
-function nonNegativeNumber(name: string, value: unknown, fallback: number): number {
+/** `value` if it is a finite number >= 0, `fallback` if undefined; throws otherwise. */
+export function nonNegativeNumber(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new InvalidOptionError(

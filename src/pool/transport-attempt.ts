@@ -5,8 +5,8 @@
  * {@link CallSignal} (timeout and caller's abort); the loop owns the concurrency
  * slot, the pool's closing and the sleep between attempts. That seam is where more
  * policy goes: a circuit breaker looks at each outcome before the loop acts on it;
- * dispatch may pick another member for the next attempt; batch mode is a
- * {@link SuccessReader} of its own.
+ * dispatch may pick another member for the next attempt; batch mode asks for its
+ * timeouts to be retried (`retryOnTimeout`).
  *
  * Internal. What is retried and how long to wait is retry.ts's decision.
  */
@@ -33,6 +33,13 @@ export interface TransportRequest {
   body?: string | undefined;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+  /**
+   * Retry an attempt that timed out (within the retry budget, after the usual delay). Only
+   * for a request that is safe to send again after a timeout: a batch of completions is not
+   * streamed, so nothing of it reached the caller, and vLLM cancels a generation whose
+   * connection closed. Other calls never retry a timeout (the agent may still be working).
+   */
+  retryOnTimeout?: boolean | undefined;
 }
 
 /** A 2xx answer read whole. */
@@ -156,6 +163,9 @@ export async function attemptOnce<Answer>(
     return settled({ ok: false, ...described, status, latencyMs: performance.now() - startedAt });
   } catch (error) {
     if (callSignal.timedOut) {
+      if (request.retryOnTimeout === true && canRetry) {
+        return { kind: 'retry', delayMs: retryDelayMs(retryNumber, plan.retryDelayMs, undefined) };
+      }
       return settled(
         transportFailure(
           'timeout',
