@@ -7,6 +7,7 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { open, rename, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { InputFileError } from '../errors.js';
+import { CompactStringSet } from '../internal/compact-string-set.js';
 import { describeFileError } from '../internal/describe-file-error.js';
 import { writableFileProblem } from '../internal/writable-path.js';
 import type { AgentResponse } from '../pool/types.js';
@@ -64,7 +65,10 @@ export function toResultRecord(
 
 /** What a previous run left in a results file. */
 export interface PreviousResults {
-  /** Keys (see `promptIdKey`) of the prompts not to send again. */
+  /**
+   * Keys (see `promptIdKey`) of the prompts not to send again. A compact exact set (the keys'
+   * bytes outside the JS heap, for files of millions of results); iteration follows the file.
+   */
   finished: Set<string>;
   /** Lines kept: successes, and failures when they are not retried. */
   kept: number;
@@ -92,6 +96,8 @@ export interface LoadPreviousResultsOptions {
   isFinalFailure?(record: ResultRecord): boolean;
   /** Told of each line kept (its prompt key, the record, the line as it is in the file). */
   onKept?(key: string, record: ResultRecord, line: string): void;
+  /** @internal tests: the key sets' factory (a constant hash exercises the collision path). */
+  idSet?: () => CompactStringSet;
 }
 
 // Every line this tool writes starts so (JSON.stringify of a ResultRecord, id first).
@@ -148,8 +154,9 @@ export async function loadPreviousResults(
   path: string,
   options: LoadPreviousResultsOptions,
 ): Promise<PreviousResults> {
+  const newSet = options.idSet ?? (() => new CompactStringSet());
   const result: PreviousResults = {
-    finished: new Set(),
+    finished: newSet(),
     kept: 0,
     keptFailures: 0,
     finalFailures: 0,
@@ -202,7 +209,7 @@ export async function loadPreviousResults(
   }
   if (pendingError && result.torn === 0) throw pendingError;
   // A complete record without its newline (cut just before it) is kept and given one.
-  if (rewrite || !terminated) await rewriteResults(path, retried);
+  if (rewrite || !terminated) await rewriteResults(path, retried, newSet());
   return result;
 }
 
@@ -210,10 +217,10 @@ export async function loadPreviousResults(
 async function rewriteResults(
   path: string,
   retried: (record: ResultRecord) => boolean,
+  seen: Set<string>,
 ): Promise<void> {
   const temporaryPath = `${path}.rewrite-${process.pid}`;
   const writer = createWriteStream(temporaryPath);
-  const seen = new Set<string>();
   for await (const { line, record } of resultLines(path)) {
     if (!record) continue;
     const key = promptIdKey(record.id);
