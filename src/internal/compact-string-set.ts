@@ -7,31 +7,35 @@
  * padding for an id like `"q-0000001`) plus ~30 bytes of hash table, all of it on the V8 heap,
  * whose size also sets how far the heap grows between collections: 1,000,000 ids made `run`
  * peak at ~400 MB. Here the keys' bytes live in one growable byte arena outside the V8 heap,
- * indexed by an open-addressing table of entry numbers with each entry's 32-bit hash cached:
- * ~4 + 4 + 1 bytes per entry plus ~1.4 table slots of 4 bytes, plus the key's bytes.
+ * indexed by an open-addressing table (linear probing) of entry numbers: per entry 4 bytes of
+ * arena offset, 1/8 byte of "deleted" bit and 1.3–2.7 table slots of 4 bytes, plus the key's
+ * bytes (~20–25 bytes an id like `"q-0000001`, arrays grown by half when full).
  *
- * Exact: a lookup compares the key's bytes with the stored ones; equal hashes only choose
- * which entries to compare (a collision costs a byte comparison, never a wrong answer). The
- * hash function can be replaced (tests force every key onto one hash to exercise that path).
+ * Exact: a lookup compares the key's bytes with the stored ones; the hash only chooses where
+ * to look (a collision costs a byte comparison, never a wrong answer). The hash function can
+ * be replaced (tests force every key onto one hash to exercise that path).
  *
  * It implements `Set<string>`; deleted entries keep their place in iteration order (a key
  * deleted and added again comes back where it was, unlike a `Set`).
  */
 
 const EMPTY = 0;
-const MAX_LOAD = 0.7;
+const MAX_LOAD = 0.75;
 const INITIAL_ENTRIES = 1024;
+const INITIAL_SLOTS = 2048;
 const INITIAL_ARENA = 16 * 1024;
+/** Arrays grow by half: less slack than doubling, at a few more copies. */
+const GROWTH = 1.5;
 /** The arena's offsets are 32-bit. */
 const MAX_ARENA_BYTES = 2 ** 32 - 1;
 
-/** A hash of `length` bytes of `bytes`; any 32-bit unsigned integer. */
-export type ByteHash = (bytes: Uint8Array, length: number) => number;
+/** A hash of `bytes[start, end)`; any 32-bit unsigned integer. */
+export type ByteHash = (bytes: Uint8Array, start: number, end: number) => number;
 
 /** FNV-1a, 32 bits: short keys, good spread, no allocation. */
-export function fnv1a(bytes: Uint8Array, length: number): number {
+export function fnv1a(bytes: Uint8Array, start: number, end: number): number {
   let hash = 0x811c9dc5;
-  for (let index = 0; index < length; index++) {
+  for (let index = start; index < end; index++) {
     hash ^= bytes[index] as number;
     hash = Math.imul(hash, 0x01000193);
   }
@@ -48,13 +52,12 @@ export class CompactStringSet implements Set<string> {
   #arenaUsed = 0;
   /** Entry i's bytes are arena[starts[i], starts[i + 1]). */
   #starts = new Uint32Array(INITIAL_ENTRIES + 1);
-  #hashes = new Uint32Array(INITIAL_ENTRIES);
-  /** 1 for a deleted entry. */
-  #deleted = new Uint8Array(INITIAL_ENTRIES);
+  /** Bit i set: entry i is deleted. */
+  #deleted = new Uint8Array(INITIAL_ENTRIES / 8);
   #entries = 0;
   #live = 0;
   /** Entry number + 1, or EMPTY; the length is a power of two. */
-  #slots = new Int32Array(2048);
+  #slots = new Int32Array(INITIAL_SLOTS);
   /** The key being looked up, encoded (grown as needed). */
   #scratch = new Uint8Array(256);
   #scratchLength = 0;
@@ -73,7 +76,6 @@ export class CompactStringSet implements Set<string> {
     return (
       this.#arena.byteLength +
       this.#starts.byteLength +
-      this.#hashes.byteLength +
       this.#deleted.byteLength +
       this.#slots.byteLength
     );
@@ -81,7 +83,7 @@ export class CompactStringSet implements Set<string> {
 
   has(value: string): boolean {
     const entry = this.#find(value);
-    return entry >= 0 && this.#deleted[entry] === 0;
+    return entry >= 0 && !this.#isDeleted(entry);
   }
 
   add(value: string): this {
@@ -100,13 +102,13 @@ export class CompactStringSet implements Set<string> {
   /** The number of `value`'s entry (see {@link insert}), or -1 when it is not in the set. */
   entryOf(value: string): number {
     const entry = this.#find(value);
-    return entry >= 0 && this.#deleted[entry] === 0 ? entry : -1;
+    return entry >= 0 && !this.#isDeleted(entry) ? entry : -1;
   }
 
   delete(value: string): boolean {
     const entry = this.#find(value);
-    if (entry < 0 || this.#deleted[entry] === 1) return false;
-    this.#deleted[entry] = 1;
+    if (entry < 0 || this.#isDeleted(entry)) return false;
+    this.#setDeleted(entry, true);
     this.#live--;
     return true;
   }
@@ -115,16 +117,15 @@ export class CompactStringSet implements Set<string> {
     this.#arena = new Uint8Array(INITIAL_ARENA);
     this.#arenaUsed = 0;
     this.#starts = new Uint32Array(INITIAL_ENTRIES + 1);
-    this.#hashes = new Uint32Array(INITIAL_ENTRIES);
-    this.#deleted = new Uint8Array(INITIAL_ENTRIES);
-    this.#slots = new Int32Array(2048);
+    this.#deleted = new Uint8Array(INITIAL_ENTRIES / 8);
+    this.#slots = new Int32Array(INITIAL_SLOTS);
     this.#entries = 0;
     this.#live = 0;
   }
 
   *values(): SetIterator<string> {
     for (let entry = 0; entry < this.#entries; entry++) {
-      if (this.#deleted[entry] === 0) yield this.#keyOf(entry);
+      if (!this.#isDeleted(entry)) yield this.#keyOf(entry);
     }
   }
 
@@ -148,6 +149,17 @@ export class CompactStringSet implements Set<string> {
     return 'CompactStringSet';
   }
 
+  #isDeleted(entry: number): boolean {
+    return ((this.#deleted[entry >>> 3] as number) & (1 << (entry & 7))) !== 0;
+  }
+
+  #setDeleted(entry: number, deleted: boolean): void {
+    const byte = entry >>> 3;
+    const bit = 1 << (entry & 7);
+    const value = this.#deleted[byte] as number;
+    this.#deleted[byte] = deleted ? value | bit : value & ~bit;
+  }
+
   #keyOf(entry: number): string {
     return decoder.decode(
       this.#arena.subarray(this.#starts[entry] as number, this.#starts[entry + 1] as number),
@@ -161,13 +173,21 @@ export class CompactStringSet implements Set<string> {
       this.#scratch = new Uint8Array(Math.max(value.length * 3, this.#scratch.length * 2));
     }
     this.#scratchLength = encoder.encodeInto(value, this.#scratch).written;
-    return this.#hash(this.#scratch, this.#scratchLength) >>> 0;
+    return this.#hash(this.#scratch, 0, this.#scratchLength) >>> 0;
   }
 
   /** The entry holding `value`'s bytes (deleted or not), or -1. */
   #find(value: string): number {
     const hash = this.#encode(value);
     return this.#probe(hash, false);
+  }
+
+  /** The hash of entry `entry`'s stored bytes (when the table grows). */
+  #hashOf(entry: number): number {
+    return (
+      this.#hash(this.#arena, this.#starts[entry] as number, this.#starts[entry + 1] as number) >>>
+      0
+    );
   }
 
   /**
@@ -181,12 +201,12 @@ export class CompactStringSet implements Set<string> {
       const held = slots[slot] as number;
       if (held === EMPTY) {
         if (!claim) return -1;
-        const entry = this.#append(hash);
+        const entry = this.#append();
         slots[slot] = entry + 1;
         return -(entry + 2);
       }
       const entry = held - 1;
-      if (this.#hashes[entry] === hash && this.#sameBytes(entry)) return entry;
+      if (this.#sameBytes(entry)) return entry;
     }
   }
 
@@ -210,8 +230,8 @@ export class CompactStringSet implements Set<string> {
       this.#live++;
       return true;
     }
-    if (this.#deleted[found] === 1) {
-      this.#deleted[found] = 0;
+    if (this.#isDeleted(found)) {
+      this.#setDeleted(found, false);
       this.#live++;
       return true;
     }
@@ -219,7 +239,7 @@ export class CompactStringSet implements Set<string> {
   }
 
   /** Store the scratch key as a new entry; returns its number. */
-  #append(hash: number): number {
+  #append(): number {
     const entry = this.#entries;
     if (entry + 1 >= this.#starts.length) this.#growEntries();
     const length = this.#scratchLength;
@@ -227,7 +247,6 @@ export class CompactStringSet implements Set<string> {
     this.#arena.set(this.#scratch.subarray(0, length), this.#arenaUsed);
     this.#arenaUsed += length;
     this.#starts[entry + 1] = this.#arenaUsed;
-    this.#hashes[entry] = hash;
     this.#entries = entry + 1;
     return entry;
   }
@@ -237,22 +256,20 @@ export class CompactStringSet implements Set<string> {
       throw new RangeError(`CompactStringSet: more than ${MAX_ARENA_BYTES} bytes of keys`);
     }
     const grown = new Uint8Array(
-      Math.min(MAX_ARENA_BYTES, Math.max(needed, this.#arena.length * 2)),
+      Math.min(MAX_ARENA_BYTES, Math.max(needed, Math.ceil(this.#arena.length * GROWTH))),
     );
     grown.set(this.#arena.subarray(0, this.#arenaUsed));
     this.#arena = grown;
   }
 
   #growEntries(): void {
-    const capacity = this.#hashes.length * 2;
+    // A multiple of 8 entries, so that the deleted bits fill whole bytes.
+    const capacity = Math.ceil(((this.#starts.length - 1) * GROWTH) / 8) * 8;
     const starts = new Uint32Array(capacity + 1);
     starts.set(this.#starts);
-    const hashes = new Uint32Array(capacity);
-    hashes.set(this.#hashes);
-    const deleted = new Uint8Array(capacity);
+    const deleted = new Uint8Array(capacity / 8);
     deleted.set(this.#deleted);
     this.#starts = starts;
-    this.#hashes = hashes;
     this.#deleted = deleted;
   }
 
@@ -260,7 +277,7 @@ export class CompactStringSet implements Set<string> {
     const slots = new Int32Array(this.#slots.length * 2);
     const mask = slots.length - 1;
     for (let entry = 0; entry < this.#entries; entry++) {
-      let slot = (this.#hashes[entry] as number) & mask;
+      let slot = this.#hashOf(entry) & mask;
       while (slots[slot] !== EMPTY) slot = (slot + 1) & mask;
       slots[slot] = entry + 1;
     }

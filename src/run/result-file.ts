@@ -96,8 +96,12 @@ export interface LoadPreviousResultsOptions {
   isFinalFailure?(record: ResultRecord): boolean;
   /** Told of each line kept (its prompt key, the record, the line as it is in the file). */
   onKept?(key: string, record: ResultRecord, line: string): void;
-  /** @internal tests: the key sets' factory (a constant hash exercises the collision path). */
-  idSet?: () => CompactStringSet;
+}
+
+/** What reading a results file needs of a set of prompt keys. @internal */
+export interface ResultKeys {
+  has(key: string): boolean;
+  add(key: string): unknown;
 }
 
 // Every line this tool writes starts so (JSON.stringify of a ResultRecord, id first).
@@ -150,13 +154,26 @@ async function endsWithNewline(path: string, size: number): Promise<boolean> {
  * @throws {InputFileError} for a file that is not a results file, or cannot be read;
  *   nothing is changed then.
  */
-export async function loadPreviousResults(
+export function loadPreviousResults(
   path: string,
   options: LoadPreviousResultsOptions,
 ): Promise<PreviousResults> {
-  const newSet = options.idSet ?? (() => new CompactStringSet());
-  const result: PreviousResults = {
-    finished: newSet(),
+  return readPreviousResults(path, options, () => new CompactStringSet());
+}
+
+/**
+ * {@link loadPreviousResults} with the sets of keys it keeps made by `newKeys`: the finished
+ * keys (returned as `finished`) and, while the file is rewritten, the keys already written.
+ * `aurora-swarm run` marks its prompts' own entries instead of keeping a second set.
+ * @internal
+ */
+export async function readPreviousResults<Keys extends ResultKeys>(
+  path: string,
+  options: LoadPreviousResultsOptions,
+  newKeys: () => Keys,
+): Promise<Omit<PreviousResults, 'finished'> & { finished: Keys }> {
+  const result: Omit<PreviousResults, 'finished'> & { finished: Keys } = {
+    finished: newKeys(),
     kept: 0,
     keptFailures: 0,
     finalFailures: 0,
@@ -209,7 +226,7 @@ export async function loadPreviousResults(
   }
   if (pendingError && result.torn === 0) throw pendingError;
   // A complete record without its newline (cut just before it) is kept and given one.
-  if (rewrite || !terminated) await rewriteResults(path, retried, newSet());
+  if (rewrite || !terminated) await rewriteResults(path, retried, newKeys());
   return result;
 }
 
@@ -217,7 +234,7 @@ export async function loadPreviousResults(
 async function rewriteResults(
   path: string,
   retried: (record: ResultRecord) => boolean,
-  seen: Set<string>,
+  seen: ResultKeys,
 ): Promise<void> {
   const temporaryPath = `${path}.rewrite-${process.pid}`;
   const writer = createWriteStream(temporaryPath);

@@ -29,11 +29,12 @@ import {
   readPromptFile,
   scanPromptIds,
 } from './prompt-file.js';
+import { PromptMarks } from './prompt-marks.js';
 import {
   checkResultsPath,
-  loadPreviousResults,
   type ResultRecord,
   ResultWriter,
+  readPreviousResults,
   toResultRecord,
 } from './result-file.js';
 import { lockResultsFile } from './results-lock.js';
@@ -222,28 +223,25 @@ export async function runPromptFile(options: RunPromptFileOptions): Promise<RunS
 }
 
 /**
- * Read the results file (see `loadPreviousResults`) and mark which prompts are done, by entry
- * of `scanned.ids`: one byte a prompt. The results file's own key set is dropped on return.
+ * Read the results file (see `loadPreviousResults`), marking which prompts are done on the
+ * prompts' own id set (one byte a prompt) rather than in a second set of keys.
  */
 async function planRun(
   scanned: { format: 'jsonl' | 'text'; count: number; ids: CompactStringSet },
   outPath: string,
   options: RunPromptFileOptions,
-): Promise<{ plan: RunPlan; done: Uint8Array }> {
-  const previous = await loadPreviousResults(outPath, {
-    retryFailed: options.retryFailed ?? true,
-    isFinalFailure: options.retryAllFailed ? undefined : isFinalFailure,
-    ...(options.idSet === undefined ? {} : { idSet: options.idSet }),
-  });
-  const done = new Uint8Array(scanned.count);
-  let alreadyDone = 0;
-  for (const key of previous.finished) {
-    const entry = scanned.ids.entryOf(key);
-    if (entry >= 0) {
-      done[entry] = 1;
-      alreadyDone++;
-    }
-  }
+): Promise<{ plan: RunPlan; done: PromptMarks }> {
+  const newMarks = () => new PromptMarks(scanned.ids, options.idSet);
+  const previous = await readPreviousResults(
+    outPath,
+    {
+      retryFailed: options.retryFailed ?? true,
+      isFinalFailure: options.retryAllFailed ? undefined : isFinalFailure,
+    },
+    newMarks,
+  );
+  const done = previous.finished;
+  const alreadyDone = done.marked;
   const plan: RunPlan = {
     format: scanned.format,
     total: scanned.count,
@@ -254,7 +252,7 @@ async function planRun(
     retried: previous.retried,
     torn: previous.torn,
     duplicates: previous.duplicates,
-    unmatched: previous.finished.size - alreadyDone,
+    unmatched: done.others,
   };
   return { plan, done };
 }
@@ -264,7 +262,7 @@ interface SendPendingOptions extends RunPromptFileOptions {
   format: 'jsonl' | 'text';
   /** The prompts' ids, and which of them are done (by entry). */
   ids: CompactStringSet;
-  done: Uint8Array;
+  done: PromptMarks;
   guard: OutageGuard;
   signal: AbortSignal;
 }
@@ -286,7 +284,7 @@ async function sendPending(options: SendPendingOptions): Promise<RunCounts> {
   const { promptsPath, format, ids, done } = options;
   async function* pending() {
     for await (const record of readPromptFile(promptsPath, format)) {
-      if (done[ids.entryOf(promptIdKey(record.id))] !== 1) yield record;
+      if (!done.isMarked(ids.entryOf(promptIdKey(record.id)))) yield record;
     }
   }
   const writer = new ResultWriter(options.outPath);

@@ -13,7 +13,7 @@ import { CompactStringSet } from '../../src/internal/compact-string-set.js';
 import { startMockSwarm } from '../../src/mock/mock-swarm.js';
 import { VLLMPool } from '../../src/pool/vllm-pool.js';
 import { scanPromptFile, scanPromptIds } from '../../src/run/prompt-file.js';
-import { loadPreviousResults } from '../../src/run/result-file.js';
+import { readPreviousResults } from '../../src/run/result-file.js';
 import { runPromptFile } from '../../src/run/run-prompt-file.js';
 
 const oneHash = () => new CompactStringSet(undefined, () => 42);
@@ -77,7 +77,7 @@ describe('prompt ids on one hash', () => {
         resultLine('late'),
       ].join(''),
     );
-    const previous = await loadPreviousResults(path, { retryFailed: true, idSet: oneHash });
+    const previous = await readPreviousResults(path, { retryFailed: true }, oneHash);
     assert.equal(previous.duplicates, 2, 'r5 and r7 a second time');
     assert.equal(previous.retried, 1, 'the failure of "late" is dropped, its success kept');
     assert.deepEqual([...previous.finished], [...ids.map((id) => `"${id}`), '#5', '"late']);
