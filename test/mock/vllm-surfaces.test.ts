@@ -209,7 +209,10 @@ describe('simulated vLLM surfaces', () => {
     assert.ok(vector.some((value) => value !== 0));
     const short = (await post('/v1/embeddings', { input: 'same', dimensions: 8 })).json();
     assert.equal(short.data[0].embedding.length, 8);
-    assert.ok(Math.abs(Math.hypot(...short.data[0].embedding) - 1) < 1e-6, 'unit length in float32');
+    assert.ok(
+      Math.abs(Math.hypot(...short.data[0].embedding) - 1) < 1e-6,
+      'unit length in float32',
+    );
     const ids = (await post('/v1/embeddings', { input: encodeTokens('same') })).json();
     assert.deepEqual(ids.data[0].embedding, float.data[0].embedding);
     assert.equal((await post('/v1/embeddings', { input: 'x', dimensions: 17 })).status, 400);
