@@ -2,18 +2,29 @@
  * waitForAgents against real sockets: what it reports for the agents that never became ready.
  */
 import assert from 'node:assert/strict';
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describe, test } from 'node:test';
+import { describe, type TestContext, test } from 'node:test';
 import { createEndpoint } from '../../src/hostfile/agent-endpoint.js';
 import { waitForAgents } from '../../src/readiness/wait-for-agents.js';
+
+/** A server on a free port, closed after the test; resolves its port. */
+async function listen(t: TestContext, handler: RequestListener): Promise<number> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return (server.address() as AddressInfo).port;
+}
 
 describe('waitForAgents', () => {
   test('a probe the deadline cuts short does not replace the reason an earlier probe gave', async (t) => {
     // Answers 503 to the first probe, then holds every later one without answering.
     const held: ServerResponse[] = [];
     let probes = 0;
-    const server = createServer((_request, response) => {
+    const port = await listen(t, (_request, response) => {
       probes++;
       if (probes === 1) {
         response.writeHead(503).end();
@@ -21,12 +32,6 @@ describe('waitForAgents', () => {
       }
       held.push(response);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    t.after(() => {
-      server.closeAllConnections();
-      server.close();
-    });
-    const { port } = server.address() as AddressInfo;
     const result = await waitForAgents({
       endpoints: [createEndpoint('127.0.0.1', port)],
       minReady: 1,
@@ -44,13 +49,7 @@ describe('waitForAgents', () => {
   });
 
   test('an agent that only ever timed out reports the timeout', async (t) => {
-    const server = createServer(() => undefined);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    t.after(() => {
-      server.closeAllConnections();
-      server.close();
-    });
-    const { port } = server.address() as AddressInfo;
+    const port = await listen(t, () => undefined);
     const result = await waitForAgents({
       endpoints: [createEndpoint('127.0.0.1', port)],
       minReady: 1,
