@@ -164,16 +164,15 @@ export interface SwarmTarget {
 }
 
 /**
- * The swarm of the flags and the environment: the hostfile's agents, the proxy's (`/hosts`),
- * or both, checked against each other (see {@link SwarmPolicy}).
- * @throws {CliError} exit 2 for no swarm at all, a bad environment value, an empty hostfile,
- *   a hostfile that does not match the proxy's.
+ * Which swarm the flags and the environment name (`proxyUrl`, `hostfile`), checked without
+ * reading anything: a command can refuse contradictory or missing flags before other work.
+ * @throws {CliError} (exit 2) when they name none, or both where `policy` is `one-of`.
  */
-export async function resolveSwarm(
+export function chooseSwarmTarget(
   flags: SwarmTargetFlags,
   io: CliIo,
   policy: SwarmPolicy,
-): Promise<SwarmTarget> {
+): { proxyUrl: string | undefined; hostfile: string | undefined } {
   let proxyUrl: string | undefined;
   let hostfile: string | undefined;
   if (policy === 'one-of') {
@@ -199,6 +198,21 @@ export async function resolveSwarm(
       );
     }
   }
+  return { proxyUrl, hostfile };
+}
+
+/**
+ * The swarm of the flags and the environment: the hostfile's agents, the proxy's (`/hosts`),
+ * or both, checked against each other (see {@link SwarmPolicy}).
+ * @throws {CliError} exit 2 for no swarm at all, a bad environment value, an empty hostfile,
+ *   a hostfile that does not match the proxy's.
+ */
+export async function resolveSwarm(
+  flags: SwarmTargetFlags,
+  io: CliIo,
+  policy: SwarmPolicy,
+): Promise<SwarmTarget> {
+  const { proxyUrl, hostfile } = chooseSwarmTarget(flags, io, policy);
   // Only a proxy needs a token: a direct run never reads (or trips over) the token file.
   const token =
     proxyUrl === undefined ? undefined : resolveCliProxyToken(flags.token, flags.tokenFile, io);

@@ -8,6 +8,7 @@
  * share one listener on it (see shared-abort.ts).
  */
 import { type AbortSubscriber, subscribeAbort, unsubscribeAbort } from './shared-abort.js';
+import { MAX_TIMER_DELAY_MS } from './timer-limit.js';
 
 export class CallSignal implements AbortSubscriber {
   readonly #controller = new AbortController();
@@ -26,13 +27,21 @@ export class CallSignal implements AbortSubscriber {
         this.#listening = true;
       }
     }
-    if (!this.#controller.signal.aborted) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.#timedOut = true;
-        this.#controller.abort(new Error(`timeout after ${timeoutMs} ms`));
-      }, timeoutMs);
-    }
+    if (!this.#controller.signal.aborted) this.#arm(timeoutMs, timeoutMs);
+  }
+
+  /** Time out `leftMs` from now, in steps a Node timer can hold (timer-limit.ts). */
+  #arm(leftMs: number, timeoutMs: number): void {
+    const stepMs = Math.min(leftMs, MAX_TIMER_DELAY_MS);
+    this.#timer = setTimeout(() => {
+      if (leftMs > stepMs) {
+        this.#arm(leftMs - stepMs, timeoutMs);
+        return;
+      }
+      this.#timer = undefined;
+      this.#timedOut = true;
+      this.#controller.abort(new Error(`timeout after ${timeoutMs} ms`));
+    }, stepMs);
   }
 
   /** The merged signal to hand to the HTTP request. */

@@ -23,6 +23,8 @@ import { hostname } from 'node:os';
 import { AbortedError, InvalidOptionError, OutageTimeoutError, RedisJobError } from '../errors.js';
 import { describeValue } from '../internal/describe-value.js';
 import { linkAbortController } from '../internal/linked-abort-controller.js';
+import { sleep } from '../internal/sleep.js';
+import { MAX_TIMER_DELAY_MS } from '../internal/timer-limit.js';
 import { runWindowed } from '../internal/windowed-stream.js';
 import type { AgentResponse, CallOptions, SwarmPool } from '../pool/types.js';
 import {
@@ -288,7 +290,10 @@ export class QueueWorker {
     const counts = await this.#counts();
     await this.#heartbeat();
     this.#options.onStart?.({ ...counts, worker: this.#name });
-    const renewEveryMs = Math.max(100, Math.floor(this.#work.leaseMs / 3));
+    const renewEveryMs = Math.min(
+      Math.max(100, Math.floor(this.#work.leaseMs / 3)),
+      MAX_TIMER_DELAY_MS, // a lease of years is still renewed (a longer interval would fire at once)
+    );
     const renewTimer = setInterval(() => this.#renew(), renewEveryMs);
     const heartbeatTimer = setInterval(
       () => void this.#heartbeat().catch(() => undefined),
@@ -356,20 +361,25 @@ export class QueueWorker {
   /** Stop the worker when Redis stays unreachable longer than allowed. */
   #watchRedisOutage(controller: AbortController): () => void {
     const timeoutMs = this.#options.outageTimeoutMs ?? DEFAULT_OUTAGE_TIMEOUT_MS;
-    let timer: NodeJS.Timeout | undefined;
+    let waiting: AbortController | undefined;
     const unsubscribe = this.#connection.onOutage((event) => {
-      clearTimeout(timer);
+      waiting?.abort();
+      waiting = undefined;
       if (event.phase === 'back') return;
-      timer = setTimeout(() => {
+      const current = new AbortController();
+      waiting = current;
+      // sleep(), not setTimeout: a timeout longer than a Node timer holds still waits it out.
+      void sleep(timeoutMs, current.signal).then((passed) => {
+        if (!passed) return;
         const error = new OutageTimeoutError(
           `Redis at ${this.#connection.label} has been unreachable for more than ${Math.round(timeoutMs / 1000)}s; stopping (the prompts held pass to other workers when their leases run out)`,
         );
         this.#failure ??= error;
         controller.abort(error);
-      }, timeoutMs);
+      });
     });
     return () => {
-      clearTimeout(timer);
+      waiting?.abort();
       unsubscribe();
     };
   }

@@ -290,6 +290,19 @@ describe('aurora-swarm job, in-process', { skip: skipWithoutRedis(), concurrency
       assert.deepEqual(late.lines, [
         'aurora-swarm job work: job w is finished (6/6 done): nothing to do',
       ]);
+      // ... but its flags are still checked: no swarm, or two, is exit 2 as on a running job.
+      const noSwarm = await job(['work', '--job', 'w'], env);
+      assert.equal(noSwarm.exitCode, 2, noSwarm.stderr);
+      assert.match(
+        noSwarm.lines.join('\n'),
+        /^aurora-swarm job work: error: no swarm: pass --proxy URL/,
+      );
+      const both = await job(
+        ['work', '--job', 'w', '--proxy', 'http://127.0.0.1:9', '-f', 'h'],
+        env,
+      );
+      assert.equal(both.exitCode, 2, both.stderr);
+      assert.match(both.lines.join('\n'), /pass --proxy or --hostfile, not both/);
 
       // retry-failed: the two failures go back; a worker with a healthy agent 2 redoes them.
       swarm.agents[2]?.setBehavior({ failure: 'none' });

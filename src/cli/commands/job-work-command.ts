@@ -13,6 +13,7 @@ import {
   addOutageTimeoutFlag,
   addPoolFlags,
   addSwarmTargetFlags,
+  chooseSwarmTarget,
   createSwarmPool,
   describeOutage,
   resolveSwarm,
@@ -56,6 +57,9 @@ function formatWorkSummary(summary: WorkSummary, outages: string): string {
 }
 
 async function runWork(flags: WorkFlags, io: CliIo): Promise<number> {
+  // Missing or contradictory swarm flags are exit 2 before Redis is reached, whatever the job's
+  // state (a finished job exits 0 without looking at the swarm itself).
+  chooseSwarmTarget(flags, io, 'one-of');
   return withInterruptibleJob(
     flags,
     io,
