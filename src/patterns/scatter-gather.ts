@@ -6,17 +6,18 @@ import {
   assertNonEmptyPool,
   assertStringArray,
   assertSwarmPool,
-  type PatternOptions,
   resolvePatternOptions,
+  type ScatterOptions,
 } from './pattern-options.js';
 import { scatterGatherStream } from './scatter-gather-stream.js';
 import { NOT_SENT_ABORTED, unsentResponse } from './unsent-response.js';
 
-/** Options of `scatterGather`: see `PatternOptions`. */
-export type ScatterGatherOptions = PatternOptions;
+/** Options of `scatterGather`: see `ScatterOptions` (`dispatch`, `hedgeAfterMs`, `window`…). */
+export type ScatterGatherOptions = ScatterOptions;
 
 /**
- * Send `prompts[i]` to agent `i % pool.size` and return the answers in input order (one per
+ * Send `prompts[i]` to agent `i % pool.size` (or, with `dispatch: 'least-loaded'`, each to the
+ * agent with the fewest calls in flight) and return the answers in input order (one per
  * prompt, failures as values).
  *
  * At most `options.window` calls (default: the pool's concurrency) are in flight; each finished
@@ -37,15 +38,17 @@ export async function scatterGather(
 ): Promise<AgentResponse[]> {
   assertSwarmPool(pool, 'scatterGather');
   assertStringArray(prompts, 'prompts', 'scatterGather');
-  resolvePatternOptions(pool, options, 'scatterGather');
+  const { dispatch } = resolvePatternOptions(pool, options, 'scatterGather');
   if (prompts.length === 0) return [];
   assertNonEmptyPool(pool, 'scatterGather');
   const results: (AgentResponse | undefined)[] = [];
   for await (const { index, response } of scatterGatherStream(pool, prompts, options)) {
     results[index] = response;
   }
+  // A prompt never sent had no agent yet under least-loaded dispatch.
+  const unsentAgent = (index: number) => (dispatch === 'least-loaded' ? -1 : index % pool.size);
   return Array.from(
     { length: prompts.length },
-    (_, index) => results[index] ?? unsentResponse(index % pool.size, NOT_SENT_ABORTED),
+    (_, index) => results[index] ?? unsentResponse(unsentAgent(index), NOT_SENT_ABORTED),
   );
 }

@@ -5,7 +5,7 @@
 import { InvalidOptionError } from '../errors.js';
 import { describeValue } from '../internal/describe-value.js';
 import { extraBodyOption, positiveInteger, positiveNumber } from './pool-options.js';
-import type { CallOptions } from './types.js';
+import type { CallOptions, DispatchPolicy } from './types.js';
 
 /** Call options after validation, with the pool's timeout filled in. @internal */
 export interface ResolvedCallOptions {
@@ -13,7 +13,12 @@ export interface ResolvedCallOptions {
   readonly timeoutMs: number;
   readonly signal: AbortSignal | undefined;
   readonly extraBody: Record<string, unknown> | undefined;
+  readonly hedgeAfterMs: number | undefined;
+  readonly maxHedges: number;
 }
+
+/** Extra agents a hedged call goes to unless `maxHedges` says otherwise. */
+export const DEFAULT_MAX_HEDGES = 1;
 
 /** @throws {InvalidOptionError} for a wrong type or value. */
 export function resolveCallOptions(
@@ -26,6 +31,8 @@ export function resolveCallOptions(
       timeoutMs: poolTimeoutMs,
       signal: undefined,
       extraBody: undefined,
+      hedgeAfterMs: undefined,
+      maxHedges: DEFAULT_MAX_HEDGES,
     };
   }
   if (options === null || typeof options !== 'object') {
@@ -45,7 +52,24 @@ export function resolveCallOptions(
     timeoutMs: positiveNumber('timeoutMs', options.timeoutMs, poolTimeoutMs),
     signal,
     extraBody: extraBodyOption('extraBody', options.extraBody),
+    hedgeAfterMs:
+      options.hedgeAfterMs === undefined
+        ? undefined
+        : positiveNumber('hedgeAfterMs', options.hedgeAfterMs, 0),
+    maxHedges: positiveInteger('maxHedges', options.maxHedges, DEFAULT_MAX_HEDGES),
   };
+}
+
+/**
+ * `dispatch` of a fan-out: `round-robin` (the default) or `least-loaded`.
+ * @throws {InvalidOptionError} for anything else.
+ */
+export function resolveDispatch(value: unknown, functionName: string): DispatchPolicy {
+  if (value === undefined || value === 'round-robin') return 'round-robin';
+  if (value === 'least-loaded') return 'least-loaded';
+  throw new InvalidOptionError(
+    `${functionName}: option dispatch must be 'round-robin' or 'least-loaded', got ${describeValue(value)}`,
+  );
 }
 
 /** @throws {InvalidOptionError} unless `prompt` is a string. */

@@ -4,12 +4,18 @@
  */
 import { InvalidArgumentError, PoolClosedError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
+import type { AgentHealthReport } from './agent-states.js';
 import type { ResolvedCallOptions } from './call-options.js';
 import { createPoolMembers, type PoolMember } from './pool-member.js';
 import type { ResolvedPoolOptions } from './pool-options.js';
 import { PoolTransport } from './pool-transport.js';
 import { selectByTag, selectIndices, selectSample, selectSlice } from './sub-pool-selection.js';
-import type { TransportAnswer, TransportFailure, TransportRequest } from './transport-attempt.js';
+import type {
+  AnsweredBy,
+  TransportAnswer,
+  TransportFailure,
+  TransportRequest,
+} from './transport-attempt.js';
 
 /**
  * State shared by a root pool and every sub-pool made from it. Subclasses extend it
@@ -108,6 +114,15 @@ export abstract class PoolBase {
     return this.#context.family.transport.closed;
   }
 
+  /**
+   * What is known of each agent of this pool right now, in pool order: its circuit breaker
+   * (`closed`, `open`, `half-open`), its calls in flight (counted over the whole pool
+   * family) and its last connection failure. Sub-pools share the root's breakers.
+   */
+  agentHealth(): AgentHealthReport[] {
+    return this.#context.family.transport.agents.report(this.#context.members);
+  }
+
   /** Agents whose tag `key` equals `value` (possibly none), same class, shared connections. */
   byTag(key: string, value: string): this {
     return this.derive(selectByTag(this.#context.members, key, value));
@@ -166,13 +181,14 @@ export abstract class PoolBase {
   }
 
   /**
-   * The POST of `fields` as JSON to `path` of `member`: the pool's {@link extraBody}
-   * and then the call's merged over `fields`, then `fixed` over everything (fields
-   * the request cannot work without, e.g. `stream: true` for a stream), under the
-   * call's timeout and signal. For {@link postJson}, or to open as a stream.
+   * The POST of `fields` as JSON to `path` of `member` (`undefined`: the least-loaded
+   * agent of this pool, with failover): the pool's {@link extraBody} and then the call's
+   * merged over `fields`, then `fixed` over everything (fields the request cannot work
+   * without, e.g. `stream: true` for a stream), under the call's timeout, signal and
+   * hedging. For {@link postJson}, or to open as a stream.
    */
   protected jsonPost(
-    member: PoolMember,
+    member: PoolMember | undefined,
     path: string,
     fields: Record<string, unknown>,
     call: ResolvedCallOptions,
@@ -181,6 +197,9 @@ export abstract class PoolBase {
     const body = Object.assign({}, fields, this.extraBody, call.extraBody, fixed);
     return {
       member,
+      members: this.#context.members,
+      hedgeAfterMs: call.hedgeAfterMs,
+      maxHedges: call.maxHedges,
       method: 'POST',
       path,
       body: JSON.stringify(body),
@@ -189,9 +208,31 @@ export abstract class PoolBase {
     };
   }
 
+  /**
+   * The agent a result is from and its index in this pool: `member` at `agentIndex` as
+   * asked, unless the transport chose another (least-loaded dispatch, failover, a hedge).
+   * `member` is `undefined` (and the index -1) when no agent could be called.
+   */
+  protected answeredBy(
+    result: AnsweredBy,
+    member: PoolMember | undefined,
+    agentIndex: number,
+  ): { member: PoolMember | undefined; agentIndex: number } {
+    if (result.member === undefined || result.member === member) return { member, agentIndex };
+    return { member: result.member, agentIndex: result.memberIndex ?? -1 };
+  }
+
+  /** An agent to ask about the served model: `member`, else the least loaded one. */
+  protected lookupMember(member: PoolMember | undefined): PoolMember {
+    if (member !== undefined) return member;
+    const members = this.#context.members;
+    const picked = this.#context.family.transport.agents.pickLeastLoaded(members, undefined);
+    return members[Math.max(0, picked)] as PoolMember;
+  }
+
   /** Send {@link jsonPost}'s request and read the whole answer (retrying where safe). */
   protected postJson(
-    member: PoolMember,
+    member: PoolMember | undefined,
     path: string,
     fields: Record<string, unknown>,
     call: ResolvedCallOptions,

@@ -17,7 +17,8 @@ import { parseCompletion } from './parse-completion.js';
 import { createRootContext, type PoolContext, type PoolFamily } from './pool-base.js';
 import type { PoolMember } from './pool-member.js';
 import { StreamingCall } from './streaming-call.js';
-import type { AgentResponse, CallOptions, SwarmPool } from './types.js';
+import type { TransportFailure } from './transport-attempt.js';
+import type { AgentResponse, CallOptions, SendAllOptions, SwarmPool } from './types.js';
 import {
   DEFAULT_MODEL_MAX_CONTEXT,
   type ResolvedVLLMPoolOptions,
@@ -76,7 +77,7 @@ export class VLLMPool extends AgentPool implements SwarmPool {
   /** `sendAll`, with batch mode when the pool was created with `batch: true`. */
   override async sendAll(
     prompts: readonly string[],
-    options?: CallOptions,
+    options?: SendAllOptions,
   ): Promise<AgentResponse[]> {
     if (this.#family.settings.batch) return this.sendAllBatched(prompts, options);
     return super.sendAll(prompts, options);
@@ -159,14 +160,17 @@ export class VLLMPool extends AgentPool implements SwarmPool {
   }
 
   protected override async callAgent(
-    member: PoolMember,
-    agentIndex: number,
+    requested: PoolMember | undefined,
+    requestedIndex: number,
     prompt: string,
     call: ResolvedCallOptions,
   ): Promise<AgentResponse> {
-    const fields = await this.#chatFields(member, prompt, call);
-    const result = await this.postJson(member, '/v1/chat/completions', fields, call);
-    if (!result.ok) return failedResponse(member, agentIndex, result);
+    const fields = await this.#chatFields(requested, prompt, call);
+    const result = await this.postJson(requested, '/v1/chat/completions', fields, call);
+    const { member, agentIndex } = this.answeredBy(result, requested, requestedIndex);
+    if (!result.ok || member === undefined) {
+      return failedResponse(member, agentIndex, result as TransportFailure);
+    }
     const parsed = parseCompletion(result.bodyText);
     if (!parsed.ok || parsed.choices.length === 0) {
       return badResponse(
@@ -176,6 +180,7 @@ export class VLLMPool extends AgentPool implements SwarmPool {
         result.bodyText,
         result.status,
         result.latencyMs,
+        result.hedged,
       );
     }
     const choice = parsed.choices[0]!;
@@ -185,15 +190,16 @@ export class VLLMPool extends AgentPool implements SwarmPool {
       latencyMs: result.latencyMs,
       usage: parsed.usage,
       finishReason: choice.finishReason,
+      hedged: result.hedged,
     });
   }
 
   async #chatFields(
-    member: PoolMember,
+    member: PoolMember | undefined,
     prompt: string,
     call: ResolvedCallOptions,
   ): Promise<Record<string, unknown>> {
-    const info = await this.#modelInfo(member, call.timeoutMs);
+    const info = await this.#modelInfo(this.lookupMember(member), call.timeoutMs);
     const fields: Record<string, unknown> = {};
     if (info.model !== undefined) fields.model = info.model;
     fields.messages = [{ role: 'user', content: prompt }];
