@@ -56,8 +56,10 @@ export class AgentStates {
   readonly #inFlight: Int32Array;
   readonly #breakers: (CircuitBreaker | undefined)[];
   readonly #maxOpen: number;
-  /** Answers of any agent so far (see circuit-breaker.ts: why breakers need it). */
-  #answers = 0;
+  /** Requests sent so far: each attempt's number (see circuit-breaker.ts: why breakers need it). */
+  #sends = 0;
+  /** The number of the latest request any agent answered. */
+  #answered = 0;
   /** Breakers open or half-open now. */
   #open = 0;
 
@@ -73,9 +75,13 @@ export class AgentStates {
     return this.#settings !== undefined;
   }
 
-  /** A call to agent `globalIndex` started. */
-  begin(globalIndex: number): void {
+  /**
+   * An attempt on agent `globalIndex` starts.
+   * @returns its number, for {@link record}
+   */
+  begin(globalIndex: number): number {
     this.#inFlight[globalIndex]!++;
+    return ++this.#sends;
   }
 
   /** A call to agent `globalIndex` ended. */
@@ -100,18 +106,19 @@ export class AgentStates {
   }
 
   /**
-   * What an attempt on agent `globalIndex` said about it; `description` is the failure in
-   * words when it was unreachable.
+   * What attempt number `send` (from {@link begin}) on agent `globalIndex` said about it;
+   * `description` is the failure in words when it was unreachable.
    * @returns whether the agent's breaker opened because of it
    */
   record(
     globalIndex: number,
+    send: number,
     verdict: AgentVerdict,
     admission: Admission | undefined,
     description: string,
   ): boolean {
     if (verdict === 'answered') {
-      this.#answers++;
+      if (send > this.#answered) this.#answered = send;
       if (this.#breakers[globalIndex]?.recordAnswer(admission)) this.#open--;
       return false;
     }
@@ -128,7 +135,8 @@ export class AgentStates {
       admission,
       description,
       performance.now(),
-      this.#answers,
+      this.#sends,
+      this.#answered,
       this.#open < this.#maxOpen,
     );
     if (change === 'opened') this.#open++;

@@ -2,8 +2,9 @@
  * One agent's circuit breaker, and what an attempt's outcome says about the agent.
  *
  * Closed: calls go through. After `failures` consecutive connection failures the breaker
- * opens — but only if some other agent of the pool answered since the first of them, and
- * only while fewer than half of the pool's breakers are open (agent-states.ts): when nothing
+ * opens — but only if some agent of the pool answered a request *sent after* the first of
+ * them (answers to requests sent earlier prove nothing about the network now), and only
+ * while fewer than half of the pool's breakers are open (agent-states.ts): when nothing
  * answers, or most agents fail at once, the fault is more likely the network, the login
  * node, the proxy or the end of the allocation (an outage, which `run` waits out) than this
  * agent, and opening every breaker would turn an outage into thousands of fast failures.
@@ -72,8 +73,8 @@ export function answerVerdict(status: number, bodyText: string, proxied: boolean
 export class CircuitBreaker {
   readonly #settings: ResolvedBreakerOptions;
   #failures = 0;
-  /** Answers of the whole pool when the current failure streak began. */
-  #answersAtStreakStart = 0;
+  /** The pool's last send number when the current failure streak began. */
+  #sendsAtStreakStart = 0;
   /** `performance.now()` until which calls are refused; 0 while closed. */
   #openUntilMs = 0;
   #trialInFlight = false;
@@ -146,19 +147,21 @@ export class CircuitBreaker {
   }
 
   /**
-   * A connection failure. `answers` counts the answers of every agent of the pool so far;
-   * `mayOpen` is false while too many breakers of the pool are open already.
+   * A connection failure. `sends` is the number of the pool's latest request; `answered`
+   * the number of the latest request any agent answered. `mayOpen` is false while too
+   * many breakers of the pool are open already.
    * @returns `'opened'` (it was closed), `'reopened'` (a failed trial) or `'unchanged'`
    */
   recordUnreachable(
     admission: Admission | undefined,
     description: string,
     nowMs: number,
-    answers: number,
+    sends: number,
+    answered: number,
     mayOpen: boolean,
   ): 'opened' | 'reopened' | 'unchanged' {
     this.#lastFailure = description;
-    if (this.#failures === 0) this.#answersAtStreakStart = answers;
+    if (this.#failures === 0) this.#sendsAtStreakStart = sends;
     this.#failures++;
     if (admission === 'trial') {
       this.#trialInFlight = false;
@@ -166,7 +169,7 @@ export class CircuitBreaker {
       return 'reopened';
     }
     if (this.#openUntilMs !== 0 || !mayOpen) return 'unchanged';
-    if (this.#failures < this.#settings.failures || answers <= this.#answersAtStreakStart) {
+    if (this.#failures < this.#settings.failures || answered <= this.#sendsAtStreakStart) {
       return 'unchanged';
     }
     this.#open(nowMs);

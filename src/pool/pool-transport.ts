@@ -211,11 +211,12 @@ export class PoolTransport {
         plan = this.#planFor(request, target, signal, leg, startedAt);
       }
       const globalIndex = target.globalIndex;
-      agents.begin(globalIndex);
+      const send = agents.begin(globalIndex);
       const outcome = await attemptOnce(plan, retryNumber, reader);
       const failure = outcome.kind === 'retry' ? outcome.failure : outcome.result;
       const opened = agents.record(
         globalIndex,
+        send,
         outcome.verdict,
         admission,
         failure.ok ? '' : (failure as TransportFailure).error,

@@ -182,6 +182,24 @@ describe('the circuit breaker of each agent', () => {
     assert.ok(pool.agentHealth().every((report) => report.consecutiveFailures >= 12));
   });
 
+  test('an answer to a request sent before the failures began is no evidence', async (t) => {
+    const swarm = await swarmOf(t, 2);
+    // Agent 0 answers late; agent 1 is dead (the network going down looks like this, with
+    // calls sent before it went still answering).
+    swarm.agents[0]!.setBehavior({ latencyMs: 50 });
+    await swarm.agents[1]!.stop();
+    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...known, retryDelayMs: 1 });
+    const [late, dead] = await Promise.all([pool.post(0, 'sent first'), pool.post(1, 'dead')]);
+    assert.equal(late!.success, true);
+    assert.equal(dead!.failureKind, 'connect');
+    assert.equal((await pool.post(1, 'still dead')).failureKind, 'connect');
+    assert.equal(pool.agentHealth()[1]!.state, 'closed');
+    assert.equal(pool.agentHealth()[1]!.consecutiveFailures, 8);
+    // A request sent now and answered is evidence: the next failure opens the breaker.
+    assert.equal((await pool.post(0, 'sent now')).success, true);
+    assert.match((await pool.post(1, 'x')).error ?? '', /its circuit breaker is now open/);
+  });
+
   test('shared by the pool tree: a sub-pool skips the agent the root found dead', async (t) => {
     const swarm = await swarmOf(t, 3);
     await swarm.agents[2]!.stop();

@@ -89,13 +89,14 @@ describe('hedged calls (hedgeAfterMs)', () => {
     assert.equal(response.agentIndex, 1);
     assert.equal(response.text, text);
     await aborted;
-    // Headers, then silence: a byte of the answer's start arrived, so no hedge.
+    // A stream that started (headers, then a token every 100 ms for 2 s) outlives its
+    // hedgeAfterMs and is never duplicated.
     swarm.resetStats();
-    swarm.agents[0]!.setBehavior({ failure: 'hang-body' });
-    const stalled = pool.stream(0, 'stalls after headers', { hedgeAfterMs: 10, timeoutMs: 300 });
-    const stalledResponse = await stalled.response;
-    assert.equal(stalledResponse.success, false);
-    assert.equal(stalledResponse.hedged, undefined);
+    swarm.agents[0]!.setBehavior({ failure: 'none', completionTokens: 20, tokenIntervalMs: 100 });
+    const slow = pool.stream(0, 'a slow stream', { hedgeAfterMs: 1000 });
+    const slowResponse = await slow.response;
+    assert.equal(slowResponse.success, true);
+    assert.equal(slowResponse.hedged, undefined);
     assert.equal(swarm.agents[1]!.stats.requests, 0);
   });
 
@@ -149,18 +150,22 @@ describe('hedged calls (hedgeAfterMs)', () => {
 
   test('least-loaded calls are hedged too', async (t) => {
     const swarm = await swarmOf(t, 2);
-    swarm.agents[0]!.setBehavior({ failure: 'hang' });
-    swarm.agents[1]!.setBehavior({ failure: 'hang' });
+    for (const agent of swarm.agents) agent.setBehavior({ failure: 'hang' });
     await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...known });
-    const first = swarm.agents.map((agent) => agent.nextRequest());
-    const call = pool.postLeastLoaded('x', { hedgeAfterMs: 10, timeoutMs: 60_000 });
-    const arrived = await Promise.race(first.map((request, index) => request.then(() => index)));
-    // Whichever agent got the call first, the other one gets the hedge and answers.
-    swarm.agents[1 - arrived]!.setBehavior({ failure: 'none' });
-    const response = await call;
+    // A call held by agent 1 makes agent 0 the least loaded; agent 1 then answers new calls.
+    const blocker = new AbortController();
+    const blockerArrived = swarm.agents[1]!.nextRequest();
+    const blocking = pool.post(1, 'blocker', { signal: blocker.signal });
+    await blockerArrived;
+    swarm.agents[1]!.setBehavior({ failure: 'none' });
+    const primaryAborted = swarm.agents[0]!.nextAbort();
+    const response = await pool.postLeastLoaded('x', { hedgeAfterMs: 10 });
     assert.equal(response.success, true);
     assert.equal(response.hedged, true);
-    assert.equal(response.globalIndex, 1 - arrived);
+    assert.equal(response.globalIndex, 1);
+    await primaryAborted;
+    blocker.abort();
+    await blocking;
   });
 
   test('hedgeAfterMs and maxHedges are validated', async (t) => {

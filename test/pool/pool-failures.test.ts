@@ -191,10 +191,9 @@ describe('failures are values with actionable messages', () => {
     const [alive, dead] = await pool.broadcastPrompt('anyone there?');
     assert.equal(alive!.success, true);
     assert.equal(dead!.failureKind, 'connect');
-    // The live agent answered meanwhile, so three refusals in a row open agent 1's breaker.
     assert.equal(
       dead!.error,
-      `cannot connect to 127.0.0.1:${swarm.agents[1]!.port} (ECONNREFUSED), agent 1; its circuit breaker is now open: calls to it fail at once for 5.0 s`,
+      `cannot connect to 127.0.0.1:${swarm.agents[1]!.port} (ECONNREFUSED), agent 1`,
     );
   });
 

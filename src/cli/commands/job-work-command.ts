@@ -8,6 +8,7 @@ import {
   POOL_PROXY_TOKEN_ENV_VAR,
   PROXY_URL_ENV_VAR,
 } from '../../pool/pool-options.js';
+import type { DispatchPolicy } from '../../pool/types.js';
 import { VLLMPool } from '../../pool/vllm-pool.js';
 import { DEFAULT_VLLM_POOL_TIMEOUT_MS } from '../../pool/vllm-pool-options.js';
 import { HOSTFILE_ENV_VAR } from '../../proxy/proxy-options.js';
@@ -23,6 +24,7 @@ import { configureCommand } from '../configure-command.js';
 import { type JobFlags, subcommand, withInterruptibleJob } from '../job-cli.js';
 import { readProxyHosts } from '../proxy-client.js';
 import { DEFAULT_PROGRESS_INTERVAL_SECONDS, formatDuration } from '../run-progress.js';
+import { DISPATCH_POLICIES } from './run-command.js';
 
 interface WorkFlags extends JobFlags {
   proxy?: string;
@@ -36,6 +38,7 @@ interface WorkFlags extends JobFlags {
   outageTimeout: number;
   progressInterval: number;
   name?: string;
+  dispatch: DispatchPolicy;
 }
 
 const PREFIX = 'aurora-swarm job work';
@@ -155,6 +158,7 @@ async function runWork(flags: WorkFlags, io: CliIo): Promise<number> {
         const summary = await job.work({
           pool,
           concurrency: flags.concurrency,
+          dispatch: flags.dispatch,
           leaseSeconds: flags.lease,
           redisOutageTimeoutMs: flags.outageTimeout * 1000,
           origin,
@@ -170,7 +174,7 @@ async function runWork(flags: WorkFlags, io: CliIo): Promise<number> {
               return;
             }
             io.stderr(
-              `${PREFIX}: worker ${state.worker} on job ${job.name} (${state.done}/${state.total} done): sending to ${endpoints.length} agent(s) ${proxyUrl ? `through the proxy at ${proxyUrl}` : `of ${origin} directly`}, ${flags.concurrency} at a time, lease ${flags.lease}s\n`,
+              `${PREFIX}: worker ${state.worker} on job ${job.name} (${state.done}/${state.total} done): sending to ${endpoints.length} agent(s) ${proxyUrl ? `through the proxy at ${proxyUrl}` : `of ${origin} directly`}, ${flags.concurrency} at a time${flags.dispatch === 'least-loaded' ? ' (least-loaded)' : ''}, lease ${flags.lease}s\n`,
             );
           },
           onResult: (_record, progress) => {
@@ -229,6 +233,14 @@ export function createJobWorkCommand(io: CliIo, outcome: CliOutcome): Command {
       new Option('-t, --timeout <seconds>', 'timeout of one prompt, in seconds')
         .argParser(positiveSecondsArgument)
         .default(DEFAULT_VLLM_POOL_TIMEOUT_MS / 1000),
+    )
+    .addOption(
+      new Option(
+        '--dispatch <policy>',
+        'round-robin: each prompt to the next agent in turn; least-loaded: to the agent with the fewest prompts in flight, dead agents skipped, failed connections sent to another agent',
+      )
+        .choices(DISPATCH_POLICIES as string[])
+        .default('round-robin'),
     )
     .addOption(
       new Option(

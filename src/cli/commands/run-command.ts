@@ -6,6 +6,7 @@ import {
   POOL_PROXY_TOKEN_ENV_VAR,
   PROXY_URL_ENV_VAR,
 } from '../../pool/pool-options.js';
+import type { DispatchPolicy } from '../../pool/types.js';
 import { VLLMPool } from '../../pool/vllm-pool.js';
 import { DEFAULT_VLLM_POOL_TIMEOUT_MS } from '../../pool/vllm-pool-options.js';
 import { HOSTFILE_ENV_VAR } from '../../proxy/proxy-options.js';
@@ -53,6 +54,7 @@ interface RunFlags {
   retryAllFailed?: boolean;
   outageTimeout: number;
   progressInterval: number;
+  dispatch: DispatchPolicy;
 }
 
 const HELP_AFTER = `
@@ -69,6 +71,11 @@ fix, such as a prompt longer than the model's context, only with --retry-all-fai
 Every id ends up in the file exactly once. --out must be absent, empty or a results file
 of this command; anything else is refused untouched. One run at a time per results file
 (a lock beside it, <out>.lock, that works on network file systems).
+
+A dead agent is not called for 5 s after 3 connection failures in a row (its circuit
+breaker): with round-robin its prompts fail at once as "unavailable" (a rerun sends them
+again); with --dispatch least-loaded they go to the other agents, and fast agents take
+more prompts than slow ones.
 
 If the proxy (or, without one, every agent) stops answering, nothing is written as failed:
 the run waits, probing with backoff, and carries on when it answers again; after
@@ -87,6 +94,8 @@ Examples:
 Documentation: docs/cli.md`;
 
 const FORMATS: readonly PromptFileFormat[] = ['auto', 'jsonl', 'text'];
+/** The values of `--dispatch` (run and job work). */
+export const DISPATCH_POLICIES: readonly DispatchPolicy[] = ['round-robin', 'least-loaded'];
 
 function fromEnvironment(io: CliIo, name: string): string | undefined {
   const value = io.env[name]?.trim();
@@ -172,7 +181,7 @@ function describePlan(plan: RunPlan, flags: RunFlags, origin: string, via: strin
   return (
     `aurora-swarm run: ${plan.total} prompt(s) in ${flags.prompts} (${plan.format})` +
     `${notes.length > 0 ? `; ${notes.join('; ')}` : ''}\n` +
-    `aurora-swarm run: sending ${plan.toRun} to ${origin} ${via}, ${flags.concurrency} at a time; results to ${flags.out}\n`
+    `aurora-swarm run: sending ${plan.toRun} to ${origin} ${via}, ${flags.concurrency} at a time${flags.dispatch === 'least-loaded' ? ', each to the least-loaded agent' : ''}; results to ${flags.out}\n`
   );
 }
 
@@ -291,6 +300,7 @@ async function runRun(flags: RunFlags, io: CliIo): Promise<number> {
         format: flags.format,
         retryFailed: flags.retryFailed,
         retryAllFailed: flags.retryAllFailed === true,
+        dispatch: flags.dispatch,
         outageTimeoutMs: flags.outageTimeout * 1000,
         signal: interrupt.signal,
         onStart: (plan) => {
@@ -363,6 +373,14 @@ export function createRunCommand(io: CliIo, outcome: CliOutcome): Command {
       new Option('-t, --timeout <seconds>', 'timeout of one prompt, in seconds')
         .argParser(positiveSecondsArgument)
         .default(DEFAULT_VLLM_POOL_TIMEOUT_MS / 1000),
+    )
+    .addOption(
+      new Option(
+        '--dispatch <policy>',
+        'round-robin: prompt i to agent i % agents (the Python original); least-loaded: each prompt to the agent with the fewest prompts in flight, dead agents skipped, failed connections sent to another agent',
+      )
+        .choices(DISPATCH_POLICIES as string[])
+        .default('round-robin'),
     )
     .option('--no-retry-failed', 'on a rerun, keep earlier failures instead of sending them again')
     .option(
