@@ -60,8 +60,11 @@ class HedgedCall<Result extends AnsweredBy & { ok: boolean }> implements AbortSu
   readonly #avoid: number[] = [];
   #winner: Leg | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #immediate: ReturnType<typeof setImmediate> | undefined;
   #hedges = 0;
   #resolved = false;
+  /** Response headers arrived since the last request of the race was sent. */
+  #headersSeen = false;
   #resolve!: (result: Result) => void;
 
   constructor(options: HedgedCallOptions<Result>) {
@@ -92,10 +95,12 @@ class HedgedCall<Result extends AnsweredBy & { ok: boolean }> implements AbortSu
     const observer: AttemptObserver = {
       onSend: (globalIndex) => {
         if (!this.#avoid.includes(globalIndex)) this.#avoid.push(globalIndex);
+        this.#headersSeen = false;
         if (this.#winner === undefined) this.#armTimer();
       },
       onResponseStart: (status) => {
         this.#clearTimer();
+        this.#headersSeen = true;
         if (status < 200 || status >= 300) return;
         if (this.#winner === undefined) {
           this.#winner = leg;
@@ -113,17 +118,26 @@ class HedgedCall<Result extends AnsweredBy & { ok: boolean }> implements AbortSu
   #armTimer(): void {
     if (this.#timer !== undefined || this.#hedges >= this.#options.maxHedges) return;
     this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      if (this.#resolved || this.#winner !== undefined) return;
-      if (!this.#options.canHedge(this.#avoid)) return;
-      this.#hedges++;
-      this.#startLeg(true);
+      // Expired timers run before the event loop polls for I/O: an answer that arrived
+      // while the loop was busy (a scatter sending hundreds of requests) is still unread.
+      // Decide after the next poll, so that only calls that really have no answer yet
+      // are hedged.
+      this.#immediate = setImmediate(() => {
+        this.#timer = undefined;
+        this.#immediate = undefined;
+        if (this.#resolved || this.#winner !== undefined || this.#headersSeen) return;
+        if (!this.#options.canHedge(this.#avoid)) return;
+        this.#hedges++;
+        this.#startLeg(true);
+      });
     }, this.#options.hedgeAfterMs);
   }
 
   #clearTimer(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
     this.#timer = undefined;
+    this.#immediate = undefined;
   }
 
   #abortOthers(winner: Leg): void {
