@@ -1,24 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidOptionError } from '../../src/errors.js';
-import { startMockSwarm } from '../../src/mock/mock-swarm.js';
 import { EmbeddingPool } from '../../src/pool/embedding-pool.js';
 import { FAILURE_KINDS } from '../../src/pool/failure-kind.js';
 import { VLLMPool } from '../../src/pool/vllm-pool.js';
 import { isOutageSuspect } from '../../src/run/outage-guard.js';
-import { openBreaker, startResettingAgent, waitForAgentState } from './dispatch-test-helpers.js';
+import {
+  KNOWN_MODEL,
+  openBreaker,
+  openPoolBreaker,
+  startResettingAgent,
+  swarmOf,
+  waitForAgentState,
+} from './dispatch-test-helpers.js';
 import { startForwardingProxy } from './pool-test-helpers.js';
-
-type After = { after: (fn: () => Promise<void>) => void };
-
-// A model and context length up front: no /v1/models lookup muddles request counts.
-const known = { model: 'meta-llama/Llama-3.1-70B-Instruct', modelMaxContext: 8192 };
-
-async function swarmOf(t: After, count: number) {
-  const swarm = await startMockSwarm({ count });
-  t.after(() => swarm.close());
-  return swarm;
-}
 
 describe('the circuit breaker of each agent', () => {
   test('round-robin, one dead agent, concurrency 1: its share fails fast after a few attempts', async (t) => {
@@ -26,7 +21,7 @@ describe('the circuit breaker of each agent', () => {
     await swarm.agents[1]!.stop();
     await using pool = new VLLMPool({
       endpoints: swarm.endpoints,
-      ...known,
+      ...KNOWN_MODEL,
       concurrency: 1,
       retryDelayMs: 1,
     });
@@ -72,16 +67,11 @@ describe('the circuit breaker of each agent', () => {
     const dead = await startResettingAgent(t);
     await using pool = new VLLMPool({
       endpoints: [swarm.endpoints[0]!, dead.endpoint],
-      ...known,
+      ...KNOWN_MODEL,
       maxRetries: 0,
       breaker: { failures: 2, cooldownMs: 60_000 },
     });
-    const opening = await openBreaker(
-      () => pool.agentHealth(),
-      () => pool.post(0, 'live'),
-      () => pool.post(1, 'dead'),
-      1,
-    );
+    const opening = await openPoolBreaker(pool, 0, 1);
     assert.equal(opening.failureKind, 'connect');
     assert.match(
       opening.error ?? '',
@@ -101,16 +91,11 @@ describe('the circuit breaker of each agent', () => {
     await flapping.stop();
     await using pool = new VLLMPool({
       endpoints: swarm.endpoints,
-      ...known,
+      ...KNOWN_MODEL,
       retryDelayMs: 1,
       breaker: { failures: 3, cooldownMs: 50 },
     });
-    await openBreaker(
-      () => pool.agentHealth(),
-      () => pool.post(0, 'live'),
-      () => pool.post(1, 'dead'),
-      1,
-    );
+    await openPoolBreaker(pool, 0, 1);
     // The agent comes back; its breaker lets a trial through once the cooldown is over.
     await flapping.start();
     flapping.setBehavior({ failure: 'hang' });
@@ -143,16 +128,11 @@ describe('the circuit breaker of each agent', () => {
     const dead = await startResettingAgent(t);
     await using pool = new VLLMPool({
       endpoints: [swarm.endpoints[0]!, dead.endpoint],
-      ...known,
+      ...KNOWN_MODEL,
       maxRetries: 0,
       breaker: { failures: 2, cooldownMs: 30 },
     });
-    await openBreaker(
-      () => pool.agentHealth(),
-      () => pool.post(0, 'live'),
-      () => pool.post(1, 'dead'),
-      1,
-    );
+    await openPoolBreaker(pool, 0, 1);
     assert.equal(dead.connections, 2);
     await waitForAgentState(
       () => pool.agentHealth(),
@@ -171,7 +151,11 @@ describe('the circuit breaker of each agent', () => {
     const swarm = await swarmOf(t, 2);
     await swarm.agents[0]!.stop();
     await swarm.agents[1]!.stop();
-    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...known, retryDelayMs: 1 });
+    await using pool = new VLLMPool({
+      endpoints: swarm.endpoints,
+      ...KNOWN_MODEL,
+      retryDelayMs: 1,
+    });
     const responses = await pool.sendAll(Array.from({ length: 6 }, () => 'x'));
     assert.ok(responses.every((response) => response.failureKind === 'connect'));
     assert.ok(responses.every((response) => isOutageSuspect(response)));
@@ -188,7 +172,11 @@ describe('the circuit breaker of each agent', () => {
     // calls sent before it went still answering).
     swarm.agents[0]!.setBehavior({ latencyMs: 50 });
     await swarm.agents[1]!.stop();
-    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...known, retryDelayMs: 1 });
+    await using pool = new VLLMPool({
+      endpoints: swarm.endpoints,
+      ...KNOWN_MODEL,
+      retryDelayMs: 1,
+    });
     const [late, dead] = await Promise.all([pool.post(0, 'sent first'), pool.post(1, 'dead')]);
     assert.equal(late!.success, true);
     assert.equal(dead!.failureKind, 'connect');
@@ -203,13 +191,12 @@ describe('the circuit breaker of each agent', () => {
   test('shared by the pool tree: a sub-pool skips the agent the root found dead', async (t) => {
     const swarm = await swarmOf(t, 3);
     await swarm.agents[2]!.stop();
-    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...known, retryDelayMs: 1 });
-    await openBreaker(
-      () => pool.agentHealth(),
-      () => pool.post(0, 'live'),
-      () => pool.post(2, 'dead'),
-      2,
-    );
+    await using pool = new VLLMPool({
+      endpoints: swarm.endpoints,
+      ...KNOWN_MODEL,
+      retryDelayMs: 1,
+    });
+    await openPoolBreaker(pool, 0, 2);
     const sub = pool.slice(1);
     const fromSub = await sub.post(1, 'x');
     assert.equal(fromSub.failureKind, 'unavailable');
@@ -249,7 +236,7 @@ describe('the circuit breaker of each agent', () => {
     const dead = await startResettingAgent(t);
     await using pool = new VLLMPool({
       endpoints: [swarm.endpoints[0]!, dead.endpoint],
-      ...known,
+      ...KNOWN_MODEL,
       retryDelayMs: 1,
       maxRetries: 2,
       breaker: false,
@@ -279,16 +266,11 @@ describe('the circuit breaker of each agent', () => {
     });
     await using pool = new VLLMPool({
       endpoints: swarm.endpoints,
-      ...known,
+      ...KNOWN_MODEL,
       proxyUrl: proxy.url,
       retryDelayMs: 1,
     });
-    const dead = await openBreaker(
-      () => pool.agentHealth(),
-      () => pool.post(0, 'through the proxy'),
-      () => pool.post(1, 'dead behind the proxy'),
-      1,
-    );
+    const dead = await openPoolBreaker(pool, 0, 1);
     assert.equal(dead.failureKind, 'connect');
     assert.match(dead.error ?? '', /^cannot connect to compute-1:8000 \(HTTP 502 from agent 1/);
     assert.equal((await pool.post(1, 'again')).failureKind, 'unavailable');
@@ -314,7 +296,7 @@ describe('the circuit breaker of each agent', () => {
     ];
     await using pool = new VLLMPool({
       endpoints: [swarm.endpoints[0]!, ...dead.map((agent) => agent.endpoint)],
-      ...known,
+      ...KNOWN_MODEL,
       maxRetries: 0,
       breaker: { failures: 1, cooldownMs: 60_000 },
     });

@@ -8,9 +8,21 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createEndpoint } from '../../src/hostfile/agent-endpoint.js';
+import { startMockSwarm } from '../../src/mock/mock-swarm.js';
 import type { AgentHealthReport } from '../../src/pool/agent-states.js';
+import type { AgentResponse } from '../../src/pool/types.js';
 
 type After = { after: (fn: () => Promise<void> | void) => void };
+
+/** A model and context length up front: no /v1/models lookup muddles request counts. */
+export const KNOWN_MODEL = { model: 'meta-llama/Llama-3.1-70B-Instruct', modelMaxContext: 8192 };
+
+/** `count` simulated agents, closed when the test ends. */
+export async function swarmOf(t: After, count: number) {
+  const swarm = await startMockSwarm({ count });
+  t.after(() => swarm.close());
+  return swarm;
+}
 
 /** A TCP port that accepts connections and resets each at once: a dead agent that counts. */
 export interface ResettingAgent {
@@ -80,4 +92,21 @@ export async function openBreaker(
     if (health()[deadIndex]!.state === 'open') return dead;
   }
   assert.fail('the breaker never opened');
+}
+
+/** {@link openBreaker} with a pool's own `post`: `live` answers, `dead` does not. */
+export function openPoolBreaker(
+  pool: {
+    agentHealth(): AgentHealthReport[];
+    post(agentIndex: number, prompt: string): Promise<AgentResponse>;
+  },
+  live: number,
+  dead: number,
+) {
+  return openBreaker(
+    () => pool.agentHealth(),
+    () => pool.post(live, 'live'),
+    () => pool.post(dead, 'dead'),
+    dead,
+  );
 }

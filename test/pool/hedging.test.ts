@@ -1,25 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidOptionError } from '../../src/errors.js';
-import { startMockSwarm } from '../../src/mock/mock-swarm.js';
 import { VLLMPool } from '../../src/pool/vllm-pool.js';
-import { openBreaker } from './dispatch-test-helpers.js';
-
-type After = { after: (fn: () => Promise<void>) => void };
-
-const known = { model: 'meta-llama/Llama-3.1-70B-Instruct', modelMaxContext: 8192 };
-
-async function swarmOf(t: After, count: number) {
-  const swarm = await startMockSwarm({ count });
-  t.after(() => swarm.close());
-  return swarm;
-}
+import { KNOWN_MODEL, openPoolBreaker, swarmOf } from './dispatch-test-helpers.js';
 
 describe('hedged calls (hedgeAfterMs)', () => {
   test('a stalled agent: the hedge answers, the stalled call is aborted at the agent', async (t) => {
     const swarm = await swarmOf(t, 2);
     swarm.agents[0]!.setBehavior({ failure: 'hang' });
-    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...known });
+    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...KNOWN_MODEL });
     const aborted = swarm.agents[0]!.nextAbort();
     const response = await pool.post(0, 'who answers?', { hedgeAfterMs: 40 });
     assert.equal(response.success, true);
@@ -36,7 +25,7 @@ describe('hedged calls (hedgeAfterMs)', () => {
 
   test('an answer that starts in time is not hedged', async (t) => {
     const swarm = await swarmOf(t, 2);
-    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...known });
+    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...KNOWN_MODEL });
     const response = await pool.post(0, 'quick', { hedgeAfterMs: 60_000 });
     assert.equal(response.success, true);
     assert.equal(response.hedged, undefined);
@@ -46,7 +35,7 @@ describe('hedged calls (hedgeAfterMs)', () => {
   test('at most one hedge by default; maxHedges allows more', async (t) => {
     const swarm = await swarmOf(t, 4);
     for (const agent of swarm.agents) agent.setBehavior({ failure: 'hang' });
-    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...known });
+    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...KNOWN_MODEL });
     const one = await pool.post(0, 'x', { hedgeAfterMs: 10, timeoutMs: 400 });
     assert.equal(one.failureKind, 'timeout');
     assert.equal(one.hedged, true);
@@ -64,7 +53,7 @@ describe('hedged calls (hedgeAfterMs)', () => {
     // Agent 0 answers, but only after the hedge went out (its timer starts after ours).
     swarm.agents[0]!.setBehavior({ latencyMs: 200 });
     swarm.agents[1]!.setBehavior({ failure: 'hang' });
-    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...known });
+    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...KNOWN_MODEL });
     const hedgeAborted = swarm.agents[1]!.nextAbort();
     const response = await pool.post(0, 'slow but first', { hedgeAfterMs: 10 });
     assert.equal(response.success, true);
@@ -78,7 +67,7 @@ describe('hedged calls (hedgeAfterMs)', () => {
   test('a streamed call is hedged before its response starts, never after', async (t) => {
     const swarm = await swarmOf(t, 2);
     swarm.agents[0]!.setBehavior({ failure: 'hang' });
-    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...known });
+    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...KNOWN_MODEL });
     const aborted = swarm.agents[0]!.nextAbort();
     const call = pool.stream(0, 'stream me', { hedgeAfterMs: 30 });
     let text = '';
@@ -103,7 +92,7 @@ describe('hedged calls (hedgeAfterMs)', () => {
   test('hedges stay within the concurrency limit', async (t) => {
     const swarm = await swarmOf(t, 2);
     swarm.agents[0]!.setBehavior({ failure: 'hang' });
-    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...known, concurrency: 1 });
+    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...KNOWN_MODEL, concurrency: 1 });
     // The stalled call holds the only slot; the hedge waits for it (its timeout), then goes.
     const response = await pool.post(0, 'x', { hedgeAfterMs: 10, timeoutMs: 300 });
     assert.equal(response.success, true);
@@ -117,16 +106,11 @@ describe('hedged calls (hedgeAfterMs)', () => {
     await swarm.agents[1]!.stop();
     await using pool = new VLLMPool({
       endpoints: swarm.endpoints,
-      ...known,
+      ...KNOWN_MODEL,
       maxRetries: 0,
       breaker: { failures: 1, cooldownMs: 60_000 },
     });
-    await openBreaker(
-      () => pool.agentHealth(),
-      () => pool.post(0, 'live'),
-      () => pool.post(1, 'dead'),
-      1,
-    );
+    await openPoolBreaker(pool, 0, 1);
     swarm.agents[0]!.setBehavior({ failure: 'hang' });
     const response = await pool.post(0, 'x', { hedgeAfterMs: 10 });
     assert.equal(response.success, true);
@@ -136,7 +120,7 @@ describe('hedged calls (hedgeAfterMs)', () => {
   test("the caller's abort stops every call of the race", async (t) => {
     const swarm = await swarmOf(t, 2);
     for (const agent of swarm.agents) agent.setBehavior({ failure: 'hang' });
-    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...known });
+    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...KNOWN_MODEL });
     const controller = new AbortController();
     const hedgeArrived = swarm.agents[1]!.nextRequest();
     const aborts = Promise.all(swarm.agents.map((agent) => agent.nextAbort()));
@@ -151,7 +135,7 @@ describe('hedged calls (hedgeAfterMs)', () => {
   test('least-loaded calls are hedged too', async (t) => {
     const swarm = await swarmOf(t, 2);
     for (const agent of swarm.agents) agent.setBehavior({ failure: 'hang' });
-    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...known });
+    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...KNOWN_MODEL });
     // A call held by agent 1 makes agent 0 the least loaded; agent 1 then answers new calls.
     const blocker = new AbortController();
     const blockerArrived = swarm.agents[1]!.nextRequest();
@@ -170,7 +154,7 @@ describe('hedged calls (hedgeAfterMs)', () => {
 
   test('hedgeAfterMs and maxHedges are validated', async (t) => {
     const swarm = await swarmOf(t, 1);
-    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...known });
+    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...KNOWN_MODEL });
     await assert.rejects(pool.post(0, 'x', { hedgeAfterMs: 0 }), InvalidOptionError);
     await assert.rejects(pool.post(0, 'x', { maxHedges: 0 }), InvalidOptionError);
   });

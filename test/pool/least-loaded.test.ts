@@ -1,19 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidOptionError } from '../../src/errors.js';
-import { startMockSwarm } from '../../src/mock/mock-swarm.js';
 import { VLLMPool } from '../../src/pool/vllm-pool.js';
-import { startResettingAgent, waitForAgentState } from './dispatch-test-helpers.js';
-
-type After = { after: (fn: () => Promise<void>) => void };
-
-const known = { model: 'meta-llama/Llama-3.1-70B-Instruct', modelMaxContext: 8192 };
-
-async function swarmOf(t: After, count: number) {
-  const swarm = await startMockSwarm({ count });
-  t.after(() => swarm.close());
-  return swarm;
-}
+import {
+  KNOWN_MODEL,
+  startResettingAgent,
+  swarmOf,
+  waitForAgentState,
+} from './dispatch-test-helpers.js';
 
 function countBy(values: readonly number[]): Map<number, number> {
   const counts = new Map<number, number>();
@@ -27,7 +21,7 @@ describe("dispatch: 'least-loaded'", () => {
     await swarm.agents[2]!.stop();
     await using pool = new VLLMPool({
       endpoints: swarm.endpoints,
-      ...known,
+      ...KNOWN_MODEL,
       concurrency: 16,
       retryDelayMs: 1,
     });
@@ -52,7 +46,7 @@ describe("dispatch: 'least-loaded'", () => {
     const dead = await startResettingAgent(t);
     await using pool = new VLLMPool({
       endpoints: [...swarm.endpoints, dead.endpoint],
-      ...known,
+      ...KNOWN_MODEL,
       concurrency: 4,
       retryDelayMs: 1,
     });
@@ -71,7 +65,7 @@ describe("dispatch: 'least-loaded'", () => {
     const swarm = await swarmOf(t, 4);
     const slow = swarm.agents[3]!;
     slow.setBehavior({ failure: 'hang' });
-    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...known, concurrency: 8 });
+    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...KNOWN_MODEL, concurrency: 8 });
     const controller = new AbortController();
     const prompts = Array.from({ length: 100 }, (_, index) => `p${index}`);
     const answered: number[] = [];
@@ -93,7 +87,7 @@ describe("dispatch: 'least-loaded'", () => {
 
   test('ties are spread, not always the lowest index', async (t) => {
     const swarm = await swarmOf(t, 4);
-    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...known });
+    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...KNOWN_MODEL });
     const agents: number[] = [];
     for (let call = 0; call < 100; call++) {
       agents.push((await pool.postLeastLoaded('one at a time')).agentIndex);
@@ -103,7 +97,7 @@ describe("dispatch: 'least-loaded'", () => {
 
   test("a sub-pool's answers name the agent in the sub-pool's numbering and the hostfile's", async (t) => {
     const swarm = await swarmOf(t, 4);
-    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...known });
+    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...KNOWN_MODEL });
     const sub = pool.select([3, 1]);
     const responses = await sub.sendAll(['a', 'b', 'c', 'd'], { dispatch: 'least-loaded' });
     for (const response of responses) {
@@ -115,7 +109,7 @@ describe("dispatch: 'least-loaded'", () => {
   test('counts are shared by the pool tree: a busy agent of the root is skipped by a sub-pool', async (t) => {
     const swarm = await swarmOf(t, 2);
     swarm.agents[0]!.setBehavior({ failure: 'hang' });
-    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...known });
+    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...KNOWN_MODEL });
     const controller = new AbortController();
     const arrived = swarm.agents[0]!.nextRequest();
     const busy = pool.post(0, 'holds agent 0', { signal: controller.signal });
@@ -134,7 +128,7 @@ describe("dispatch: 'least-loaded'", () => {
     await flapping.stop();
     await using pool = new VLLMPool({
       endpoints: swarm.endpoints,
-      ...known,
+      ...KNOWN_MODEL,
       retryDelayMs: 1,
       breaker: { failures: 1, cooldownMs: 30 },
     });
@@ -162,7 +156,7 @@ describe("dispatch: 'least-loaded'", () => {
     const dead = await startResettingAgent(t);
     await using pool = new VLLMPool({
       endpoints: [dead.endpoint],
-      ...known,
+      ...KNOWN_MODEL,
       maxRetries: 0,
       breaker: { failures: 1, cooldownMs: 60_000 },
     });
@@ -174,7 +168,7 @@ describe("dispatch: 'least-loaded'", () => {
 
   test('dispatch is validated', async (t) => {
     const swarm = await swarmOf(t, 1);
-    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...known });
+    await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...KNOWN_MODEL });
     await assert.rejects(
       pool.sendAll(['a'], { dispatch: 'random' as never }),
       (error: unknown) =>
