@@ -10,9 +10,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { startMockSwarm } from '../src/mock/mock-swarm.js';
 import { startProxy } from '../src/proxy/proxy-server.js';
+import { launchChromium } from './lib/chromium.js';
 
 const AGENT_COUNT = 64;
 const STOPPED_AGENTS: readonly number[] = [13, 42];
@@ -67,22 +67,10 @@ for (let index = 0; index < AGENT_COUNT; index++) {
   for (let copy = 0; copy < concurrency; copy++) loops.push(keepBusy(index));
 }
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: [
-    '--headless=new',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({
-    viewport: { width: 1100, height: 470 },
+    viewport: { width: 1100, height: 600 },
     deviceScaleFactor: 2,
     colorScheme: 'light',
   });

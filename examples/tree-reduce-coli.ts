@@ -9,15 +9,23 @@
  *   node dist/examples/tree-reduce-coli.js [INPUT_DIR] [--hostfile hostfile.txt] [--num-files 16]
  *     [--skip-files 0] [--fanin 16] [--max-tokens 4048] [--max-tokens-contingency 4096] [--output F]
  *
- * Not ported: the socket monitor and plots (Python-side tooling); the --batch-* flags come with
- * batch mode.
+ * Not ported: the socket monitor and plots (Python-side tooling), and the --batch-concurrency,
+ * --timeout-per-sequence and --batch-timeout-cap flags: in the Python script they size the
+ * timeout of its leaf phase, a `scatter_gather` that its VLLMPool batches by default, while this
+ * port's leaves are `treeReduce` leaves, one chat completion per gene (as the Python library's
+ * own `tree_reduce` sends them); for batched leaves see scatter-gather-coli.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { treeReduceDetails } from '../src/index.js';
-import { argumentValue, exampleCommandLine, openExampleSwarm } from './example-swarm.js';
+import {
+  argumentValue,
+  BUILT_IN_COLI_GENES,
+  exampleCommandLine,
+  openExampleSwarm,
+} from './example-swarm.js';
 
-exampleCommandLine(
+const inputDirectory = exampleCommandLine(
   'Port of tree_reduce_coli.py: one leaf per gene of INPUT_DIR (built-in genes without it), then supervisors with maxTokens x groupSize + contingency tokens.',
   {
     '--num-files': 'number',
@@ -31,7 +39,6 @@ exampleCommandLine(
   'INPUT_DIR',
 );
 
-const inputDirectory = process.argv[2]?.startsWith('--') ? undefined : process.argv[2];
 const numFiles = Number(argumentValue('--num-files') ?? 16);
 const skipFiles = Number(argumentValue('--skip-files') ?? 0);
 const fanin = Number(argumentValue('--fanin') ?? 16);
@@ -45,16 +52,8 @@ Gene responses (level {level}):
 
 {responses}`;
 
-const BUILT_IN = [
-  '511145.12\tEscherichia coli K-12\tb0002\tthrA bifunctional aspartokinase/homoserine dehydrogenase',
-  '511145.12\tEscherichia coli K-12\tb0003\tthrB homoserine kinase',
-  '511145.12\tEscherichia coli K-12\tb0004\tthrC threonine synthase',
-  '511145.12\tEscherichia coli K-12\tb0014\tdnaK chaperone protein',
-  '511145.12\tEscherichia coli K-12\tb0015\tdnaJ chaperone protein',
-];
-
-function geneLines(): string[] {
-  if (inputDirectory === undefined) return BUILT_IN;
+function geneLines(): readonly string[] {
+  if (inputDirectory === undefined) return BUILT_IN_COLI_GENES;
   const files = readdirSync(inputDirectory)
     .filter((name) => /^chunk_.*\.txt$/.test(name))
     .sort()

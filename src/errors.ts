@@ -186,8 +186,9 @@ export class RedisJobError extends SwarmError {
 }
 
 /**
- * What a job worker waits out stayed down too long: its proxy (or Redis) did not answer
- * within the outage timeout. `aurora-swarm job work` exits 130 on it, so a rerun resumes.
+ * A job worker's Redis stayed down longer than the outage timeout. `aurora-swarm job work`
+ * exits 130 on it, so a rerun resumes. (An outage of the worker's swarm ends the work as
+ * interrupted instead, `stopReason: 'outage'`, as it ends a run.)
  */
 export class OutageTimeoutError extends SwarmError {
   constructor(message: string, options: SwarmErrorOptions = {}) {
@@ -204,11 +205,13 @@ export interface FileLockHolder {
   host: string;
   /** When the holder took the lock (ISO 8601). */
   startedAt: string;
+  /** What the holder is: `run`, `job collect` (absent in locks of older versions: a run). */
+  command?: string;
 }
 
 /**
- * Another process holds the lock on a file this operation must write alone (the results
- * file of `aurora-swarm run`). `holder` says who, when its lock directory tells.
+ * Another process holds the lock on a file this operation must write alone (a results
+ * file, written by `aurora-swarm run` or `job collect`). `holder` says who, when its lock directory tells.
  */
 export class FileLockedError extends SwarmError {
   /** Path of the locked file. */

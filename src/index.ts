@@ -83,6 +83,7 @@ export { RedisJob, type RedisJobOptions } from './job/redis-job.js';
 export type { SubmitSummary } from './job/submit-prompts.js';
 export {
   DEFAULT_LEASE_SECONDS,
+  DEFAULT_MAX_DELIVERIES,
   DEFAULT_WORKER_CONCURRENCY,
   type JobPromptHandler,
   type WorkOptions,
@@ -172,6 +173,7 @@ export {
   treeReduceDetails,
 } from './patterns/tree-reduce.js';
 export { UNSENT_GLOBAL_INDEX } from './patterns/unsent-response.js';
+export type { AgentRequestInit, OpenAIClientConfig } from './pool/agent-access.js';
 export { AgentPool, type AgentPoolOptions, resolveAgentPoolOptions } from './pool/agent-pool.js';
 export type { AgentHealthReport } from './pool/agent-states.js';
 export { DEFAULT_MAX_HEDGES } from './pool/call-options.js';
@@ -218,9 +220,12 @@ export type {
 } from './pool/types.js';
 export { VLLMPool } from './pool/vllm-pool.js';
 export {
+  batchTimeoutMs,
+  DEFAULT_BATCH_CONCURRENCY,
   DEFAULT_CONTEXT_BUFFER_TOKENS,
   DEFAULT_MAX_TOKENS,
   DEFAULT_MODEL_MAX_CONTEXT,
+  DEFAULT_TIMEOUT_PER_SEQUENCE_MS,
   DEFAULT_VLLM_POOL_TIMEOUT_MS,
   MAX_TOKENS_AGGREGATION_ENV_VAR,
   MAX_TOKENS_ENV_VAR,
@@ -229,6 +234,7 @@ export {
   type ResolvedVLLMPoolOptions,
   resolveVLLMPoolOptions,
   sizeMaxTokens,
+  TIMEOUT_PER_SEQUENCE_ENV_VAR,
   type VLLMPoolOptions,
 } from './pool/vllm-pool-options.js';
 export { AgentStats, type AgentStatsJson } from './proxy/agents/agent-stats.js';
@@ -297,6 +303,8 @@ export {
   type OutageEvent,
   OutageGuard,
   type OutageGuardOptions,
+  type OutageNotice,
+  type OutageProbe,
 } from './run/outage-guard.js';
 export {
   type PromptFileFormat,
@@ -314,6 +322,7 @@ export {
   type PreviousResults,
   type ResultRecord,
   ResultWriter,
+  toResultRecord,
 } from './run/result-file.js';
 export {
   type LockResultsFileOptions,

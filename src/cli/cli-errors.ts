@@ -10,6 +10,7 @@ import {
   InvalidOptionError,
   SwarmError,
 } from '../errors.js';
+import { isUnixProxyUrl, unixProxyUrl, unixSocketPathOf } from '../internal/unix-proxy-url.js';
 import { type CliIo, type CliOutcome, EXIT_FAILURE, EXIT_USAGE } from './cli-io.js';
 import { plainErrorLine } from './configure-command.js';
 
@@ -122,8 +123,20 @@ export function fractionArgument(value: string): number {
   return number;
 }
 
-/** Commander argument parser: an http(s) URL, returned without a trailing slash. */
+/**
+ * Commander argument parser: an http(s) URL, returned without a trailing slash, or a
+ * proxy's Unix socket as `unix:PATH` (returned with the path made absolute).
+ */
 export function urlArgument(value: string): string {
+  if (isUnixProxyUrl(value)) {
+    const socketPath = unixSocketPathOf(value);
+    if (socketPath === undefined) {
+      throw new InvalidArgumentError(
+        'expected a socket path after unix:, like unix:/home/me/.aurora-swarm/proxy.sock.',
+      );
+    }
+    return unixProxyUrl(socketPath);
+  }
   let url: URL;
   try {
     url = new URL(value);
@@ -131,7 +144,7 @@ export function urlArgument(value: string): string {
     throw new InvalidArgumentError('expected a URL like http://localhost:9090.');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidArgumentError('expected an http:// or https:// URL.');
+    throw new InvalidArgumentError('expected an http:// or https:// URL (or unix:PATH).');
   }
   return value.replace(/\/+$/, '');
 }

@@ -14,6 +14,7 @@ import { RedisJob } from '../job/redis-job.js';
 import { CliError, usageError } from './cli-errors.js';
 import { type CliIo, EXIT_INTERRUPTED } from './cli-io.js';
 import { formatDuration } from './run-progress.js';
+import { ShutdownSignals } from './shutdown-signals.js';
 
 /** `--redis` and `--job` after parsing. */
 export interface JobFlags {
@@ -126,17 +127,16 @@ export async function withInterruptibleJob(
   action: (job: RedisJob, signal: AbortSignal, outages: RedisOutageLog) => Promise<number>,
 ): Promise<number> {
   const interrupt = new AbortController();
-  const stopListening = io.onSignal((signal) => {
-    if (interrupt.signal.aborted) return;
-    io.stderr(`${prefix}: ${signal}: stopping; ${onStop}\n`);
-    interrupt.abort();
+  using signals = new ShutdownSignals(io);
+  signals.handle({
+    first: (signal) => {
+      io.stderr(`${prefix}: ${signal}: stopping; ${onStop}\n`);
+      interrupt.abort();
+    },
+    again: (signal) => io.stderr(`${prefix}: ${signal} again: already stopping\n`),
   });
   const outages = new RedisOutageLog(io, prefix);
-  try {
-    return await withJob(flags, io, (job) => action(job, interrupt.signal, outages), outages);
-  } finally {
-    stopListening();
-  }
+  return await withJob(flags, io, (job) => action(job, interrupt.signal, outages), outages);
 }
 
 /** A `job` subcommand with `--redis`, `--job` and its examples. */

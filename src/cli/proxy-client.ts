@@ -1,9 +1,21 @@
 /**
  * Small reads of a running proxy's own routes (`/status`, `/hosts`) for the CLI, with
- * one-line errors for the usual mistakes: nothing listening, wrong token, not a proxy.
+ * one-line errors for the usual mistakes: nothing listening, wrong token, not a proxy;
+ * over TCP or a `unix:` socket. Also the token the CLI sends: `--token`, else
+ * `AURORA_SWARM_PROXY_TOKEN`, else the token file (`--token-file`, else
+ * `AURORA_SWARM_PROXY_TOKEN_FILE`, else `~/.aurora-swarm/proxy-token` when present).
  */
+import { Agent, fetch, type Response } from 'undici';
 import { type AgentEndpoint, createEndpoint } from '../hostfile/agent-endpoint.js';
-import { CliError } from './cli-errors.js';
+import {
+  defaultProxyTokenFile,
+  PROXY_TOKEN_FILE_ENV_VAR,
+  readProxyTokenFile,
+} from '../internal/proxy-token-file.js';
+import { isUnixProxyUrl, unixSocketPathOf } from '../internal/unix-proxy-url.js';
+import { POOL_PROXY_TOKEN_ENV_VAR } from '../pool/pool-options.js';
+import { CliError, usageError } from './cli-errors.js';
+import type { CliIo } from './cli-io.js';
 
 /** How long a read of the proxy's own routes may take, in milliseconds. */
 const PROXY_READ_TIMEOUT_MS = 10_000;
@@ -27,22 +39,28 @@ export async function readProxyJson(
   path: string,
   token: string | undefined,
 ): Promise<unknown> {
+  const socketPath = isUnixProxyUrl(proxyUrl) ? unixSocketPathOf(proxyUrl) : undefined;
   const url = `${proxyUrl}${path}`;
+  const dispatcher = socketPath === undefined ? undefined : new Agent({ socketPath });
   let response: Response;
+  let text: string;
   try {
-    response = await fetch(url, {
+    response = await fetch(socketPath === undefined ? url : `http://localhost${path}`, {
       headers: token ? { 'proxy-authorization': `Bearer ${token}` } : {},
       signal: AbortSignal.timeout(PROXY_READ_TIMEOUT_MS),
+      ...(dispatcher === undefined ? {} : { dispatcher }),
     });
+    text = await response.text();
   } catch (error) {
     throw new CliError(
       `cannot reach the proxy at ${proxyUrl}: ${causeOf(error)} (is it running? is the SSH tunnel up?)`,
     );
+  } finally {
+    await dispatcher?.close();
   }
-  const text = await response.text();
   if (response.status === 401) {
     throw new CliError(
-      `the proxy at ${proxyUrl} answered 401: ${token ? 'wrong token' : 'it requires a token'} (pass --token or set AURORA_SWARM_PROXY_TOKEN)`,
+      `the proxy at ${proxyUrl} answered 401: ${token ? 'wrong token' : 'it requires a token'} (pass --token or --token-file, or set ${POOL_PROXY_TOKEN_ENV_VAR})`,
     );
   }
   if (!response.ok) {
@@ -73,4 +91,26 @@ export async function readProxyHosts(
       entry.tags && typeof entry.tags === 'object' ? (entry.tags as Record<string, string>) : {},
     ),
   );
+}
+
+/**
+ * The token the CLI sends to a proxy: `flag`, else `AURORA_SWARM_PROXY_TOKEN`, else
+ * the token file (`fileFlag`, else `AURORA_SWARM_PROXY_TOKEN_FILE`, else
+ * `~/.aurora-swarm/proxy-token` if it exists), as the pools read it.
+ * @throws {CliError} (exit 2) for a named file that is missing or holds no token.
+ */
+export function resolveCliProxyToken(
+  flag: string | undefined,
+  fileFlag: string | undefined,
+  io: CliIo,
+): string | undefined {
+  if (flag !== undefined) return flag;
+  const fromEnv = io.env[POOL_PROXY_TOKEN_ENV_VAR]?.trim();
+  if (fromEnv) return fromEnv;
+  const named = fileFlag ?? (io.env[PROXY_TOKEN_FILE_ENV_VAR]?.trim() || undefined);
+  const content = readProxyTokenFile(named ?? defaultProxyTokenFile(io.env));
+  if (content.kind === 'token') return content.token;
+  if (content.kind === 'problem') throw usageError(content.problem);
+  if (named !== undefined) throw usageError(`the token file ${named} does not exist`);
+  return undefined;
 }

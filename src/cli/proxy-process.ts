@@ -47,7 +47,7 @@ export async function spawnProxyProcess(
         lastLine = line;
         onLine(line);
         const started = parseProxyStartedLine(line);
-        if (started !== undefined) resolve(started.port);
+        if (started?.port !== undefined) resolve(started.port);
       }
     });
     child.once('error', (error) =>

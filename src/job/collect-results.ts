@@ -1,17 +1,26 @@
 /**
  * `job collect`: a job's results into a results file in `run`'s format, every prompt once.
  *
+ * The file obeys `run`'s rules (run/result-file.ts): it is used only if it is absent, empty
+ * or a results file (every complete line a result record); anything else — a directory, a
+ * prompts file, a user's notes — is refused untouched, and the only line ever removed on
+ * its own is a last line cut short by a kill. It is locked for the whole collect with run's
+ * lock (run/results-lock.ts), so two collects, or a run and a collect, never both write it.
+ *
  * The file is merged, not overwritten: what it already holds (an earlier collect, results
  * trimmed from Redis since) is kept, failures in it are replaced by the job's current
  * result for that prompt (a `retry-failed` may have changed it), and results it lacks are
  * appended. So a rerun into the same file is safe, and resumes a collect that was killed.
  */
-import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
-import { InputFileError } from '../errors.js';
-import { promptIdKey } from '../run/prompt-file.js';
-import { loadPreviousResults, type ResultRecord, ResultWriter } from '../run/result-file.js';
+import { open } from 'node:fs/promises';
+import { linkAbortController } from '../internal/linked-abort-controller.js';
+import {
+  checkResultsPath,
+  loadPreviousResults,
+  type ResultRecord,
+  ResultWriter,
+} from '../run/result-file.js';
+import { lockResultsFile } from '../run/results-lock.js';
 import type { JobKeys } from './job-keys.js';
 import type { JobConnection } from './redis-connection.js';
 
@@ -34,6 +43,11 @@ export interface CollectOptions {
   signal?: AbortSignal;
   /** Called after each line appended. */
   onResult?(record: ResultRecord): void;
+  /**
+   * One-line notices: a stale lock taken over, or the lock lost while collecting (the
+   * collect then stops as interrupted, so that two writers never write the file at once).
+   */
+  onNotice?(message: string): void;
 }
 
 /** What {@link collectResults} did. */
@@ -50,80 +64,6 @@ export interface CollectSummary {
   trimmed: number;
   /** Whether the signal stopped it. */
   interrupted: boolean;
-}
-
-/**
- * Refuse a file that is not a results file: only an absent or empty file, or one whose every
- * complete line is a result record, may be collected into (its last line may be cut short).
- * Resolves with the failures it holds (prompt key → line), the only lines a collect may replace.
- * @throws {InputFileError} naming the path and the first line that is not a result.
- */
-export async function checkResultsFile(path: string): Promise<Map<string, string>> {
-  const failures = new Map<string, string>();
-  let size: number;
-  try {
-    const stats = await stat(path);
-    if (!stats.isFile()) throw new InputFileError(`${path} is not a file`, { path });
-    size = stats.size;
-  } catch (error) {
-    if (error instanceof InputFileError) throw error;
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return failures;
-    throw new InputFileError(`cannot read ${path}: ${(error as Error).message}`, { path });
-  }
-  if (size === 0) return failures;
-  // Only a last line without its newline can be a write cut by a kill.
-  const cutShort = (await lastByte(path, size)) !== 0x0a;
-  const lines = createInterface({
-    input: createReadStream(path, { encoding: 'utf8' }),
-    crlfDelay: Number.POSITIVE_INFINITY,
-  });
-  let lineNumber = 0;
-  let bad: number | undefined;
-  for await (const line of lines) {
-    lineNumber++;
-    if (bad !== undefined) {
-      // A bad line that turns out to be the last one is a write cut by a kill: allowed.
-      break;
-    }
-    const record = parseResultLine(line);
-    if (record === undefined) bad = lineNumber;
-    else if (!record.success && !failures.has(promptIdKey(record.id))) {
-      failures.set(promptIdKey(record.id), line);
-    }
-  }
-  lines.close();
-  if (bad !== undefined && (bad < lineNumber || !cutShort)) {
-    throw new InputFileError(
-      `${path}:${bad}: not a results file (line ${bad} is not a result record); refusing to write into it`,
-      { path, lineNumber: bad },
-    );
-  }
-  return failures;
-}
-
-function parseResultLine(line: string): ResultRecord | undefined {
-  try {
-    const value = JSON.parse(line) as Partial<ResultRecord> | null;
-    const valid =
-      value !== null &&
-      typeof value === 'object' &&
-      typeof value.success === 'boolean' &&
-      (typeof value.id === 'string' || typeof value.id === 'number');
-    return valid ? (value as ResultRecord) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function lastByte(path: string, size: number): Promise<number | undefined> {
-  const handle = await open(path, 'r');
-  try {
-    const buffer = Buffer.alloc(1);
-    await handle.read(buffer, 0, 1, size - 1);
-    return buffer[0];
-  } finally {
-    await handle.close();
-  }
 }
 
 async function fsyncFile(path: string): Promise<void> {
@@ -147,45 +87,80 @@ interface Pass {
   trimmed: number;
 }
 
-/** Collect a job's results into `outPath`; see the file comment. */
+/**
+ * Collect a job's results into `outPath`; see the file comment.
+ * @throws {InputFileError} when `outPath` cannot be written or is not a results file (it is
+ *   left as it was).
+ * @throws {FileLockedError} when a run or another collect is writing `outPath`.
+ */
 export async function collectResults(
   connection: JobConnection,
   keys: JobKeys,
   outPath: string,
   options: CollectOptions = {},
 ): Promise<CollectSummary> {
-  const failuresInFile = await checkResultsFile(outPath);
-  const first = await collectPass(connection, keys, outPath, options, failuresInFile);
-  let summary = first.summary;
-  if (first.superseded && !summary.interrupted) {
-    // A failure in the file has a newer result (the prompt was retried): one plain pass
-    // drops every failure line and appends each prompt's current result.
-    const second = await collectPass(connection, keys, outPath, { onResult: options.onResult });
-    summary = {
-      ...second.summary,
-      written: summary.written + second.summary.written,
-      replaced: summary.replaced + second.summary.replaced,
-      trimmed: summary.trimmed,
-    };
+  await checkResultsPath(outPath);
+  const { controller: stop, dispose } = linkAbortController(options.signal);
+  const lock = await lockResultsFile(outPath, {
+    command: 'job collect',
+    onNotice: (message) => options.onNotice?.(message),
+    onCompromised: (error) => {
+      options.onNotice?.(
+        `lost the lock on ${outPath} (${error.message}): stopping, so that two writers never write it at once`,
+      );
+      stop.abort();
+    },
+  });
+  try {
+    const locked = { ...options, signal: stop.signal };
+    const first = await collectPass(connection, keys, outPath, locked, true);
+    let summary = first.summary;
+    if (first.superseded && !summary.interrupted) {
+      // A failure in the file has a newer result (the prompt was retried): one plain pass
+      // drops every failure line and appends each prompt's current result.
+      const second = await collectPass(
+        connection,
+        keys,
+        outPath,
+        { onResult: options.onResult, signal: stop.signal },
+        false,
+      );
+      summary = {
+        ...second.summary,
+        written: summary.written + second.summary.written,
+        replaced: summary.replaced + second.summary.replaced,
+        trimmed: summary.trimmed,
+      };
+    }
+    return summary;
+  } finally {
+    dispose();
+    await lock.release();
   }
-  return summary;
 }
 
+/**
+ * One pass over the job's results. Keeping the file's failures (`keepFailures`), a plain
+ * rerun changes nothing; without (the second pass), failure lines are dropped and the job's
+ * current result for each comes back.
+ */
 async function collectPass(
   connection: JobConnection,
   keys: JobKeys,
   outPath: string,
   options: CollectOptions,
-  failuresInFile?: Map<string, string>,
+  keepFailures: boolean,
 ): Promise<{ summary: CollectSummary; superseded: boolean }> {
   const { client } = connection;
   const { signal } = options;
-  // Keeping the file's failures: a plain rerun changes nothing. Without (the second pass),
-  // failure lines are dropped and the job's current result for each comes back below.
+  // The failures in the file (prompt key → its line): the only lines a collect replaces.
+  const failed = new Map<string, string>();
   const previous = await loadPreviousResults(outPath, {
-    retryFailed: failuresInFile === undefined,
+    retryFailed: !keepFailures,
+    onKept: (key, record, line) => {
+      if (!record.success) failed.set(key, line);
+    },
   });
-  const failed = failuresInFile ?? new Map<string, string>();
   for (const key of failed.keys()) previous.finished.delete(key);
   const pass: Pass = {
     writer: new ResultWriter(outPath),

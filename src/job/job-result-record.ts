@@ -1,10 +1,8 @@
 /**
- * A queued prompt as a worker holds it, and its result as a line of `run`'s results
- * format (`ResultRecord`), so that `job collect` writes what tools reading `run` output read.
+ * A queued prompt as a worker holds it. Its result is written with run's `toResultRecord`
+ * (run/result-file.ts), so that `job collect` writes what tools reading `run` output read.
  */
-import type { AgentResponse } from '../pool/types.js';
 import type { PromptId } from '../run/prompt-file.js';
-import type { ResultRecord } from '../run/result-file.js';
 
 /** A prompt leased by a worker. */
 export interface JobPrompt {
@@ -32,29 +30,4 @@ export function jobPromptOf(
   const { k: key, l: line, p: prompt } = fields;
   if (key === undefined || prompt === undefined) return undefined;
   return { entryId, key, id: promptIdFromKey(key), line: Number(line), prompt };
-}
-
-/** The results-file line for a prompt's response, field for field as `aurora-swarm run` writes it. */
-export function resultRecordOf(prompt: JobPrompt, response: AgentResponse): ResultRecord {
-  const record: ResultRecord = {
-    id: prompt.id,
-    success: response.success,
-    agent: response.globalIndex,
-    line: prompt.line,
-  };
-  if (response.success) record.text = response.text;
-  else {
-    record.error = response.error ?? 'unknown error';
-    if (response.failureKind !== undefined) record.failure_kind = response.failureKind;
-  }
-  if (response.latencyMs !== undefined) record.latency_ms = Math.round(response.latencyMs);
-  if (response.finishReason !== undefined) record.finish_reason = response.finishReason;
-  if (response.usage) {
-    record.usage = {
-      prompt_tokens: response.usage.promptTokens,
-      completion_tokens: response.usage.completionTokens,
-      total_tokens: response.usage.totalTokens,
-    };
-  }
-  return record;
 }

@@ -139,10 +139,122 @@ return ms`,
   transformReply: undefined as unknown as () => NumberReply,
 });
 
+/**
+ * Take over expired leases: the pending entries idle for at least a lease (their worker
+ * died or stalled), from `cursor` on, `count` at most. Each is claimed for `consumer`
+ * (XCLAIM counts one more delivery); one already delivered `maxDeliveries` times is not
+ * to be sent again but recorded as failed. Reply `{nextCursor, claimed, exhausted}`:
+ * `claimed` entries `{id, fields}`, `exhausted` entries `{id, fields, deliveries, lastConsumer}`,
+ * `nextCursor` `-` once the scan has gone round.
+ */
+const CLAIM_EXPIRED = defineScript({
+  NUMBER_OF_KEYS: 1,
+  SCRIPT: `
+local count = tonumber(ARGV[5])
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], 'IDLE', ARGV[3], ARGV[4], '+', count)
+local claimed, exhausted = {}, {}
+local last = nil
+for _, p in ipairs(pending) do
+  last = p[1]
+  local entries = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], p[1])
+  local entry = entries[1]
+  if entry then
+    if p[4] >= tonumber(ARGV[6]) then
+      exhausted[#exhausted + 1] = {entry[1], entry[2], p[4], p[2]}
+    else
+      claimed[#claimed + 1] = entry
+    end
+  end
+end
+local nextCursor = '-'
+if #pending == count and last then nextCursor = '(' .. last end
+return {nextCursor, claimed, exhausted}`,
+  parseCommand(
+    parser: CommandParser,
+    keys: JobKeys,
+    consumer: string,
+    leaseMs: number,
+    cursor: string,
+    count: number,
+    maxDeliveries: number,
+  ) {
+    parser.pushKey(keys.queue);
+    parser.push(
+      WORKER_GROUP,
+      consumer,
+      String(leaseMs),
+      cursor,
+      String(count),
+      String(maxDeliveries),
+    );
+  },
+  transformReply: undefined as unknown as () => ArrayReply<unknown>,
+});
+
+/**
+ * Hand leases back (a worker stopping in order): each entry `consumer` holds becomes
+ * claimable at once (idle for a whole lease), and the delivery it had is not counted, as
+ * it did not end in a crash. Reply: how many.
+ */
+const HAND_BACK = defineScript({
+  NUMBER_OF_KEYS: 1,
+  SCRIPT: `
+local handed = 0
+for i = 4, #ARGV do
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1, ARGV[2])
+  if p[1] then
+    local deliveries = math.max(p[1][4] - 1, 0)
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'IDLE', ARGV[3], 'RETRYCOUNT', deliveries, 'JUSTID')
+    handed = handed + 1
+  end
+end
+return handed`,
+  parseCommand(
+    parser: CommandParser,
+    keys: JobKeys,
+    consumer: string,
+    leaseMs: number,
+    ids: readonly string[],
+  ) {
+    parser.pushKey(keys.queue);
+    parser.push(WORKER_GROUP, consumer, String(leaseMs), ...ids);
+  },
+  transformReply: undefined as unknown as () => NumberReply,
+});
+
+/**
+ * Forget the consumers of dead workers: a consumer with nothing pending (its leases were
+ * taken over, or it had none) and no command for longer than `idleMs` is deleted from the
+ * group. Deleting it loses nothing (it holds no entry); a live worker it might belong to
+ * is recreated by its next read. Reply: how many were deleted.
+ */
+const FORGET_IDLE_CONSUMERS = defineScript({
+  NUMBER_OF_KEYS: 1,
+  SCRIPT: `
+local forgotten = 0
+for _, flat in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local info = {}
+  for i = 1, #flat, 2 do info[flat[i]] = flat[i + 1] end
+  if info['pending'] == 0 and info['idle'] > tonumber(ARGV[2]) and info['name'] ~= ARGV[3] then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info['name'])
+    forgotten = forgotten + 1
+  end
+end
+return forgotten`,
+  parseCommand(parser: CommandParser, keys: JobKeys, idleMs: number, self: string) {
+    parser.pushKey(keys.queue);
+    parser.push(WORKER_GROUP, String(idleMs), self);
+  },
+  transformReply: undefined as unknown as () => NumberReply,
+});
+
 /** The scripts, as node-redis `scripts` (sent by SHA, loaded on first use). */
 export const JOB_SCRIPTS = {
   submitBatch: SUBMIT_BATCH,
   complete: COMPLETE,
   requeueFailed: REQUEUE_FAILED,
   heartbeat: HEARTBEAT,
+  claimExpired: CLAIM_EXPIRED,
+  handBack: HAND_BACK,
+  forgetIdleConsumers: FORGET_IDLE_CONSUMERS,
 };

@@ -119,7 +119,9 @@ export class RedisJob {
   /**
    * Write every result into a results file in `run`'s format, each prompt once (rerun-safe).
    * @throws {RedisJobError} `ERR_JOB_NOT_FOUND`
-   * @throws {InputFileError} when `outPath` exists and is not a results file.
+   * @throws {InputFileError} when `outPath` cannot be written or is not a results file (run's
+   *   rules: it is left as it was).
+   * @throws {FileLockedError} when a run or another collect is writing `outPath`.
    */
   async collect(outPath: string, options: CollectOptions = {}): Promise<CollectSummary> {
     await this.#assertExists();

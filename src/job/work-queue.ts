@@ -6,9 +6,15 @@
  * Leases are the consumer group's pending entries. A live worker renews its own every third
  * of the lease (XCLAIM JUSTID resets their idle time); a worker that died (kill -9,
  * walltime, lost node) stops renewing, and once an entry has been idle for a whole lease
- * any other worker takes it over (XAUTOCLAIM). Delivery is therefore at least once; the
+ * any other worker takes it over (the `claimExpired` script: XPENDING IDLE + XCLAIM, which
+ * counts a delivery). Delivery is therefore at least once, and bounded: an entry delivered
+ * `maxDeliveries` times without a result is recorded as failed instead (`delivery-limit`).
+ * A worker stopping in order hands its entries back without counting the delivery. The
  * result is recorded at most once (HSETNX on the prompt's key in one script with the
  * acknowledgement), which is what makes `collect` exactly once.
+ *
+ * Outages of the worker's swarm are waited out with run's `OutageGuard`; consumers of dead
+ * workers that hold nothing are deleted from the group every few leases.
  *
  * Memory: the prompts held (at most the window plus one small batch), never the job.
  */
@@ -19,14 +25,24 @@ import { describeValue } from '../internal/describe-value.js';
 import { linkAbortController } from '../internal/linked-abort-controller.js';
 import { runWindowed } from '../internal/windowed-stream.js';
 import type { AgentResponse, CallOptions, DispatchPolicy, SwarmPool } from '../pool/types.js';
-import type { ResultRecord } from '../run/result-file.js';
+import {
+  DEFAULT_OUTAGE_TIMEOUT_MS,
+  OutageGuard,
+  type OutageNotice,
+  type OutageProbe,
+} from '../run/outage-guard.js';
+import { type ResultRecord, toResultRecord } from '../run/result-file.js';
+import { SwarmReachability } from '../run/swarm-reachability.js';
 import { type JobKeys, WORKER_GROUP } from './job-keys.js';
-import { type JobPrompt, jobPromptOf, resultRecordOf } from './job-result-record.js';
-import { DEFAULT_OUTAGE_TIMEOUT_MS, NO_OUTAGE_GUARD, type OutageGuard } from './proxy-outage.js';
+import { type JobPrompt, jobPromptOf } from './job-result-record.js';
 import type { JobConnection } from './redis-connection.js';
 
 /** Default lease of a prompt held by a worker, in seconds (`--lease`). */
 export const DEFAULT_LEASE_SECONDS = 60;
+/** Default deliveries without a result after which a prompt is recorded as failed (`--max-deliveries`). */
+export const DEFAULT_MAX_DELIVERIES = 5;
+/** A consumer of the group with nothing pending and silent for this many leases is forgotten. */
+const FORGET_CONSUMER_AFTER_LEASES = 5;
 /** Default prompts a worker has in flight at once (`--concurrency`) when it has no pool to ask. */
 export const DEFAULT_WORKER_CONCURRENCY = 64;
 /** Longest wait of one blocking read of the queue, in milliseconds. */
@@ -58,13 +74,35 @@ export interface WorkOptions {
   callOptions?: Omit<CallOptions, 'signal'>;
   /** Lease of a held prompt, in seconds: another worker takes it over when it is not renewed for this long. @default DEFAULT_LEASE_SECONDS */
   leaseSeconds?: number;
-  /** Decides whether a failure is an outage of the whole swarm, and waits it out. @default none */
-  outage?: OutageGuard;
   /**
-   * Longest Redis outage waited out, in milliseconds; past it the worker stops (its leases
-   * run out and pass to other workers). @default DEFAULT_OUTAGE_TIMEOUT_MS
+   * Deliveries after which a prompt without a result is recorded as failed
+   * (`failure_kind: 'delivery-limit'`) instead of being sent again: a prompt that crashes or
+   * stalls every worker it is given to must not be re-delivered after every lease forever.
+   * A delivery counts when its worker died or stalled (kill -9, a crash, a lost node, a
+   * hung process); a worker that stops in order (a signal, an outage) hands its prompts
+   * back without counting. The worker that takes the expired lease over decides.
+   * @default DEFAULT_MAX_DELIVERIES
    */
-  redisOutageTimeoutMs?: number;
+  maxDeliveries?: number;
+  /**
+   * How the worker tells an outage of its whole swarm (its proxy, or every agent) from a
+   * failed prompt, as `aurora-swarm run` does (run/outage-guard.ts): a failure without any
+   * HTTP answer is checked with this probe; if the probe fails too, the prompts held wait —
+   * leases kept, nothing recorded, nothing new leased — and are sent again once it answers.
+   * `false`: every failure is the prompt's.
+   * @default with `pool`, a `SwarmReachability` of the pool (its proxy's `/health`, or
+   * directly its agents'); with `handler`, none
+   */
+  outage?: OutageProbe | false;
+  /**
+   * Longest outage waited out, in milliseconds: of the swarm (then the worker stops as
+   * interrupted, `stopReason: 'outage'`, and hands its prompts back), or of Redis (then it
+   * throws `OutageTimeoutError`; its leases run out and pass to other workers).
+   * @default DEFAULT_OUTAGE_TIMEOUT_MS
+   */
+  outageTimeoutMs?: number;
+  /** The swarm stopped answering, answers again, or stayed away longer than `outageTimeoutMs`. */
+  onOutage?(notice: OutageNotice): void;
   /** Name of this worker in the job (shown by `status`). @default host:pid:random */
   workerName?: string;
   /** What `status` shows as this worker's swarm (a proxy URL, a hostfile). */
@@ -97,11 +135,13 @@ export interface WorkSummary extends WorkProgress {
   worker: string;
   /** Whether every prompt of the job has a result. */
   jobFinished: boolean;
-  /** Whether the signal stopped the worker first. */
+  /** Whether the worker stopped before the job was finished (the signal, or an outage of its swarm). */
   interrupted: boolean;
+  /** Why it stopped early, when it did: the signal, or an outage longer than `outageTimeoutMs`. */
+  stopReason?: 'signal' | 'outage';
   /** Prompts handed back to the queue when stopped. */
   handedBack: number;
-  /** Prompts sent again after an outage of the swarm. */
+  /** Prompts held back by outages of the swarm and sent again once it answered. */
   resentAfterOutage: number;
 }
 
@@ -109,16 +149,23 @@ interface ResolvedWork {
   handler: JobPromptHandler;
   window: number;
   leaseMs: number;
+  maxDeliveries: number;
 }
 
 function resolveWork(options: WorkOptions): ResolvedWork {
   const { pool, handler, concurrency, leaseSeconds = DEFAULT_LEASE_SECONDS } = options;
+  const { maxDeliveries = DEFAULT_MAX_DELIVERIES } = options;
   if ((pool === undefined) === (handler === undefined)) {
     throw new InvalidOptionError('work: give exactly one of pool and handler');
   }
   if (!(typeof leaseSeconds === 'number' && Number.isFinite(leaseSeconds) && leaseSeconds >= 1)) {
     throw new InvalidOptionError(
       `work: leaseSeconds must be a number ≥ 1, got ${describeValue(leaseSeconds)}`,
+    );
+  }
+  if (!Number.isInteger(maxDeliveries) || maxDeliveries < 1) {
+    throw new InvalidOptionError(
+      `work: maxDeliveries must be a positive integer, got ${describeValue(maxDeliveries)}`,
     );
   }
   const window = concurrency ?? pool?.concurrency ?? DEFAULT_WORKER_CONCURRENCY;
@@ -149,7 +196,17 @@ function resolveWork(options: WorkOptions): ResolvedWork {
         ? target.post(next++ % target.size, prompt.prompt, callOptions)
         : leastLoaded(prompt.prompt, callOptions);
     });
-  return { handler: resolvedHandler, window, leaseMs: Math.round(leaseSeconds * 1000) };
+  const leaseMs = Math.round(leaseSeconds * 1000);
+  return { handler: resolvedHandler, window, leaseMs, maxDeliveries };
+}
+
+/** A flat `[field, value, …]` list of a stream entry as an object. */
+function fieldsOf(flat: readonly string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let index = 0; index + 1 < flat.length; index += 2) {
+    fields[String(flat[index])] = String(flat[index + 1]);
+  }
+  return fields;
 }
 
 /** The job was deleted while a worker ran. */
@@ -164,7 +221,8 @@ export class QueueWorker {
   readonly #options: WorkOptions;
   readonly #work: ResolvedWork;
   readonly #name: string;
-  readonly #outage: OutageGuard;
+  /** The probe this worker made for its pool (closed at the end). */
+  #reachability: SwarmReachability | undefined;
   /** Every prompt leased by this worker and not recorded yet: waiting, in flight, or being written. */
   readonly #held = new Map<string, JobPrompt>();
   /** Leased prompts not started yet (new leases, and prompts to send again after an outage). */
@@ -179,10 +237,14 @@ export class QueueWorker {
   };
   readonly #startedAt = performance.now();
   readonly #rateSamples: Array<{ atMs: number; recorded: number }> = [];
-  #claimCursor = '0-0';
+  #claimCursor = '-';
   #lastClaimAtMs = Number.NEGATIVE_INFINITY;
+  #lastForgetAtMs = Number.NEGATIVE_INFINITY;
+  #controller: AbortController | undefined;
   #fetching: Promise<unknown> | undefined;
   #stop: AbortSignal | undefined;
+  #guard: OutageGuard | undefined;
+  #stopReason: WorkSummary['stopReason'];
   #resent = 0;
   #failure: unknown;
 
@@ -193,7 +255,40 @@ export class QueueWorker {
     this.#work = resolveWork(options);
     this.#name =
       options.workerName ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-    this.#outage = options.outage ?? NO_OUTAGE_GUARD;
+  }
+
+  /** What tells an outage of the swarm from a failed prompt, if anything does. */
+  #outageProbe(): OutageProbe | undefined {
+    const { pool, outage } = this.#options;
+    if (outage !== undefined || pool === undefined) return outage === false ? undefined : outage;
+    const proxyUrl = (pool as { proxyUrl?: string }).proxyUrl;
+    this.#reachability = new SwarmReachability({ endpoints: pool.endpoints, proxyUrl });
+    return this.#reachability.outageProbe();
+  }
+
+  /** An outage guard of this run (stopped by `stop`), or undefined without a probe. */
+  #createGuard(stop: AbortController): OutageGuard | undefined {
+    const probe = this.#outageProbe();
+    if (probe === undefined) return undefined;
+    const notify = this.#options.onOutage;
+    return new OutageGuard({
+      // Called as methods: a probe of the caller's may be a class instance.
+      probe: (signal) => probe.probe(signal),
+      target: probe.target,
+      noteResponse: (response) => probe.noteResponse?.(response),
+      outageTimeoutMs: this.#options.outageTimeoutMs ?? DEFAULT_OUTAGE_TIMEOUT_MS,
+      signal: stop.signal,
+      onOutage: (event) => notify?.({ type: 'outage', ...event }),
+      onRecovered: (event) => {
+        this.#resent += event.heldBack;
+        notify?.({ type: 'recovered', ...event });
+      },
+      onGiveUp: (event) => {
+        notify?.({ type: 'outage-timeout', ...event });
+        this.#stopReason ??= 'outage';
+        stop.abort();
+      },
+    });
   }
 
   /** Counts `{ total, done }` of the job; throws when it was deleted. */
@@ -210,6 +305,7 @@ export class QueueWorker {
     const { controller, dispose } = linkAbortController(this.#options.signal);
     const stop = controller.signal;
     this.#stop = stop;
+    this.#controller = controller;
     const stopWatchingRedis = this.#watchRedisOutage(controller);
     const counts = await this.#counts();
     await this.#heartbeat();
@@ -221,26 +317,27 @@ export class QueueWorker {
       Math.min(renewEveryMs, MAX_HEARTBEAT_MS),
     );
     let jobFinished = counts.done >= counts.total;
+    const guard = this.#createGuard(controller);
+    this.#guard = guard;
     try {
       if (!jobFinished) {
-        const stream = runWindowed<JobPrompt, AgentResponse>(
+        const stream = runWindowed<JobPrompt, AgentResponse | undefined>(
           this.#source(stop, () => {
             jobFinished = true;
           }),
           {
             window: this.#work.window,
             signal: stop,
-            launch: (prompt, _index, signal) => this.#work.handler(prompt, signal),
+            launch: (prompt, _index, signal) => {
+              const send = () => this.#work.handler(prompt, signal);
+              return guard === undefined ? send() : guard.send(send);
+            },
           },
         );
         for await (const { item, result } of stream) {
-          if (stop.aborted && result.failureKind === 'aborted') continue; // handed back below
-          if (!result.success && (await this.#outage.isOutage(result))) {
-            this.#waiting.unshift(item);
-            this.#resent++;
-            this.#wake?.();
-            continue;
-          }
+          // Not a result: held back by an outage that outlasted the timeout, or cut by the
+          // stop. The prompt is still held, and handed back below.
+          if (result === undefined || (stop.aborted && result.failureKind === 'aborted')) continue;
           this.#record(item, result, controller);
         }
       }
@@ -252,13 +349,17 @@ export class QueueWorker {
       clearInterval(heartbeatTimer);
       stopWatchingRedis();
       dispose();
+      await this.#reachability?.close();
     }
     await this.#settle().catch((error: unknown) => {
       this.#failure ??= error;
     });
-    const interrupted = stop.aborted && this.#options.signal?.aborted === true;
+    if (this.#options.signal?.aborted) this.#stopReason = 'signal';
+    const interrupted = this.#stopReason !== undefined;
     const handedBack = await this.#handBack();
     await this.#unregister(handedBack === 0 && this.#held.size === 0);
+    // Every prompt has a result: no consumer left in the group holds anything or will.
+    if (jobFinished && !interrupted) await this.#forgetDeadConsumers(0);
     if (this.#failure !== undefined && !(this.#failure instanceof AbortedError && interrupted)) {
       throw this.#failure;
     }
@@ -268,6 +369,7 @@ export class QueueWorker {
       worker: this.#name,
       jobFinished: jobFinished && !interrupted,
       interrupted,
+      ...(this.#stopReason === undefined ? {} : { stopReason: this.#stopReason }),
       handedBack,
       resentAfterOutage: this.#resent,
     };
@@ -275,7 +377,7 @@ export class QueueWorker {
 
   /** Stop the worker when Redis stays unreachable longer than allowed. */
   #watchRedisOutage(controller: AbortController): () => void {
-    const timeoutMs = this.#options.redisOutageTimeoutMs ?? DEFAULT_OUTAGE_TIMEOUT_MS;
+    const timeoutMs = this.#options.outageTimeoutMs ?? DEFAULT_OUTAGE_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;
     const unsubscribe = this.#connection.onOutage((event) => {
       clearTimeout(timer);
@@ -303,12 +405,8 @@ export class QueueWorker {
   /** The prompts to send, pulled from the queue as slots free up; ends when the job is finished. */
   async *#source(stop: AbortSignal, finished: () => void): AsyncGenerator<JobPrompt> {
     while (!stop.aborted) {
-      try {
-        await this.#outage.ready(stop);
-      } catch (error) {
-        if (!stop.aborted) this.#failure ??= error;
-        return;
-      }
+      // Nothing new is leased while the swarm is unreachable (the guard holds what is in flight).
+      if (this.#guard !== undefined && !(await this.#guard.ready())) return;
       const waiting = this.#waiting.shift();
       if (waiting !== undefined) {
         yield waiting;
@@ -374,23 +472,29 @@ export class QueueWorker {
     const now = performance.now();
     if (now - this.#lastClaimAtMs >= Math.min(leaseMs / 2, MAX_BLOCK_MS)) {
       this.#lastClaimAtMs = now;
-      const claimed = await this.#connection.retry(
+      const reply = await this.#connection.retry(
         () =>
-          client.xAutoClaim(
-            this.#keys.queue,
-            WORKER_GROUP,
+          client.claimExpired(
+            this.#keys,
             this.#name,
             leaseMs,
             this.#claimCursor,
-            {
-              COUNT: want,
-            },
+            want,
+            this.#work.maxDeliveries,
           ),
         stop,
       );
-      this.#claimCursor = String(claimed.nextId);
-      for (const message of claimed.messages) {
-        if (message !== null && this.#hold(String(message.id), message.message)) leased++;
+      const [cursor, claimed, exhausted] = reply as unknown as [
+        string,
+        Array<[string, string[]]>,
+        Array<[string, string[], number, string]>,
+      ];
+      this.#claimCursor = String(cursor);
+      for (const [id, fields] of claimed) {
+        if (this.#hold(String(id), fieldsOf(fields))) leased++;
+      }
+      for (const [id, fields, deliveries, lastWorker] of exhausted) {
+        this.#giveUp(String(id), fieldsOf(fields), Number(deliveries), String(lastWorker));
       }
     }
     if (leased > 0) return leased;
@@ -425,8 +529,28 @@ export class QueueWorker {
     return true;
   }
 
+  /**
+   * A prompt delivered `maxDeliveries` times without a result (its workers died or stalled
+   * on it, perhaps because of it): recorded as failed, never sent again.
+   */
+  #giveUp(entryId: string, fields: Record<string, string>, deliveries: number, last: string): void {
+    const prompt = jobPromptOf(entryId, fields);
+    if (prompt === undefined || this.#held.has(entryId) || this.#controller === undefined) return;
+    this.#held.set(entryId, prompt);
+    const response: AgentResponse = {
+      success: false,
+      text: '',
+      error: `delivered ${deliveries} times without a result (each worker holding it died or stalled first; the last was ${last}): not sent again, it may be what stops them (limit ${this.#work.maxDeliveries} deliveries; job retry-failed sends it again)`,
+      failureKind: 'delivery-limit',
+      // No agent answered for it: -1, as for a call never sent.
+      agentIndex: -1,
+      globalIndex: -1,
+    };
+    this.#record(prompt, response, this.#controller);
+  }
+
   #record(prompt: JobPrompt, response: AgentResponse, controller: AbortController): void {
-    const record = resultRecordOf(prompt, response);
+    const record = toResultRecord({ id: prompt.id, lineNumber: prompt.line }, response);
     const write = (async () => {
       // Once stopped, a write cut by an outage is given up: the lease runs out and another
       // worker sends the prompt again (at least once), instead of this one waiting forever.
@@ -498,28 +622,38 @@ export class QueueWorker {
       rate_per_second: seconds > 0 ? (this.#progress.recorded - oldest.recorded) / seconds : 0,
     };
     await this.#connection.client.heartbeat(this.#keys, this.#name, JSON.stringify(state));
+    await this.#forgetDeadConsumers();
   }
 
-  /** Make every prompt still held claimable by other workers at once. Returns how many. */
+  /**
+   * Make every prompt still held claimable by other workers at once, without counting the
+   * delivery (this worker stops in order; it did not die on them). Returns how many.
+   */
   async #handBack(): Promise<number> {
     const ids = [...this.#held.keys()];
     if (ids.length === 0) return 0;
     try {
-      // IDLE = one whole lease: the next XAUTOCLAIM of any worker takes them.
-      await this.#connection.client.xClaimJustId(
-        this.#keys.queue,
-        WORKER_GROUP,
-        this.#name,
-        0,
-        ids,
-        {
-          IDLE: this.#work.leaseMs,
-        },
-      );
+      // IDLE = one whole lease: the next claim of any worker takes them.
+      await this.#connection.client.handBack(this.#keys, this.#name, this.#work.leaseMs, ids);
     } catch {
       // Redis is unreachable: the leases simply run out, with the same effect later.
     }
     return ids.length;
+  }
+
+  /**
+   * Forget consumers of dead workers that hold nothing and were silent for five leases, once
+   * every five leases (best effort); with `idleMs`, now, silent that long.
+   */
+  async #forgetDeadConsumers(idleMs?: number): Promise<void> {
+    const everyMs = this.#work.leaseMs * FORGET_CONSUMER_AFTER_LEASES;
+    const now = performance.now();
+    if (idleMs === undefined && now - this.#lastForgetAtMs < everyMs) return;
+    this.#lastForgetAtMs = now;
+    if (this.#connection.isDown) return;
+    await this.#connection.client
+      .forgetIdleConsumers(this.#keys, idleMs ?? everyMs, this.#name)
+      .catch(() => undefined);
   }
 
   async #unregister(deleteConsumer: boolean): Promise<void> {

@@ -9,7 +9,7 @@ import {
   type PatternOptions,
   resolvePatternOptions,
 } from './pattern-options.js';
-import { scatterGather } from './scatter-gather.js';
+import { scatterGatherEach } from './scatter-gather.js';
 import { stoppableFanOut } from './stoppable-fan-out.js';
 
 /** Options of `broadcast`: see `PatternOptions`, plus an early stop. */
@@ -27,8 +27,9 @@ export interface BroadcastOptions extends PatternOptions {
 /**
  * Send `prompt` to every agent of `pool`; one response per agent, in agent order (failures as
  * values). Calls are scheduled in a sliding window of `options.window` (default: the pool's
- * concurrency). An empty pool gives `[]`. With `stopWhen`, the broadcast ends as soon as it
- * returns true (see {@link BroadcastOptions.stopWhen}).
+ * concurrency). An empty pool gives `[]`. Always one chat call per agent, also on a pool in
+ * batch mode (as the Python original's `broadcast_prompt`). With `stopWhen`, the broadcast
+ * ends as soon as it returns true (see {@link BroadcastOptions.stopWhen}).
  *
  * @example
  * const responses = await broadcast(pool, 'Name one open problem in protein folding.');
@@ -48,7 +49,7 @@ export async function broadcast(
   const { stopWhen, ...patternOptions } = options ?? {};
   assertOptionalFunction(stopWhen, 'stopWhen', 'broadcast');
   if (stopWhen === undefined) {
-    return scatterGather(pool, new Array<string>(pool.size).fill(prompt), patternOptions);
+    return scatterGatherEach(pool, new Array<string>(pool.size).fill(prompt), patternOptions);
   }
   const resolved = resolvePatternOptions(pool, patternOptions, 'broadcast');
   if (pool.size === 0) return [];

@@ -15,7 +15,9 @@ export type MapGatherOptions = ScatterOptions;
 /**
  * Fill `{item}` of `template` with each item (strings as they are, objects as JSON, anything
  * else via `String`), then `scatterGather` the prompts: item i goes to agent `i % pool.size`
- * (or the least-loaded agent, with `dispatch: 'least-loaded'`), answers in input order.
+ * (or the least-loaded agent, with `dispatch: 'least-loaded'`), answers in input order. On a
+ * pool in batch mode the prompts go out as `/v1/completions` prompt lists, as
+ * `scatterGather`'s.
  *
  * @throws InvalidOptionError if `items` is not an array or `template` is not a string.
  * @example

@@ -9,6 +9,7 @@ import {
   resolvePatternOptions,
   type ScatterOptions,
 } from './pattern-options.js';
+import { batchingPool, scatterGatherBatched } from './scatter-gather-batched.js';
 import { scatterGatherStream } from './scatter-gather-stream.js';
 import { NOT_SENT_ABORTED, unsentResponse } from './unsent-response.js';
 
@@ -26,27 +27,58 @@ export type ScatterGatherOptions = ScatterOptions;
  * and every prompt not sent is reported as a failed response with `failureKind: 'aborted'` and
  * `globalIndex: -1`. For inputs too large to hold in memory use `scatterGatherStream`.
  *
+ * On a pool in batch mode (`new VLLMPool({ batch: true })`) each agent's share is sent as
+ * `/v1/completions` prompt lists instead (split by the pool's `batchSize`), as the Python
+ * original does: raw prompts without the chat template, far fewer requests; `window` then
+ * bounds the batch requests in flight.
+ *
  * @throws InvalidOptionError if `prompts` is not an array of strings, the options are invalid,
  *   or there are prompts and the pool has no agents.
  * @example
  * const responses = await scatterGather(pool, ['What is DNA?', 'What is RNA?']);
  */
-export async function scatterGather(
+export function scatterGather(
   pool: SwarmPool,
   prompts: readonly string[],
   options?: ScatterGatherOptions,
 ): Promise<AgentResponse[]> {
+  return gather(pool, prompts, options, true);
+}
+
+/**
+ * `scatterGather` with one call per prompt whatever the pool's batch mode: `broadcast`'s path
+ * (the same prompt to every agent is one chat call each, as the Python `broadcast_prompt`).
+ * @internal
+ */
+export function scatterGatherEach(
+  pool: SwarmPool,
+  prompts: readonly string[],
+  options?: ScatterGatherOptions,
+): Promise<AgentResponse[]> {
+  return gather(pool, prompts, options, false);
+}
+
+async function gather(
+  pool: SwarmPool,
+  prompts: readonly string[],
+  options: ScatterGatherOptions | undefined,
+  batchIfPoolBatches: boolean,
+): Promise<AgentResponse[]> {
   assertSwarmPool(pool, 'scatterGather');
   assertStringArray(prompts, 'prompts', 'scatterGather');
-  const { dispatch } = resolvePatternOptions(pool, options, 'scatterGather');
+  const resolved = resolvePatternOptions(pool, options, 'scatterGather');
   if (prompts.length === 0) return [];
   assertNonEmptyPool(pool, 'scatterGather');
+  // Batch mode (a VLLMPool created with batch: true): each agent's share as prompt lists.
+  const batching = batchIfPoolBatches ? batchingPool(pool) : undefined;
+  if (batching !== undefined) return scatterGatherBatched(batching, prompts, resolved);
   const results: (AgentResponse | undefined)[] = [];
   for await (const { index, response } of scatterGatherStream(pool, prompts, options)) {
     results[index] = response;
   }
   // A prompt never sent had no agent yet under least-loaded dispatch.
-  const unsentAgent = (index: number) => (dispatch === 'least-loaded' ? -1 : index % pool.size);
+  const unsentAgent = (index: number) =>
+    resolved.dispatch === 'least-loaded' ? -1 : index % pool.size;
   return Array.from(
     { length: prompts.length },
     (_, index) => results[index] ?? unsentResponse(unsentAgent(index), NOT_SENT_ABORTED),

@@ -144,7 +144,15 @@ export class EmbeddingPool extends PoolBase implements EmbeddingSwarmPool {
     call: ResolvedCallOptions,
   ): Promise<EmbeddingResponse> {
     const cache = this.#family.modelInfo;
-    const info = cache.known ?? (await cache.get(member, call.timeoutMs));
+    const info = cache.known ?? (await cache.get(member, call.timeoutMs, call.signal));
+    if (info === undefined) {
+      // The caller aborted while the shared /v1/models lookup was still running.
+      return embeddingFailure(member, agentIndex, {
+        failureKind: 'aborted',
+        error: `aborted by the caller (${member.label})`,
+        latencyMs: 0,
+      });
+    }
     const fields: Record<string, unknown> = {};
     if (info.model !== undefined) fields.model = info.model;
     fields.input = text;

@@ -1,7 +1,7 @@
 /**
  * The one vocabulary for why a call failed: the same words in `AgentResponse.failureKind`,
- * in `failure_kind` of `aurora-swarm run`'s results file, in `failureReport` and in the run
- * summary. Each word says what happened and whether sending the same request again can help.
+ * in `failure_kind` of the results file (written by `aurora-swarm run` and `job collect`),
+ * in `failureReport` and in the run summary. Each word says what happened and whether sending the same request again can help.
  */
 
 /** Why a call failed. */
@@ -16,7 +16,8 @@ export type FailureKind =
   | 'invalid-request'
   | 'bad-response'
   | 'aborted'
-  | 'invalid-index';
+  | 'invalid-index'
+  | 'delivery-limit';
 
 /** What a {@link FailureKind} means. */
 export interface FailureKindInfo {
@@ -55,6 +56,11 @@ export const FAILURE_KINDS: Readonly<Record<FailureKind, FailureKindInfo>> = {
   'bad-response': { meaning: 'an answer that is not what the endpoint promises', retryHelps: true },
   aborted: { meaning: 'stopped by the caller or by closing the pool', retryHelps: true },
   'invalid-index': { meaning: 'an agent index outside the pool', retryHelps: false },
+  'delivery-limit': {
+    meaning:
+      'a job prompt given to worker after worker, each of which died or stalled before a result (it may be what stops them)',
+    retryHelps: false,
+  },
 };
 
 /** Whether `kind` names a failure that sending the same request again may fix. */

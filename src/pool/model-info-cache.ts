@@ -1,8 +1,14 @@
 /**
  * The served model's name and context length, read from `/v1/models` once per pool
  * family. Concurrent first calls share one request; a failed lookup falls back (and
- * may be tried again, on another agent, a few times).
+ * may be tried again, on another agent, a few times). A caller whose signal fires
+ * stops waiting at once; the shared lookup carries on for the others.
  */
+import {
+  type AbortSubscriber,
+  subscribeAbort,
+  unsubscribeAbort,
+} from '../internal/shared-abort.js';
 import type { PoolMember } from './pool-member.js';
 import type { PoolTransport } from './pool-transport.js';
 
@@ -49,11 +55,19 @@ export class ModelInfoCache {
     return this.#known;
   }
 
-  /** The information, looking it up on `member` if nobody has yet. Never rejects. */
-  get(member: PoolMember, timeoutMs: number): Promise<ModelInfo> {
+  /**
+   * The information, looking it up on `member` if nobody has yet; `undefined` as soon as
+   * `signal` fires first (the lookup is not cut: other calls may be waiting on it). Never
+   * rejects.
+   */
+  get(
+    member: PoolMember,
+    timeoutMs: number,
+    signal?: AbortSignal | undefined,
+  ): Promise<ModelInfo | undefined> {
     if (this.#known) return Promise.resolve(this.#known);
     this.#pending ??= this.#lookUp(member, timeoutMs);
-    return this.#pending;
+    return signal === undefined ? this.#pending : untilAborted(this.#pending, signal);
   }
 
   async #lookUp(member: PoolMember, timeoutMs: number): Promise<ModelInfo> {
@@ -102,4 +116,20 @@ export class ModelInfoCache {
           : undefined,
     };
   }
+}
+
+/** `promise`'s value, or `undefined` as soon as `signal` fires (one shared listener per signal). */
+function untilAborted<Value>(
+  promise: Promise<Value>,
+  signal: AbortSignal,
+): Promise<Value | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const subscriber: AbortSubscriber = { onSharedAbort: () => resolve(undefined) };
+    subscribeAbort(signal, subscriber);
+    void promise.then((value) => {
+      unsubscribeAbort(signal, subscriber);
+      resolve(value);
+    });
+  });
 }

@@ -2,8 +2,16 @@
  * What every pool class shares: its agents, sub-pool selection, the shared
  * transport (connections, concurrency limit, proxy) and the lifecycle.
  */
+import type { Response } from 'undici';
 import { InvalidArgumentError, PoolClosedError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
+import { describeValue } from '../internal/describe-value.js';
+import {
+  type AgentRequestInit,
+  type OpenAIClientConfig,
+  openaiClientConfig,
+  requestAgent,
+} from './agent-access.js';
 import type { AgentHealthReport } from './agent-states.js';
 import type { ResolvedCallOptions } from './call-options.js';
 import { createPoolMembers, type PoolMember } from './pool-member.js';
@@ -141,6 +149,47 @@ export abstract class PoolBase {
   /** Agents `start` (inclusive) to `end` (exclusive), like `Array.prototype.slice`. */
   slice(start: number, end?: number): this {
     return this.derive(selectSlice(this.#context.members, start, end));
+  }
+
+  /**
+   * The settings of an official OpenAI SDK client for agent `agentIndex` of this pool
+   * (sub-pool numbering), routed as the pool's own requests: `http://host:port/v1`, or
+   * `{proxyUrl}/agent/{globalIndex}/v1` with `X-Timeout` and the proxy token in proxy
+   * mode. The Python original's `pool._openai_clients[i]`.
+   *
+   * @example
+   * const client = new OpenAI({ apiKey: 'EMPTY', ...pool.openaiConfig(0) });
+   * const models = await client.models.list();
+   * @throws {InvalidArgumentError} for an index outside the pool.
+   */
+  openaiConfig(agentIndex: number): OpenAIClientConfig {
+    return openaiClientConfig(this.#memberAt(agentIndex, 'openaiConfig'), this.transport.options);
+  }
+
+  /**
+   * `fetch` any route of agent `agentIndex` (sub-pool numbering) through the pool's own
+   * connections and routing (the proxy and its token in proxy mode): `/v1/models`,
+   * `/tokenize`, `/metrics`, … Resolves to the answer whatever its status; rejects as
+   * `fetch` does when no answer came. Not counted against `concurrency`.
+   *
+   * @example
+   * const metrics = await (await pool.request(0, '/metrics')).text();
+   * Rejects with `InvalidArgumentError` for an index outside the pool, `InvalidOptionError`
+   * for a path not starting with `/`, `PoolClosedError` after the root pool was closed.
+   */
+  async request(agentIndex: number, path: string, init?: AgentRequestInit): Promise<Response> {
+    this.assertOpen();
+    return requestAgent(this.transport, this.#memberAt(agentIndex, 'request'), path, init);
+  }
+
+  #memberAt(agentIndex: number, method: string): PoolMember {
+    const member = Number.isInteger(agentIndex) ? this.#context.members[agentIndex] : undefined;
+    if (member === undefined) {
+      throw new InvalidArgumentError(
+        `${method}: agent index ${describeValue(agentIndex)} out of range [0, ${this.size}) of this pool`,
+      );
+    }
+    return member;
   }
 
   /**

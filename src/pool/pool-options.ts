@@ -5,6 +5,12 @@
 import { InvalidOptionError } from '../errors.js';
 import { type AgentEndpoint, createEndpoint } from '../hostfile/agent-endpoint.js';
 import { describeValue } from '../internal/describe-value.js';
+import {
+  defaultProxyTokenFile,
+  PROXY_TOKEN_FILE_ENV_VAR,
+  readProxyTokenFile,
+} from '../internal/proxy-token-file.js';
+import { isUnixProxyUrl, unixProxyUrl, unixSocketPathOf } from '../internal/unix-proxy-url.js';
 
 /** Maximum simultaneous requests of a pool and all its sub-pools together. */
 export const DEFAULT_CONCURRENCY = 512;
@@ -24,6 +30,8 @@ export const DEFAULT_BREAKER_COOLDOWN_MS = 5_000;
 export const PROXY_URL_ENV_VAR = 'AURORA_SWARM_PROXY_URL';
 /** Environment variable holding the proxy's shared token when `proxyToken` is not given. */
 export const POOL_PROXY_TOKEN_ENV_VAR = 'AURORA_SWARM_PROXY_TOKEN';
+/** Environment variable naming the file that holds the proxy's token (`--token auto`). */
+export { PROXY_TOKEN_FILE_ENV_VAR };
 
 /** Environment as the resolve functions read it (defaults to `process.env`). */
 export type PoolEnvironment = Readonly<Record<string, string | undefined>>;
@@ -48,16 +56,26 @@ export interface PoolOptions {
   timeoutMs?: number;
   /**
    * Route every request through this `aurora-swarm-proxy`, as
-   * `{proxyUrl}/agent/{globalIndex}/...`. When omitted (`undefined`), the
-   * `AURORA_SWARM_PROXY_URL` environment variable is used if set; `null` forces direct
-   * connections even when the variable is set. @default undefined
+   * `{proxyUrl}/agent/{globalIndex}/...`: `http://localhost:9090`, or
+   * `unix:/home/me/.aurora-swarm/proxy.sock` for a proxy started with `--unix` (on the
+   * same machine). When omitted (`undefined`), the `AURORA_SWARM_PROXY_URL`
+   * environment variable is used if set; `null` forces direct connections even when
+   * the variable is set. @default undefined
    */
   proxyUrl?: string | null;
   /**
    * Shared proxy token, sent as `Proxy-Authorization: Bearer <token>` on proxied requests
-   * only. @default the `AURORA_SWARM_PROXY_TOKEN` environment variable, else none
+   * only. @default the `AURORA_SWARM_PROXY_TOKEN` environment variable, else the token
+   * in `proxyTokenFile`, else none
    */
   proxyToken?: string;
+  /**
+   * File holding the proxy's token (what `aurora-swarm-proxy --token auto` writes),
+   * read in proxy mode when neither `proxyToken` nor `AURORA_SWARM_PROXY_TOKEN` is set.
+   * A file named here must exist; the default one is skipped when absent.
+   * @default the `AURORA_SWARM_PROXY_TOKEN_FILE` environment variable, else `~/.aurora-swarm/proxy-token`
+   */
+  proxyTokenFile?: string;
   /** Extra HTTP headers on every request, e.g. `{ authorization: 'Bearer <vLLM api key>' }`. @default {} */
   headers?: Readonly<Record<string, string>>;
   /** Retries after a connection failure or a 502/503 that arrived before any answer. @default 3 */
@@ -95,8 +113,13 @@ export interface ResolvedPoolOptions {
   readonly concurrency: number;
   readonly connectorLimit: number;
   readonly timeoutMs: number;
-  /** Proxy base URL without a trailing slash, or `undefined` for direct connections. */
+  /**
+   * Proxy base URL without a trailing slash (`unix:/abs/path` for a socket), or
+   * `undefined` for direct connections.
+   */
   readonly proxyUrl: string | undefined;
+  /** The proxy's Unix socket when `proxyUrl` is a `unix:` address, else `undefined`. */
+  readonly proxySocketPath: string | undefined;
   readonly proxyToken: string | undefined;
   readonly headers: Readonly<Record<string, string>>;
   readonly maxRetries: number;
@@ -107,7 +130,8 @@ export interface ResolvedPoolOptions {
 
 /**
  * Validate the common pool options and apply defaults and environment fallbacks.
- * Pure: never mutates `options`; `env` is the only outside input.
+ * Never mutates `options`; the outside inputs are `env` and, in proxy mode without a
+ * token, the token file (`proxyTokenFile`).
  *
  * @throws {InvalidOptionError} naming the option, the value and what was expected.
  */
@@ -121,6 +145,7 @@ export function resolvePoolOptions(
       `pool options: expected an object with at least { endpoints }, got ${describeValue(options)}`,
     );
   }
+  const proxyUrl = resolveProxyUrl(options.proxyUrl, env);
   return {
     endpoints: resolveEndpoints(options.endpoints),
     concurrency: positiveInteger('concurrency', options.concurrency, DEFAULT_CONCURRENCY),
@@ -130,8 +155,14 @@ export function resolvePoolOptions(
       DEFAULT_POOL_CONNECTOR_LIMIT,
     ),
     timeoutMs: positiveNumber('timeoutMs', options.timeoutMs, defaultTimeoutMs),
-    proxyUrl: resolveProxyUrl(options.proxyUrl, env),
-    proxyToken: resolveProxyToken(options.proxyToken, env),
+    proxyUrl,
+    proxySocketPath:
+      proxyUrl !== undefined && isUnixProxyUrl(proxyUrl) ? unixSocketPathOf(proxyUrl) : undefined,
+    proxyToken:
+      proxyUrl === undefined
+        ? resolveProxyToken(options.proxyToken, env)
+        : (resolveProxyToken(options.proxyToken, env) ??
+          tokenFromFile(options.proxyTokenFile, env)),
     headers: resolveHeaders(options.headers),
     maxRetries: nonNegativeInteger('maxRetries', options.maxRetries, DEFAULT_MAX_RETRIES),
     retryDelayMs: nonNegativeNumber('retryDelayMs', options.retryDelayMs, DEFAULT_RETRY_DELAY_MS),
@@ -205,6 +236,15 @@ function resolveProxyUrl(value: unknown, env: PoolEnvironment): string | undefin
 }
 
 function parseProxyUrl(text: string, source: string): string {
+  if (isUnixProxyUrl(text)) {
+    const socketPath = unixSocketPathOf(text);
+    if (socketPath === undefined) {
+      throw new InvalidOptionError(
+        `${source}: expected a socket path after unix:, like "unix:/home/me/.aurora-swarm/proxy.sock", got ${describeValue(text)}`,
+      );
+    }
+    return unixProxyUrl(socketPath);
+  }
   let url: URL;
   try {
     url = new URL(text);
@@ -215,7 +255,7 @@ function parseProxyUrl(text: string, source: string): string {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new InvalidOptionError(
-      `${source}: expected an http:// or https:// URL, got ${describeValue(text)}`,
+      `${source}: expected an http:// or https:// URL (or unix:/path/to/proxy.sock), got ${describeValue(text)}`,
     );
   }
   if (url.search !== '' || url.hash !== '') {
@@ -237,6 +277,33 @@ function resolveProxyToken(value: unknown, env: PoolEnvironment): string | undef
     );
   }
   return value;
+}
+
+/**
+ * The token of the token file (`--token auto` on the proxy): `proxyTokenFile`, else
+ * `AURORA_SWARM_PROXY_TOKEN_FILE`, else `~/.aurora-swarm/proxy-token` (skipped when
+ * absent). Read once, when the root pool is made.
+ */
+function tokenFromFile(value: unknown, env: PoolEnvironment): string | undefined {
+  if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) {
+    throw new InvalidOptionError(
+      `option proxyTokenFile: expected the path of a file holding the proxy's token, got ${describeValue(value)}`,
+    );
+  }
+  const named = (value as string | undefined) ?? (env[PROXY_TOKEN_FILE_ENV_VAR] || undefined);
+  const source =
+    value !== undefined
+      ? 'option proxyTokenFile'
+      : `environment variable ${PROXY_TOKEN_FILE_ENV_VAR}`;
+  const content = readProxyTokenFile(named ?? defaultProxyTokenFile(env));
+  if (content.kind === 'token') return content.token;
+  if (content.kind === 'missing') {
+    if (named === undefined) return undefined;
+    throw new InvalidOptionError(`${source}: the token file ${named} does not exist`);
+  }
+  throw new InvalidOptionError(
+    named === undefined ? content.problem : `${source}: ${content.problem}`,
+  );
 }
 
 function resolveHeaders(value: unknown): Readonly<Record<string, string>> {
@@ -291,7 +358,8 @@ export function positiveNumber(name: string, value: unknown, fallback: number): 
   return value;
 }
 
-function nonNegativeNumber(name: string, value: unknown, fallback: number): number {
+/** `value` if it is a finite number >= 0, `fallback` if undefined; throws otherwise. */
+export function nonNegativeNumber(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new InvalidOptionError(

@@ -14,13 +14,13 @@
  * disabled because the call's timeout (which may be longer) aborts the request itself.
  */
 import { performance } from 'node:perf_hooks';
-import { Agent } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { ConcurrencyLimiter } from '../internal/concurrency-limiter.js';
 import { sleep } from '../internal/sleep.js';
 import { AgentStates } from './agent-states.js';
 import type { Admission } from './circuit-breaker.js';
 import { type HedgeLeg, runHedged } from './hedged-call.js';
-import type { PoolMember } from './pool-member.js';
+import { type PoolMember, routingHeaders } from './pool-member.js';
 import type { ResolvedPoolOptions } from './pool-options.js';
 import {
   type AnsweredBy,
@@ -72,6 +72,8 @@ export class PoolTransport {
       pipelining: 1,
       headersTimeout: 0,
       bodyTimeout: 0,
+      // A `unix:` proxy: every connection goes to its socket (requests say localhost).
+      ...(options.proxySocketPath === undefined ? {} : { socketPath: options.proxySocketPath }),
     });
     this.#handOverStream = {
       read: async (response, callSignal, startedAt) => ({
@@ -89,6 +91,11 @@ export class PoolTransport {
         holdsSlot: true,
       }),
     };
+  }
+
+  /** The undici dispatcher of the family (for raw access: `pool.request`). */
+  get dispatcher(): Dispatcher {
+    return this.#dispatcher;
   }
 
   /** Whether `close()` was called. */
@@ -298,13 +305,10 @@ export class PoolTransport {
     const key = proxied ? `proxied ${member.proxyAddress} ${timeoutMs}` : 'direct';
     let headers = this.#headerSets.get(key);
     if (headers === undefined) {
-      headers = { ...this.options.headers, 'content-type': JSON_CONTENT_TYPE };
-      if (proxied) {
-        headers['x-timeout'] = String(timeoutMs / 1000);
-        if (this.options.proxyToken !== undefined) {
-          headers['proxy-authorization'] = `Bearer ${this.options.proxyToken}`;
-        }
-      }
+      headers = {
+        ...routingHeaders(member, this.options, timeoutMs),
+        'content-type': JSON_CONTENT_TYPE,
+      };
       if (this.#headerSets.size < MAX_CACHED_HEADER_SETS) this.#headerSets.set(key, headers);
     }
     return headers;

@@ -6,7 +6,7 @@
  * slot, the pool's closing, the sleep between attempts, and the policy built on each
  * outcome: the circuit breaker reads its {@link AgentVerdict}, least-loaded dispatch
  * fails over to another member, hedging races a second call (hedged-call.ts); batch
- * mode is a {@link SuccessReader} of its own.
+ * mode asks for its timeouts to be retried (`retryOnTimeout`).
  *
  * Internal. What is retried and how long to wait is retry.ts's decision.
  */
@@ -47,6 +47,13 @@ export interface TransportRequest {
   body?: string | undefined;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+  /**
+   * Retry an attempt that timed out (within the retry budget, after the usual delay). Only
+   * for a request that is safe to send again after a timeout: a batch of completions is not
+   * streamed, so nothing of it reached the caller, and vLLM cancels a generation whose
+   * connection closed. Other calls never retry a timeout (the agent may still be working).
+   */
+  retryOnTimeout?: boolean | undefined;
 }
 
 /**
@@ -212,14 +219,17 @@ export async function attemptOnce<Answer>(
     return settled(failure, verdict);
   } catch (error) {
     if (callSignal.timedOut) {
-      return settled(
-        transportFailure(
-          'timeout',
-          `timeout after ${timeoutMs} ms waiting for ${member.label}`,
-          startedAt,
-        ),
-        answerStarted ? 'answered' : 'unknown',
+      const failure = transportFailure(
+        'timeout',
+        `timeout after ${timeoutMs} ms waiting for ${member.label}`,
+        startedAt,
       );
+      const verdict: AgentVerdict = answerStarted ? 'answered' : 'unknown';
+      if (request.retryOnTimeout === true && canRetry) {
+        const delayMs = retryDelayMs(retryNumber, plan.retryDelayMs, undefined);
+        return { kind: 'retry', delayMs, failure, verdict };
+      }
+      return settled(failure, verdict);
     }
     if (callSignal.callerAborted) {
       return settled(

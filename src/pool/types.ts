@@ -112,6 +112,22 @@ export interface SwarmPool {
   select(indices: readonly number[]): SwarmPool;
   /** Agents `start` (inclusive) to `end` (exclusive), like `Array.prototype.slice`. */
   slice(start: number, end?: number): SwarmPool;
+  /**
+   * Batch mode (a `VLLMPool` created with `batch: true`): patterns that scatter distinct
+   * prompts send each agent's share with `postBatch` instead of one `post` per prompt.
+   */
+  readonly batch?: boolean;
+  /** In batch mode, at most this many prompts per `postBatch` (`Number.MAX_SAFE_INTEGER`: a whole share). */
+  readonly batchSize?: number;
+  /**
+   * Send `prompts` to the agent at `agentIndex` as one batch request; one response per
+   * prompt, in order. Never rejects for agent failures.
+   */
+  postBatch?(
+    agentIndex: number,
+    prompts: readonly string[],
+    options?: CallOptions,
+  ): Promise<AgentResponse[]>;
 }
 
 /** The result of one embedding call. */

@@ -4,8 +4,14 @@
  * batch mode over `/v1/completions`, and streaming of single calls.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { planBatches } from '../internal/plan-batches.js';
 import { AgentPool } from './agent-pool.js';
-import { badResponse, failedResponse, successResponse } from './agent-response.js';
+import {
+  badResponse,
+  failedResponse,
+  invalidIndexResponse,
+  successResponse,
+} from './agent-response.js';
 import {
   assertPrompt,
   assertPrompts,
@@ -20,6 +26,7 @@ import { StreamingCall } from './streaming-call.js';
 import type { TransportFailure } from './transport-attempt.js';
 import type { AgentResponse, CallOptions, SendAllOptions, SwarmPool } from './types.js';
 import {
+  batchTimeoutMs,
   DEFAULT_MODEL_MAX_CONTEXT,
   type ResolvedVLLMPoolOptions,
   resolveVLLMPoolOptions,
@@ -74,6 +81,31 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     return this.#family.settings.maxTokensAggregation;
   }
 
+  /** Whether the pool was created with `batch: true` (patterns then scatter in batches). */
+  get batch(): boolean {
+    return this.#family.settings.batch;
+  }
+
+  /** At most this many prompts per batch request (`Number.MAX_SAFE_INTEGER`: a whole share). */
+  get batchSize(): number {
+    return this.#family.settings.batchSize;
+  }
+
+  /** Batch timeout scaling: the time one wave of `batchConcurrency` sequences may take. @default 60000 */
+  get timeoutPerSequenceMs(): number {
+    return this.#family.settings.timeoutPerSequenceMs;
+  }
+
+  /** Batch timeout scaling: sequences an agent runs at once. @default 256 */
+  get batchConcurrency(): number {
+    return this.#family.settings.batchConcurrency;
+  }
+
+  /** Upper bound of a batch's scaled timeout, or `undefined` for none. */
+  get batchTimeoutCapMs(): number | undefined {
+    return this.#family.settings.batchTimeoutCapMs;
+  }
+
   /** `sendAll`, with batch mode when the pool was created with `batch: true`. */
   override async sendAll(
     prompts: readonly string[],
@@ -85,10 +117,9 @@ export class VLLMPool extends AgentPool implements SwarmPool {
 
   /**
    * Batch mode: prompt i still goes to agent i % size, but each agent's share is sent as
-   * ONE `/v1/completions` request with a prompt list (split by `batchSize`), and the
-   * answers are mapped back by each choice's `index`. Raw completions skip the chat
-   * template, so answers may differ from `sendAll`'s. A failed request fails every prompt
-   * in it. Results in input order.
+   * `/v1/completions` prompt lists (one per agent, or cut by `batchSize`) with
+   * {@link postBatch}. Raw completions skip the chat template, so answers may differ from
+   * `sendAll`'s. Results in input order.
    */
   async sendAllBatched(
     prompts: readonly string[],
@@ -101,34 +132,47 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     if (prompts.length > 0 && size === 0) {
       throw new InvalidArgumentError(`cannot send ${prompts.length} prompt(s) to an empty pool`);
     }
-    const batchSize = this.#family.settings.batchSize;
-    const batches: number[][] = [];
-    for (let agentIndex = 0; agentIndex < Math.min(size, prompts.length); agentIndex++) {
-      let batch: number[] = [];
-      for (let index = agentIndex; index < prompts.length; index += size) {
-        batch.push(index);
-        if (batch.length === batchSize) {
-          batches.push(batch);
-          batch = [];
-        }
-      }
-      if (batch.length > 0) batches.push(batch);
-    }
+    const batches = planBatches(prompts.length, size, this.#family.settings.batchSize);
     const results = new Array<AgentResponse>(prompts.length);
     await this.fanOut(batches.length, async (batchNumber) => {
-      const batch = batches[batchNumber]!;
-      const agentIndex = batch[0]! % size;
+      const { agentIndex, promptIndices } = batches[batchNumber]!;
       const answers = await this.#callBatch(
         this.members[agentIndex]!,
         agentIndex,
-        batch.map((index) => prompts[index]!),
+        promptIndices.map((index) => prompts[index]!),
         call,
       );
-      batch.forEach((promptIndex, position) => {
+      promptIndices.forEach((promptIndex, position) => {
         results[promptIndex] = answers[position]!;
       });
     });
     return results;
+  }
+
+  /**
+   * One `/v1/completions` request with `prompts` as its prompt list to the agent at
+   * `agentIndex` (the Python original's `post_batch`); one response per prompt, in order,
+   * mapped by each choice's `index`. `max_tokens` is sized for the longest prompt. The
+   * request's timeout is `max(timeoutMs, ceil(n / batchConcurrency) × timeoutPerSequenceMs)`,
+   * capped by `batchTimeoutCapMs`; a batch that times out (or meets a 502/503 or a refused
+   * connection) is sent again after a backoff, up to `maxRetries` times, holding no
+   * concurrency slot while it waits. A failed request fails each of its prompts; a missing
+   * choice fails only its prompt. An index outside the pool gives `invalid-index` failures.
+   * @throws {InvalidOptionError} when `prompts` or `options` have a wrong type.
+   * @throws {PoolClosedError} after the root pool was closed.
+   */
+  async postBatch(
+    agentIndex: number,
+    prompts: readonly string[],
+    options?: CallOptions,
+  ): Promise<AgentResponse[]> {
+    this.assertOpen();
+    assertPrompts(prompts);
+    const call = resolveCallOptions(options, this.timeoutMs);
+    const member = Number.isInteger(agentIndex) ? this.members[agentIndex] : undefined;
+    if (member === undefined) return prompts.map(() => invalidIndexResponse(agentIndex, this.size));
+    if (prompts.length === 0) return [];
+    return this.#callBatch(member, agentIndex, [...prompts], call);
   }
 
   /**
@@ -148,7 +192,9 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     const member = Number.isInteger(agentIndex) ? this.members[agentIndex] : undefined;
     return new StreamingCall(async () => {
       if (member === undefined) return { member: undefined, agentIndex, size: this.size };
-      const fields = await this.#chatFields(member, prompt, call);
+      // Aborted while waiting for the model information: the transport sees the signal
+      // already fired and answers `aborted` without sending anything.
+      const fields = (await this.#chatFields(member, prompt, call)) ?? {};
       return {
         member,
         agentIndex,
@@ -166,6 +212,7 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     call: ResolvedCallOptions,
   ): Promise<AgentResponse> {
     const fields = await this.#chatFields(requested, prompt, call);
+    if (fields === undefined) return abortedResponse(requested, requestedIndex);
     const result = await this.postJson(requested, '/v1/chat/completions', fields, call);
     const { member, agentIndex } = this.answeredBy(result, requested, requestedIndex);
     if (!result.ok || member === undefined) {
@@ -198,8 +245,9 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     member: PoolMember | undefined,
     prompt: string,
     call: ResolvedCallOptions,
-  ): Promise<Record<string, unknown>> {
-    const info = await this.#modelInfo(this.lookupMember(member), call.timeoutMs);
+  ): Promise<Record<string, unknown> | undefined> {
+    const info = await this.#modelInfo(this.lookupMember(member), call);
+    if (info === undefined) return undefined;
     const fields: Record<string, unknown> = {};
     if (info.model !== undefined) fields.model = info.model;
     fields.messages = [{ role: 'user', content: prompt }];
@@ -213,7 +261,8 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     prompts: string[],
     call: ResolvedCallOptions,
   ): Promise<AgentResponse[]> {
-    const info = await this.#modelInfo(member, call.timeoutMs);
+    const info = await this.#modelInfo(member, call);
+    if (info === undefined) return prompts.map(() => abortedResponse(member, agentIndex));
     const fields: Record<string, unknown> = {};
     if (info.model !== undefined) fields.model = info.model;
     fields.prompt = prompts;
@@ -221,7 +270,9 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     let longest = 0;
     for (const prompt of prompts) if (prompt.length > longest) longest = prompt.length;
     fields.max_tokens = this.#sizeMaxTokens(info, longest, call);
-    const result = await this.postJson(member, '/v1/completions', fields, call);
+    const timeoutMs = batchTimeoutMs(call.timeoutMs, prompts.length, this.#family.settings);
+    const request = this.jsonPost(member, '/v1/completions', fields, { ...call, timeoutMs });
+    const result = await this.transport.exchange({ ...request, retryOnTimeout: true });
     if (!result.ok) return prompts.map(() => failedResponse(member, agentIndex, result));
     const parsed = parseCompletion(result.bodyText);
     if (!parsed.ok) {
@@ -262,8 +313,15 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     });
   }
 
-  #modelInfo(member: PoolMember, timeoutMs: number): ModelInfo | Promise<ModelInfo> {
-    return this.#family.modelInfo.known ?? this.#family.modelInfo.get(member, timeoutMs);
+  /** The model information; `undefined` when the call's signal fired while waiting for it. */
+  #modelInfo(
+    member: PoolMember,
+    call: ResolvedCallOptions,
+  ): ModelInfo | undefined | Promise<ModelInfo | undefined> {
+    return (
+      this.#family.modelInfo.known ??
+      this.#family.modelInfo.get(member, call.timeoutMs, call.signal)
+    );
   }
 
   #sizeMaxTokens(info: ModelInfo, promptChars: number, call: ResolvedCallOptions): number {
@@ -279,6 +337,14 @@ export class VLLMPool extends AgentPool implements SwarmPool {
   protected override get extraBody(): Readonly<Record<string, unknown>> | undefined {
     return this.#family.settings.extraBody;
   }
+}
+
+/** A call that stopped waiting for the model information because its caller aborted. */
+function abortedResponse(member: PoolMember | undefined, agentIndex: number): AgentResponse {
+  return failedResponse(member, agentIndex, {
+    failureKind: 'aborted',
+    error: `aborted by the caller (${member?.label ?? 'before an agent was picked'})`,
+  });
 }
 
 function createVLLMRootContext(options: VLLMPoolOptions): PoolContext<VLLMFamily> {

@@ -11,6 +11,7 @@ import { InvalidOptionError, ProxyStartError } from '../errors.js';
 import { describeValue } from '../internal/describe-value.js';
 import type { LogSink, ProxyLogger } from './proxy-logger.js';
 import { parseProxyStartedLine, proxyStartedMessage } from './server/listening.js';
+import { ownerOnlyUmask, prepareUnixSocketPath } from './server/unix-socket.js';
 
 /** Worker processes when `--workers` is not given. */
 export const DEFAULT_PROXY_WORKERS = 1;
@@ -112,7 +113,7 @@ export function onPrimaryReloadRequest(handler: () => void): () => void {
 
 /** A running cluster, seen from the primary. */
 export interface RunningProxyCluster {
-  /** The port every worker listens on. */
+  /** The TCP port every worker listens on (0 on a Unix socket only). */
   readonly port: number;
   /** Number of agents (from the first worker to listen). */
   readonly agents: number;
@@ -133,8 +134,15 @@ export interface RunningProxyCluster {
 export interface ProxyClusterOptions {
   /** Number of worker processes (at least 2 makes sense). */
   workers: number;
-  /** Address the workers bind, for the startup line. */
-  host: string;
+  /** Address the workers bind, for the startup line; `undefined` on a Unix socket only. */
+  host: string | undefined;
+  /**
+   * The workers' Unix socket (`--unix`, absolute): checked and freed here before they
+   * start, and bound here (node:cluster binds in the primary) with an owner-only umask.
+   */
+  unixSocket?: string | undefined;
+  /** More environment for every worker (the token `--token auto` resolved, say). */
+  workerEnv?: Readonly<Record<string, string>>;
   /** Grace period of the workers, in milliseconds (bounds the wait for them to exit). */
   shutdownGraceMs: number;
   /** The primary's logger. */
@@ -152,7 +160,8 @@ export interface ProxyClusterOptions {
 export async function startProxyCluster(
   options: ProxyClusterOptions,
 ): Promise<RunningProxyCluster> {
-  const { workers: count, logger } = options;
+  const { workers: count, logger, unixSocket } = options;
+  if (unixSocket !== undefined) await prepareUnixSocketPath(unixSocket, logger);
   const userSetSemiSpace = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((argument) =>
     argument.includes('semi-space-size'),
   );
@@ -167,7 +176,10 @@ export async function startProxyCluster(
   const started = Promise.all(
     Array.from({ length: count }, (_, offset) => {
       const index = offset + 1;
-      const worker = cluster.fork({ [PROXY_WORKER_ENV_VAR]: `${index}/${count}` });
+      const worker = cluster.fork({
+        ...options.workerEnv,
+        [PROXY_WORKER_ENV_VAR]: `${index}/${count}`,
+      });
       workers.push(worker);
       const exit = new Promise<number>((resolve) => {
         worker.once('exit', (code, signal) => {
@@ -213,13 +225,26 @@ export async function startProxyCluster(
     );
     return allExited().finally(() => clearTimeout(killTimer));
   };
+  // The workers were forked with the user's umask; the socket the primary binds for
+  // them (at the first worker's listen) gets the owner-only one.
+  const restoreUmask = unixSocket === undefined ? undefined : ownerOnlyUmask();
   try {
     await started;
   } catch (error) {
     await close(true);
     throw error;
+  } finally {
+    restoreUmask?.();
   }
-  logger.info(proxyStartedMessage(options.host, port, agents, count));
+  logger.info(
+    proxyStartedMessage({
+      host: options.host,
+      port: options.host === undefined ? undefined : port,
+      socketPath: unixSocket,
+      agents,
+      workers: count,
+    }),
+  );
   const exited = allExited().then((code) => {
     logger.info('Proxy shut down');
     return code;

@@ -4,9 +4,13 @@
  * one function that validates them. About 300 lines: every option's documentation,
  * default and check read best side by side.
  */
+
+import { resolve as resolvePath } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
 import { describeValue } from '../internal/describe-value.js';
+import { parseAllowedOrigin } from './guards/cross-site-guard.js';
+import { parseAllowedHost } from './guards/host-allowlist.js';
 import {
   type ProxyLimitOptions,
   type ResolvedProxyLimits,
@@ -55,10 +59,34 @@ export interface ProxyOptions extends ProxyLimitOptions {
   hostfile?: string;
   /** The agents, instead of a hostfile (index = agent index). */
   endpoints?: readonly AgentEndpoint[];
-  /** Address to bind. @default '0.0.0.0' */
+  /**
+   * Address to bind. With `unixSocket`, a TCP port is opened too only when `host` or
+   * `port` is given. @default '0.0.0.0'
+   */
   host?: string;
   /** TCP port; 0 picks a free one (see `RunningProxy.port`). @default 9090 */
   port?: number | string;
+  /**
+   * Listen on this Unix-domain socket, mode 0600 (only this user can connect), in a
+   * directory only this user can write (created 0700 when missing). A stale socket of
+   * a killed proxy is replaced. Without `host` or `port`, no TCP port is opened.
+   * @default undefined (TCP only)
+   */
+  unixSocket?: string;
+  /**
+   * More `Host` names the proxy answers to, besides localhost, loopback addresses,
+   * the address bound, this machine's names and (bound to `0.0.0.0`) its addresses:
+   * names a gateway or an alias puts in front. `.example.org` accepts the domain and
+   * every name under it; `'*'` turns the Host check off. @default []
+   */
+  allowHosts?: readonly string[];
+  /**
+   * Web origins whose pages may call the proxy (`https://notebooks.example.org`);
+   * requests from other pages are refused with 403 (the status page's own origin is
+   * always allowed; requests without `Origin` are never affected). `'*'` allows any
+   * origin. @default []
+   */
+  allowOrigins?: readonly string[];
   /** Most simultaneous outbound requests to agents; more wait in a FIFO queue. @default 1024 */
   connectorLimit?: number | string;
   /** Default upstream timeout in seconds (fractions allowed); `X-Timeout` overrides it per request. @default 300 */
@@ -101,6 +129,12 @@ export interface ResolvedProxyOptions extends ResolvedProxyLimits {
   endpoints: readonly AgentEndpoint[] | undefined;
   host: string;
   port: number;
+  /** Whether a TCP port is opened (always, unless only `unixSocket` was asked for). */
+  listenTcp: boolean;
+  /** Absolute path of the Unix socket, or `undefined`. */
+  unixSocket: string | undefined;
+  allowHosts: readonly string[];
+  allowOrigins: readonly string[];
   connectorLimit: number;
   timeoutMs: number;
   maxTimeoutMs: number;
@@ -178,6 +212,24 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+function resolveList(
+  flag: string,
+  value: readonly string[] | undefined,
+  parse: (item: unknown) => string,
+): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw invalid(flag, value, 'a list of strings');
+  return Object.freeze([...new Set(value.map(parse))]);
+}
+
+function resolveUnixSocket(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.trim() === '' || value.includes('\0')) {
+    throw invalid('--unix', value, 'the path of a socket file, e.g. ~/.aurora-swarm/proxy.sock');
+  }
+  return resolvePath(value);
+}
+
 function writeToStderr(line: string): void {
   process.stderr.write(line);
 }
@@ -244,11 +296,17 @@ export function resolveProxyOptions(
     throw invalid('logSink', options.logSink, 'a function');
   }
 
+  const unixSocket = resolveUnixSocket(options.unixSocket);
+
   return {
     hostfile,
     endpoints,
     host: host.trim(),
     port: resolveInteger('--port', options.port, DEFAULT_PROXY_PORT, 0, 65535),
+    listenTcp: unixSocket === undefined || options.host !== undefined || options.port !== undefined,
+    unixSocket,
+    allowHosts: resolveList('--allow-host', options.allowHosts, parseAllowedHost),
+    allowOrigins: resolveList('--allow-origin', options.allowOrigins, parseAllowedOrigin),
     connectorLimit: resolveInteger(
       '--connector-limit',
       options.connectorLimit,

@@ -1,6 +1,7 @@
 /**
- * The proxy's lifecycle: read the hostfile, listen, pass each request through the
- * guards and the token gate to its route — the proxy's own routes, or the forwarder
+ * The proxy's lifecycle: read the hostfile, listen (TCP, a Unix socket, or both), pass
+ * each request through the guards (limits, Host and Origin) and the token gate to its
+ * route — the proxy's own routes, or the forwarder
  * for `/agent/...` and `/v1/...` — keep the agents' health, reload the hostfile, and
  * shut down gracefully ({@link ProxyServer.close}) or at once
  * ({@link ProxyServer.destroy}). The pieces are in server/ (listening, the exchange
@@ -11,11 +12,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Agent } from 'undici';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
+import { unixProxyUrl } from '../internal/unix-proxy-url.js';
 import { AgentTargets } from './agents/agent-targets.js';
 import { ConnectionLimiter } from './agents/connection-limiter.js';
 import { type ForwardContext, forwardRequest } from './forward/forward-request.js';
 import { forwardPooledRequest } from './forward/pooled-request.js';
 import { createUpstreamDispatcher } from './forward/upstream-dispatcher.js';
+import { CrossSiteGuard } from './guards/cross-site-guard.js';
+import { HostAllowlist } from './guards/host-allowlist.js';
 import {
   installServerGuards,
   limitedServerOptions,
@@ -43,8 +47,15 @@ import {
   gateRequest,
   type ProxySecrets,
 } from './server/request-gate.js';
-import { buildStatus, type StatusSource } from './status-page/proxy-status.js';
+import { listenUnixSocket, prepareUnixSocketPath } from './server/unix-socket.js';
+import type { StatusSource } from './status-page/proxy-status.js';
 import { answerStatusPage } from './status-page/status-page-route.js';
+import { StatusRoute } from './status-page/status-route.js';
+
+function closeIfListening(server: Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
 
 function hostsBodyOf(list: readonly AgentEndpoint[]) {
   return { hosts: list.map(({ host, port, tags }) => ({ host, port, tags })) };
@@ -65,7 +76,12 @@ export class ProxyServer implements RunningProxy {
   readonly #forward: ForwardContext;
   readonly #secrets: ProxySecrets | undefined;
   readonly #localRoutes: LocalRoutes;
-  readonly #server: Server;
+  readonly #crossSite: CrossSiteGuard;
+  /** The TCP listener, unless only a Unix socket was asked for. */
+  readonly #tcpServer: Server | undefined;
+  /** The `--unix` listener. */
+  readonly #unixServer: Server | undefined;
+  readonly #servers: readonly Server[];
   readonly #reloader: HostfileReloader;
   #endpoints: readonly AgentEndpoint[];
   #hostsBody: ReturnType<typeof hostsBodyOf>;
@@ -141,14 +157,30 @@ export class ProxyServer implements RunningProxy {
       healthChecks: this.#health.enabled,
       clusterWorker: resolved.clusterWorker,
     };
+    const statusRoute = new StatusRoute(statusSource);
     this.#localRoutes = new LocalRoutes({
-      status: () => buildStatus(statusSource),
+      status: (target) => statusRoute.answer(target),
       hosts: () => this.#hostsBody,
       metrics,
       logger: this.#logger,
     });
-    this.#server = createServer(limitedServerOptions(resolved), this.#onRequest);
-    installServerGuards(this.#server, resolved, this.#logger);
+    this.#crossSite = new CrossSiteGuard({
+      hosts: new HostAllowlist({
+        bindHost: resolved.listenTcp ? resolved.host : undefined,
+        allowHosts: resolved.allowHosts,
+      }),
+      allowOrigins: resolved.allowOrigins,
+      logger: this.#logger,
+    });
+    // One HTTP server per listener, each with the same guards and the same handler.
+    const guardedServer = () => {
+      const server = createServer(limitedServerOptions(resolved), this.#onRequest);
+      installServerGuards(server, resolved, this.#logger);
+      return server;
+    };
+    this.#tcpServer = resolved.listenTcp ? guardedServer() : undefined;
+    this.#unixServer = resolved.unixSocket === undefined ? undefined : guardedServer();
+    this.#servers = [this.#tcpServer, this.#unixServer].filter((server) => server !== undefined);
     this.#reloader = new HostfileReloader({
       hostfile: resolved.hostfile,
       watch: resolved.watchHostfile,
@@ -167,7 +199,13 @@ export class ProxyServer implements RunningProxy {
   }
 
   get url(): string {
-    return `http://${connectHost(this.#options.host)}:${this.#port}`;
+    const { listenTcp, host, unixSocket } = this.#options;
+    if (!listenTcp && unixSocket !== undefined) return unixProxyUrl(unixSocket);
+    return `http://${connectHost(host)}:${this.#port}`;
+  }
+
+  get socketPath(): string | undefined {
+    return this.#options.unixSocket;
   }
 
   get host(): string {
@@ -209,18 +247,38 @@ export class ProxyServer implements RunningProxy {
   }
 
   async #listen(): Promise<void> {
-    const { host, port } = this.#options;
+    const { host, port, unixSocket, clusterWorker } = this.#options;
     try {
-      this.#port = await listen(this.#server, host, port);
+      // With --workers the primary checks the path and binds (proxy-cluster.ts).
+      const bindsHere = clusterWorker === undefined;
+      if (unixSocket !== undefined && bindsHere) {
+        await prepareUnixSocketPath(unixSocket, this.#logger);
+      }
+      if (this.#tcpServer !== undefined) this.#port = await listen(this.#tcpServer, host, port);
+      if (this.#unixServer !== undefined && unixSocket !== undefined) {
+        await listenUnixSocket(this.#unixServer, unixSocket, bindsHere);
+      }
     } catch (error) {
+      await Promise.all(this.#servers.map(closeIfListening));
       await this.#dispatcher.destroy();
       await this.#health.close();
       throw error;
     }
     const agents = this.#endpoints.length;
-    this.#logger.info(proxyStartedMessage(host, this.#port, agents));
-    const warning = openPortWarning(host, this.#port, agents, this.#secrets !== undefined);
-    if (warning !== undefined) this.#logger.warning(warning);
+    const tcp = this.#tcpServer !== undefined;
+    this.#logger.info(
+      proxyStartedMessage({
+        host: tcp ? host : undefined,
+        port: tcp ? this.#port : undefined,
+        socketPath: unixSocket,
+        agents,
+        workers: undefined,
+      }),
+    );
+    if (tcp) {
+      const warning = openPortWarning(host, this.#port, agents, this.#secrets !== undefined);
+      if (warning !== undefined) this.#logger.warning(warning);
+    }
     this.#health.start();
     this.#reloader.startWatching();
   }
@@ -228,7 +286,10 @@ export class ProxyServer implements RunningProxy {
   async #shutDown(graceMs: number): Promise<void> {
     this.#reloader.close();
     const healthClosed = this.#health.close();
-    const serverClosed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    // A Unix socket's file is removed as its server closes.
+    const serversClosed = Promise.all(
+      this.#servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+    );
     if (this.#exchanges.open > 0) {
       await this.#exchanges.waitUntilIdle(graceMs);
       if (this.#exchanges.open > 0) {
@@ -239,8 +300,8 @@ export class ProxyServer implements RunningProxy {
     }
     // Cuts what is still running (their upstream requests are aborted with them)
     // and the idle keep-alive connections.
-    this.#server.closeAllConnections();
-    await serverClosed;
+    for (const server of this.#servers) server.closeAllConnections();
+    await serversClosed;
     await this.#dispatcher.destroy();
     await healthClosed;
     this.#logger.info('Proxy shut down');
@@ -253,6 +314,7 @@ export class ProxyServer implements RunningProxy {
       return;
     }
     if (refuseOverLimit(request, response, this.#options)) return;
+    if (this.#crossSite.guard(request, response)) return;
     const targets = this.#targets;
     const route = routeRequest(request.url ?? '/', targets.all.length);
     const access = gateRequest(route, request, this.#secrets);
@@ -291,11 +353,13 @@ export class ProxyServer implements RunningProxy {
 }
 
 /**
- * Start the proxy: one port, `/agent/{index}/{path}` forwarded to the agent on
+ * Start the proxy: one port (and/or an owner-only Unix socket, `unixSocket`),
+ * `/agent/{index}/{path}` forwarded to the agent on
  * hostfile line `index`, `/v1/...` to a healthy agent of the proxy's choosing,
  * plus `/` (the status page), `/health`, `/status`, `/hosts` and `/metrics`. Agents
  * are probed for health in the background, and the hostfile is reloaded when it
- * changes.
+ * changes. Requests with a `Host` that is not a name of the proxy, or from web pages
+ * of other origins, are refused before any route (docs/security.md).
  *
  * @param env Environment for the `AURORA_SWARM_*` fallbacks. @default process.env
  *

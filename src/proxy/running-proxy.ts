@@ -6,12 +6,17 @@ import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
 
 /** A proxy started by {@link startProxy}. */
 export interface RunningProxy {
-  /** Base URL to reach the proxy from this machine, e.g. `http://127.0.0.1:9090`. */
+  /**
+   * Base URL to reach the proxy from this machine, e.g. `http://127.0.0.1:9090`;
+   * `unix:/path/proxy.sock` when it listens on a Unix socket only (pools accept both).
+   */
   readonly url: string;
   /** The address it is bound to, as given (`0.0.0.0` by default). */
   readonly host: string;
-  /** The port it listens on (the real one when 0 was asked for). */
+  /** The TCP port it listens on (the real one when 0 was asked for); 0 on a Unix socket only. */
   readonly port: number;
+  /** The Unix socket it listens on (`unixSocket`, absolute), or `undefined`. */
+  readonly socketPath: string | undefined;
   /** The agents now (a reload replaces the list), index = the `{index}` of `/agent/{index}/...`. */
   readonly endpoints: readonly AgentEndpoint[];
   /**

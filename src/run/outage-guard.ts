@@ -5,10 +5,11 @@
  * new is sent meanwhile. Failures of single agents behind a reachable target stay failures.
  *
  * This is the seam a worker loop calls around each call (`aurora-swarm run` does, through
- * `runPromptFile`; a queue worker can do the same):
+ * `runPromptFile`, and so does every `aurora-swarm job work` worker, through `RedisJob.work`):
  *
  * ```ts
- * const guard = new OutageGuard({ ...swarmReachability(pool), outageTimeoutMs: 600_000, signal });
+ * const swarm = new SwarmReachability({ endpoints: pool.endpoints, proxyUrl: pool.proxyUrl });
+ * const guard = new OutageGuard({ ...swarm.outageProbe(), outageTimeoutMs: 600_000, signal });
  * const response = await guard.send(() => pool.post(agentIndex, prompt, { signal }));
  * if (response === undefined) { // not done: the outage outlasted the timeout, or the signal fired
  *   requeue(prompt);
@@ -30,12 +31,21 @@ export const DEFAULT_OUTAGE_RETRY_INTERVAL_MS = 1_000;
 /** Longest wait between two probes of an unreachable target. */
 export const DEFAULT_OUTAGE_MAX_RETRY_INTERVAL_MS = 10_000;
 
-/** Options of {@link OutageGuard}. */
-export interface OutageGuardOptions {
+/**
+ * What an {@link OutageGuard} probes and how messages name it; {@link SwarmReachability}
+ * (swarm-reachability.ts) is one for a pool's proxy or agents.
+ */
+export interface OutageProbe {
   /** Whether the target answers at all (any HTTP status counts). Must not reject. */
   probe(signal: AbortSignal | undefined): Promise<boolean>;
   /** The target in messages: `the proxy at http://localhost:9090`, `the agents`. */
-  target: string;
+  readonly target: string;
+  /** Told of every response sent through the guard (a direct probe tries the agents that answered last). */
+  noteResponse?(response: AgentResponse): void;
+}
+
+/** Options of {@link OutageGuard}: the probe, and how long and how often to wait. */
+export interface OutageGuardOptions extends OutageProbe {
   /** Stop waiting after the target has been unreachable this long. @default 600_000 */
   outageTimeoutMs?: number;
   /** First wait between probes while unreachable. @default 1_000 */
@@ -66,6 +76,9 @@ export interface OutageEvent {
   maxRetryIntervalMs: number;
 }
 
+/** An {@link OutageEvent} with what happened: the outage began, ended, or outlasted the timeout. */
+export type OutageNotice = { type: 'outage' | 'recovered' | 'outage-timeout' } & OutageEvent;
+
 /**
  * A failure that an unreachable target would cause: no HTTP answer at all (the connection was
  * refused, reset or timed out). Answers with a status (an agent's error, the proxy's 502 for
@@ -89,6 +102,8 @@ export class OutageGuard {
   readonly #retryIntervalMs: number;
   readonly #maxRetryIntervalMs: number;
   #state: State = 'up';
+  /** Outages so far: a call out while one began failed because of it. */
+  #outages = 0;
   #outageStartedAt = 0;
   #heldBack = 0;
   #recovered: Promise<boolean> | undefined;
@@ -116,6 +131,15 @@ export class OutageGuard {
   }
 
   /**
+   * Resolves `true` at once while the target is reachable, else once it answers again;
+   * `false` when the guard gave up or its signal fired. A queue worker awaits it before it
+   * takes more work, so that nothing new is taken during an outage. Never rejects.
+   */
+  ready(): Promise<boolean> {
+    return this.#whenUp();
+  }
+
+  /**
    * Call `send` once the target is reachable and return its response, unless the response
    * failed because the target is unreachable: then wait for the target to answer again and
    * call `send` again. Resolves `undefined` when the call is not done — the outage outlasted
@@ -134,9 +158,14 @@ export class OutageGuard {
         holdBack();
         if (!(await this.#whenUp())) return undefined;
       }
+      const outagesBefore = this.#outages;
       const response = await send();
+      this.#options.noteResponse?.(response);
       if (!isSuspect(response) || this.#options.signal?.aborted) return response;
       if (await this.#check()) {
+        // An outage began (and ended) while this call was out: it failed because of it,
+        // even though the target answers again by the time its own probe ran.
+        if (this.#outages !== outagesBefore) continue;
         // The proxy was back before the probe (a quick restart): the connection it dropped
         // carried no answer, so the call is sent again, a few times at most.
         if (response.failureKind !== 'proxy-unreachable' || resends >= MAX_QUICK_RESENDS) {
@@ -197,6 +226,7 @@ export class OutageGuard {
   #enterOutage(): void {
     if (this.#state !== 'up') return;
     this.#state = 'outage';
+    this.#outages++;
     this.#outageStartedAt = performance.now();
     this.#heldBack = 0;
     this.#recovered = this.#waitForRecovery();

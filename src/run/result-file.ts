@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { InputFileError } from '../errors.js';
 import { describeFileError } from '../internal/describe-file-error.js';
 import { writableFileProblem } from '../internal/writable-path.js';
+import type { AgentResponse } from '../pool/types.js';
 import { type PromptId, promptIdKey } from './prompt-file.js';
 
 /** One line of a results file. */
@@ -19,7 +20,7 @@ export interface ResultRecord {
   text?: string;
   /** What went wrong (failures only). */
   error?: string;
-  /** Category of a failure: timeout, connect, http, agent-error, context-overflow, … */
+  /** Why it failed: a word of `FAILURE_KINDS` (pool/failure-kind.ts), as in `AgentResponse.failureKind`. */
   failure_kind?: string;
   /** Global (hostfile) index of the agent that answered or failed. */
   agent: number;
@@ -28,6 +29,37 @@ export interface ResultRecord {
   latency_ms?: number;
   finish_reason?: string;
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+}
+
+/**
+ * The results-file line of a prompt's response: the one record format, written by
+ * `aurora-swarm run` and by the workers of `aurora-swarm job` alike.
+ */
+export function toResultRecord(
+  prompt: { id: PromptId; lineNumber: number },
+  response: AgentResponse,
+): ResultRecord {
+  const record: ResultRecord = {
+    id: prompt.id,
+    success: response.success,
+    agent: response.globalIndex,
+    line: prompt.lineNumber,
+  };
+  if (response.success) record.text = response.text;
+  else {
+    record.error = response.error ?? 'unknown error';
+    if (response.failureKind !== undefined) record.failure_kind = response.failureKind;
+  }
+  if (response.latencyMs !== undefined) record.latency_ms = Math.round(response.latencyMs);
+  if (response.finishReason !== undefined) record.finish_reason = response.finishReason;
+  if (response.usage) {
+    record.usage = {
+      prompt_tokens: response.usage.promptTokens,
+      completion_tokens: response.usage.completionTokens,
+      total_tokens: response.usage.totalTokens,
+    };
+  }
+  return record;
 }
 
 /** What a previous run left in a results file. */
@@ -58,6 +90,8 @@ export interface LoadPreviousResultsOptions {
    * @default none
    */
   isFinalFailure?(record: ResultRecord): boolean;
+  /** Told of each line kept (its prompt key, the record, the line as it is in the file). */
+  onKept?(key: string, record: ResultRecord, line: string): void;
 }
 
 // Every line this tool writes starts so (JSON.stringify of a ResultRecord, id first).
@@ -159,6 +193,7 @@ export async function loadPreviousResults(
     } else {
       result.finished.add(key);
       result.kept++;
+      options.onKept?.(key, record, line);
       if (!record.success) {
         result.keptFailures++;
         if (options.retryFailed) result.finalFailures++;

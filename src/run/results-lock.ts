@@ -1,6 +1,7 @@
 /**
- * One writer per results file: `aurora-swarm run` holds a lock on its `--out` for as long as
- * it may write it, so two runs on the same file never both do every prompt.
+ * One writer per results file: `aurora-swarm run` and `aurora-swarm job collect` hold a lock
+ * on their `--out` for as long as they may write it, so two runs on the same file never both
+ * do every prompt, and two collects (or a run and a collect) never interleave their lines.
  *
  * The lock is proper-lockfile's: a directory `<results>.lock` made with `mkdir` (atomic on
  * local and network file systems, unlike `flock`, which NFS and Lustre clients may not
@@ -29,6 +30,8 @@ const OWNER_FILE = 'owner.json';
 
 /** Options of {@link lockResultsFile}. */
 export interface LockResultsFileOptions {
+  /** What takes the lock, as others' messages name it (`another job collect (pid …)`). @default 'run' */
+  command?: string;
   /** Told, in one line, when a lock left by a dead run is taken over. */
   onNotice?(message: string): void;
   /**
@@ -61,10 +64,15 @@ export function formatLockTime(iso: string, now: Date = new Date()): string {
     : `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${time}`;
 }
 
+/** What holds a lock, as messages name it: `run` unless the lock says otherwise. */
+function holderCommand(holder: FileLockHolder | undefined): string {
+  return holder?.command ?? 'run';
+}
+
 function describeHolder(holder: FileLockHolder | undefined): string {
-  if (holder === undefined) return 'another run';
+  if (holder === undefined) return 'another run or collect';
   const where = holder.host === hostname() ? '' : ` on ${holder.host}`;
-  return `another run (pid ${holder.pid}${where}, started ${formatLockTime(holder.startedAt)})`;
+  return `another ${holderCommand(holder)} (pid ${holder.pid}${where}, started ${formatLockTime(holder.startedAt)})`;
 }
 
 function isAlive(pid: number): boolean {
@@ -86,7 +94,8 @@ async function readHolder(lockPath: string): Promise<FileLockHolder | undefined>
       typeof holder === 'object' &&
       Number.isInteger(holder.pid) &&
       typeof holder.host === 'string' &&
-      typeof holder.startedAt === 'string'
+      typeof holder.startedAt === 'string' &&
+      (holder.command === undefined || typeof holder.command === 'string')
     ) {
       return holder as FileLockHolder;
     }
@@ -142,7 +151,7 @@ export async function lockResultsFile(
     const holder = await readHolder(lockPath);
     if (holder !== undefined && holder.host === hostname() && !isAlive(holder.pid)) {
       options.onNotice?.(
-        `${path} was locked by run pid ${holder.pid} (started ${formatLockTime(holder.startedAt)}), which is no longer running: taking the lock over`,
+        `${path} was locked by ${holderCommand(holder)} pid ${holder.pid} (started ${formatLockTime(holder.startedAt)}), which is no longer running: taking the lock over`,
       );
       await rm(lockPath, { recursive: true, force: true });
     } else if (previous.mtimeMs < Date.now() - staleMs) {
@@ -159,6 +168,7 @@ export async function lockResultsFile(
     pid: process.pid,
     host: hostname(),
     startedAt: new Date().toISOString(),
+    command: options.command ?? 'run',
   };
   let release: () => Promise<void>;
   try {

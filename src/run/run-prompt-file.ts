@@ -20,7 +20,7 @@ import { linkAbortController } from '../internal/linked-abort-controller.js';
 import { runWindowed } from '../internal/windowed-stream.js';
 import { isRetryableFailureKind } from '../pool/failure-kind.js';
 import type { AgentResponse, DispatchPolicy, FailureKind, SwarmPool } from '../pool/types.js';
-import { DEFAULT_OUTAGE_TIMEOUT_MS, type OutageEvent, OutageGuard } from './outage-guard.js';
+import { DEFAULT_OUTAGE_TIMEOUT_MS, OutageGuard, type OutageNotice } from './outage-guard.js';
 import {
   type PromptFileFormat,
   type PromptRecord,
@@ -33,6 +33,7 @@ import {
   loadPreviousResults,
   type ResultRecord,
   ResultWriter,
+  toResultRecord,
 } from './result-file.js';
 import { lockResultsFile } from './results-lock.js';
 import { SwarmReachability } from './swarm-reachability.js';
@@ -88,10 +89,7 @@ export interface RunPromptFileOptions {
 }
 
 /** What a notice of {@link RunPromptFileOptions.onNotice} is about. */
-export type RunNoticeEvent =
-  | { type: 'lock-taken-over' }
-  | { type: 'lock-lost' }
-  | ({ type: 'outage' | 'recovered' | 'outage-timeout' } & OutageEvent);
+export type RunNoticeEvent = { type: 'lock-taken-over' } | { type: 'lock-lost' } | OutageNotice;
 
 /** What a run is going to do, known before the first prompt is sent. */
 export interface RunPlan {
@@ -154,30 +152,6 @@ export interface RunSummary extends RunProgress {
   failures: RunFailureGroup[];
   /** Results per second over the run. */
   resultsPerSecond: number;
-}
-
-function toRecord(prompt: PromptRecord, response: AgentResponse): ResultRecord {
-  const record: ResultRecord = {
-    id: prompt.id,
-    success: response.success,
-    agent: response.globalIndex,
-    line: prompt.lineNumber,
-  };
-  if (response.success) record.text = response.text;
-  else {
-    record.error = response.error ?? 'unknown error';
-    if (response.failureKind !== undefined) record.failure_kind = response.failureKind;
-  }
-  if (response.latencyMs !== undefined) record.latency_ms = Math.round(response.latencyMs);
-  if (response.finishReason !== undefined) record.finish_reason = response.finishReason;
-  if (response.usage) {
-    record.usage = {
-      prompt_tokens: response.usage.promptTokens,
-      completion_tokens: response.usage.completionTokens,
-      total_tokens: response.usage.totalTokens,
-    };
-  }
-  return record;
 }
 
 /** Whether an earlier failure is kept on a rerun because sending it again cannot help. */
@@ -251,8 +225,7 @@ export async function runPromptFile(options: RunPromptFileOptions): Promise<RunS
     };
     options.onStart?.(plan);
     const guard = new OutageGuard({
-      probe: reachability.probe,
-      target: reachability.target,
+      ...reachability.outageProbe(),
       outageTimeoutMs: options.outageTimeoutMs ?? DEFAULT_OUTAGE_TIMEOUT_MS,
       signal: stop.signal,
       onOutage: (event) => options.onNotice?.('', { type: 'outage', ...event }),
@@ -268,7 +241,6 @@ export async function runPromptFile(options: RunPromptFileOptions): Promise<RunS
       format: scanned.format,
       finished: previous.finished,
       guard,
-      reachability,
       signal: stop.signal,
     });
     return summarize(plan, progress, stopReason);
@@ -284,7 +256,6 @@ interface SendPendingOptions extends RunPromptFileOptions {
   format: 'jsonl' | 'text';
   finished: ReadonlySet<string>;
   guard: OutageGuard;
-  reachability: SwarmReachability;
   signal: AbortSignal;
 }
 
@@ -295,7 +266,7 @@ interface RunCounts {
 
 /** Send what is not finished yet and append each result; stops when `signal` fires. */
 async function sendPending(options: SendPendingOptions): Promise<RunCounts> {
-  const { pool, plan, guard, reachability, signal } = options;
+  const { pool, plan, guard, signal } = options;
   const counts: RunCounts = {
     progress: { done: 0, succeeded: 0, failed: 0, toRun: plan.toRun, elapsedMs: 0 },
     failures: new Map(),
@@ -315,18 +286,15 @@ async function sendPending(options: SendPendingOptions): Promise<RunCounts> {
       window: options.window ?? pool.concurrency,
       signal,
       launch: (prompt, index, callSignal) =>
-        guard.send(async () => {
+        guard.send(() => {
           const callOptions = {
             signal: callSignal,
             ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
             ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
           };
-          const response =
-            options.dispatch === 'least-loaded' && pool.postLeastLoaded !== undefined
-              ? await pool.postLeastLoaded(prompt.prompt, callOptions)
-              : await pool.post(index % pool.size, prompt.prompt, callOptions);
-          reachability.noteResponse(response);
-          return response;
+          return options.dispatch === 'least-loaded' && pool.postLeastLoaded !== undefined
+            ? pool.postLeastLoaded(prompt.prompt, callOptions)
+            : pool.post(index % pool.size, prompt.prompt, callOptions);
         }),
     });
     for await (const { item: prompt, result: response } of results) {
@@ -335,7 +303,7 @@ async function sendPending(options: SendPendingOptions): Promise<RunCounts> {
       if (response === undefined || (signal.aborted && response.failureKind === 'aborted')) {
         continue;
       }
-      const record = toRecord(prompt, response);
+      const record = toResultRecord(prompt, response);
       await writer.write(record);
       progress.done++;
       if (response.success) progress.succeeded++;

@@ -8,6 +8,7 @@ import { Agent } from 'undici';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
 import { CallSignal } from '../internal/call-signal.js';
 import type { AgentResponse } from '../pool/types.js';
+import type { OutageProbe } from './outage-guard.js';
 
 /** Milliseconds one reachability probe may take, connect included. */
 export const DEFAULT_REACHABILITY_PROBE_TIMEOUT_MS = 5_000;
@@ -42,6 +43,15 @@ export class SwarmReachability {
   /** How messages name what is probed. */
   get target(): string {
     return this.#proxyUrl === undefined ? 'the agents' : `the proxy at ${this.#proxyUrl}`;
+  }
+
+  /** The probe, target and response notes an {@link OutageGuard} takes (spread into its options). */
+  outageProbe(): OutageProbe {
+    return {
+      probe: this.probe,
+      target: this.target,
+      noteResponse: (response) => this.noteResponse(response),
+    };
   }
 
   /** Remember which agent answered: in direct mode those are probed first. */

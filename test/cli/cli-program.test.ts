@@ -5,7 +5,14 @@ import { describe, test } from 'node:test';
 import type { CliIo } from '../../src/cli/cli-io.js';
 import { runAuroraSwarm, runAuroraSwarmProxy } from '../../src/cli/program.js';
 import { startMockSwarm } from '../../src/mock/mock-swarm.js';
-import { parseStartupLine, send, writeHostfile } from '../proxy/proxy-test-helpers.js';
+import {
+  open,
+  parseStartupLine,
+  responseFailure,
+  send,
+  startUpstream,
+  writeHostfile,
+} from '../proxy/proxy-test-helpers.js';
 
 function scriptedIo(env: Record<string, string> = {}) {
   const stdout: string[] = [];
@@ -102,5 +109,58 @@ describe('CLI in-process', () => {
     run.signal('SIGTERM');
     assert.equal(await exited, 0);
     assert.match(run.stderrLines().at(-1) ?? '', /\[INFO\] aurora_swarm\.proxy: Proxy shut down$/);
+  });
+
+  test('proxy: a signal during startup is acted upon once it is up; a second signal cuts in-flight requests', {
+    timeout: 30_000,
+  }, async (t) => {
+    const upstream = await startUpstream(t, () => undefined); // never answers
+    const hostfile = writeHostfile(t, `127.0.0.1\t${upstream.port}\n`);
+    const args = ['proxy', '-f', hostfile, '--host', '127.0.0.1', '--port', '0'];
+
+    const early = scriptedIo();
+    const listening = new Promise<void>((resolve) => {
+      const onSignal = early.io.onSignal;
+      early.io.onSignal = (handler) => {
+        const stop = onSignal(handler);
+        resolve();
+        return stop;
+      };
+    });
+    const earlyExit = runAuroraSwarm(args, early.io);
+    await listening; // the proxy is still starting: the signal must not be lost
+    early.signal('SIGINT');
+    assert.equal(await earlyExit, 0);
+    const lines = early.stderrLines();
+    assert.ok(
+      lines.some((line) => /Proxy started/.test(line)),
+      lines.join('\n'),
+    );
+    assert.ok(lines.some((line) => /Received SIGINT: shutting down$/.test(line)));
+
+    const run = scriptedIo();
+    const started = run.nextStderr();
+    const exited = runAuroraSwarm([...args, '--shutdown-grace', '600'], run.io);
+    const url = `http://127.0.0.1:${parseStartupLine((await started).trimEnd()).port}`;
+    const arrived = once(upstream.events, 'request');
+    const { response } = open(url, '/agent/0/v1/chat/completions', { method: 'POST', body: '{}' });
+    const failed = response.then(
+      (answer) => responseFailure(answer),
+      () => undefined,
+    );
+    await arrived;
+    run.signal('SIGTERM');
+    run.signal('SIGTERM');
+    // Without the second signal the request would hold the shutdown for 600 s.
+    assert.equal(await exited, 0);
+    await failed;
+    const stderr = run.stderrLines();
+    assert.ok(stderr.some((line) => /Received SIGTERM: shutting down$/.test(line)));
+    assert.ok(
+      stderr.some((line) =>
+        /\[WARNING\] .*Received SIGTERM again: cutting in-flight requests now$/.test(line),
+      ),
+      stderr.join('\n'),
+    );
   });
 });

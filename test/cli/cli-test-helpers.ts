@@ -130,3 +130,30 @@ export async function startStallingSwarm(t: TestContext, answered: number) {
     },
   };
 }
+
+/**
+ * Three agents that answer `answered` chat requests, then drop every connection, `/health`
+ * included (the network to all of them is gone) until `restore()`.
+ */
+export async function startVanishingSwarm(t: TestContext, answered: number) {
+  let replies = 0;
+  const swarm: MockSwarm = await startMockSwarm({
+    count: 3,
+    behavior: {
+      reply: (prompt) => {
+        replies++;
+        if (replies === answered) {
+          for (const agent of swarm.agents) agent.setBehavior({ failure: 'drop' });
+        }
+        return prompt;
+      },
+    },
+  });
+  t.after(() => swarm.close());
+  return {
+    swarm,
+    restore: () => {
+      for (const agent of swarm.agents) agent.setBehavior({ failure: 'none' });
+    },
+  };
+}

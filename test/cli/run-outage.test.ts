@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { runAuroraSwarm } from '../../src/cli/program.js';
-import { type MockSwarm, startMockSwarm } from '../../src/mock/mock-swarm.js';
+import { startMockSwarm } from '../../src/mock/mock-swarm.js';
 import {
   MAIN_BIN,
   proxyUrlOf,
@@ -17,7 +17,13 @@ import {
   temporaryDirectory,
   writeHostfile,
 } from '../proxy/proxy-test-helpers.js';
-import { readJsonLines, scriptedIo, startStallingSwarm, writePrompts } from './cli-test-helpers.js';
+import {
+  readJsonLines,
+  scriptedIo,
+  startStallingSwarm,
+  startVanishingSwarm,
+  writePrompts,
+} from './cli-test-helpers.js';
 
 const SAFETY = { timeout: 120_000 };
 
@@ -133,20 +139,7 @@ describe('run waits out outages', { concurrency: true }, () => {
   );
 
   test('direct mode: every agent unreachable is an outage too', SAFETY, async (t) => {
-    let replies = 0;
-    const swarm: MockSwarm = await startMockSwarm({
-      count: 3,
-      behavior: {
-        reply: (prompt) => {
-          replies++;
-          // The network goes: every agent closes every connection, /health included.
-          if (replies === 30)
-            for (const agent of swarm.agents) agent.setBehavior({ failure: 'drop' });
-          return prompt;
-        },
-      },
-    });
-    t.after(() => swarm.close());
+    const { swarm, restore } = await startVanishingSwarm(t, 30);
     const directory = temporaryDirectory(t);
     const hostfile = writeHostfile(t, swarm.hostfileText);
     const prompts = writePrompts(directory, 200);
@@ -169,7 +162,7 @@ describe('run waits out outages', { concurrency: true }, () => {
       run.io,
     );
     await run.waitForStderr(/none of the agents can be reached: waiting/);
-    for (const agent of swarm.agents) agent.setBehavior({ failure: 'none' });
+    restore();
     assert.equal(await exited, 0, run.stderr());
     assert.match(run.stderr(), /the agents answer again after/);
     assertCompleteWithoutFailures(out, 200);

@@ -47,7 +47,7 @@ describe('aurora-swarm status', { concurrency: true }, () => {
     const denied = scriptedIo();
     assert.equal(await runAuroraSwarm(['status', '--proxy', proxy.url], denied.io), 1);
     assert.deepEqual(denied.stderrLines(), [
-      `aurora-swarm status: error: the proxy at ${proxy.url} answered 401: it requires a token (pass --token or set AURORA_SWARM_PROXY_TOKEN)`,
+      `aurora-swarm status: error: the proxy at ${proxy.url} answered 401: it requires a token (pass --token or --token-file, or set AURORA_SWARM_PROXY_TOKEN)`,
     ]);
     const wrong = scriptedIo({ AURORA_SWARM_PROXY_TOKEN: 'nope' });
     assert.equal(await runAuroraSwarm(['status', '--proxy', proxy.url], wrong.io), 1);

@@ -253,7 +253,7 @@ describe('agent and client faults through the real proxy process', () => {
       const slow = await rawExchange(
         Number(new URL(url).port),
         // X-Timeout keeps the upstream timeout out of the way: the body timeout decides.
-        'POST /agent/0/v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-Timeout: 60\r\nContent-Type: application/json\r\n' +
+        'POST /agent/0/v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nX-Timeout: 60\r\nContent-Type: application/json\r\n' +
           `Content-Length: ${CHAT.length}\r\n\r\n${CHAT.slice(0, 10)}`,
       );
       assert.equal(slow.status, 408);

@@ -157,7 +157,8 @@ describe('request targets that try to reach another host', () => {
       const refused: Array<[string, number | 'closed']> = [
         [`GET http://${evil}/ HTTP/1.1\r\nHost: ${evil}\r\n\r\n`, 404],
         [`GET http://${evil}/agent/0/v1/models HTTP/1.1\r\nHost: ${evil}\r\n\r\n`, 404],
-        [`GET http://evil.example/ HTTP/1.1\r\nHost: evil.example\r\n\r\n`, 404],
+        // Refused by the Host check before routing (it would be a 404 anyway).
+        [`GET http://evil.example/ HTTP/1.1\r\nHost: evil.example\r\n\r\n`, 403],
         [`CONNECT ${evil} HTTP/1.1\r\nHost: ${evil}\r\n\r\n`, 'closed'],
         [`CONNECT evil:80 HTTP/1.1\r\nHost: evil:80\r\n\r\n`, 'closed'],
         [`OPTIONS * HTTP/1.1\r\n${HEAD}\r\n`, 404],
@@ -265,6 +266,113 @@ describe('request targets that try to reach another host', () => {
           `GET http://127.0.0.1:${canary.port}/ HTTP/1.1\r\n${HEAD}\r\n`,
       );
       assert.equal(followed.status, 200);
+      assertCanaryUntouched(canary);
+    },
+  );
+});
+
+describe('web pages: DNS rebinding and cross-site requests', () => {
+  test(
+    'DNS rebinding: a foreign Host is 403 on every route before anything runs; local names still pass',
+    SAFETY,
+    async (t) => {
+      const { canary, proxy, forwarded } = await setup(t);
+      const rebound = (target: string, host: string) =>
+        rawExchange(
+          proxy.port,
+          `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+        );
+      for (const target of [
+        '/agent/0/v1/models',
+        '/v1/models',
+        '/status',
+        '/',
+        '/health',
+        '/hosts',
+        '/metrics',
+        '/agent/9/x',
+      ]) {
+        for (const host of [
+          `attacker.example:${proxy.port}`,
+          'attacker.example',
+          `127.0.0.1.nip.example:${proxy.port}`,
+          `localhost.attacker.example:${proxy.port}`,
+          'ATTACKER.EXAMPLE:80',
+        ]) {
+          const answer = await rebound(target, host);
+          assertRefused(answer, 403, `${target} Host: ${host}`);
+          assert.match(answer.body, /DNS-rebinding/);
+        }
+      }
+      // Malformed, doubled: 400.
+      for (const head of [
+        `Host: localhost:${proxy.port}\r\nHost: attacker.example\r\n`,
+        'Host: localhost:90x\r\n',
+        `Host: [::1\r\n`,
+      ]) {
+        assertRefused(
+          await rawExchange(
+            proxy.port,
+            `GET /agent/0/v1/models HTTP/1.1\r\n${head}Connection: close\r\n\r\n`,
+          ),
+          400,
+          head,
+        );
+      }
+      assert.deepEqual(forwarded(), [[], []]);
+      // What the tunnel, curl and the SDKs send still reaches the agent.
+      for (const host of ['localhost:9090', `127.0.0.1:${proxy.port}`, '[::1]:9090', 'localhost']) {
+        assert.equal((await rebound('/agent/0/v1/models', host)).status, 200, host);
+      }
+      assertCanaryUntouched(canary);
+    },
+  );
+
+  test(
+    'cross-site: a foreign Origin is 403 (simple text/plain and form POSTs, JSON, preflights), nothing forwarded',
+    SAFETY,
+    async (t) => {
+      const { canary, proxy, forwarded } = await setup(t);
+      const body = '{"prompt": "run on the user\'s GPUs"}';
+      for (const target of [
+        '/agent/0/v1/completions',
+        '/v1/completions',
+        '/agent/1/generate',
+        '/status',
+      ]) {
+        for (const type of [
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'multipart/form-data; boundary=x',
+          'application/json',
+        ]) {
+          for (const origin of [
+            'https://attacker.example',
+            'null',
+            `http://127.0.0.1:${canary.port}`,
+          ]) {
+            const answer = await rawExchange(
+              proxy.port,
+              `POST ${target} HTTP/1.1\r\n${HEAD}Origin: ${origin}\r\nContent-Type: ${type}\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+            );
+            assertRefused(answer, 403, `${target} ${type} ${origin}`);
+            assert.doesNotMatch(answer.text, /access-control-allow-origin/i);
+          }
+        }
+      }
+      const preflight = await rawExchange(
+        proxy.port,
+        `OPTIONS /agent/0/v1/completions HTTP/1.1\r\n${HEAD}Origin: https://attacker.example\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: content-type\r\n\r\n`,
+      );
+      assertRefused(preflight, 403, 'foreign preflight');
+      assert.doesNotMatch(preflight.text, /access-control-/i);
+      // Fetch Metadata without Origin: a cross-site <img> or <script> is refused too.
+      const image = await rawExchange(
+        proxy.port,
+        `GET /agent/0/v1/models HTTP/1.1\r\n${HEAD}Sec-Fetch-Site: cross-site\r\nSec-Fetch-Mode: no-cors\r\nSec-Fetch-Dest: image\r\n\r\n`,
+      );
+      assertRefused(image, 403, 'cross-site image');
+      assert.deepEqual(forwarded(), [[], []]);
       assertCanaryUntouched(canary);
     },
   );

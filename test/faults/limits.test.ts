@@ -122,10 +122,13 @@ describe('limits at work', () => {
       // Both held connections are accepted and usable (a keep-alive request on each).
       for (const socket of held) {
         const answered = new Promise((resolve) => socket.once('data', resolve));
-        socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+        socket.write('GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n');
         await answered;
       }
-      const refused = await rawExchange(proxy.port, 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+      const refused = await rawExchange(
+        proxy.port,
+        'GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n',
+      );
       assert.equal(refused.status, undefined);
       assert.ok(refused.closed);
       assert.ok(proxy.logLines.some((line) => line.includes('--max-connections')));
@@ -134,7 +137,7 @@ describe('limits at work', () => {
       for (;;) {
         const answer = await rawExchange(
           proxy.port,
-          'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+          'GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n',
         );
         if (answer.status === 200) break;
       }

@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { runAuroraSwarm } from '../../src/cli/program.js';
 import { startMockSwarm } from '../../src/mock/mock-swarm.js';
+import { lockResultsFile } from '../../src/run/results-lock.js';
 import { readJsonLines, scriptedIo } from '../cli/cli-test-helpers.js';
 import { temporaryDirectory, writeHostfile } from '../proxy/proxy-test-helpers.js';
-import { readStatus, writeJobPrompts } from './job-test-helpers.js';
+import { readStatus, waitUntil, writeJobPrompts } from './job-test-helpers.js';
 import { skipWithoutRedis, startRedis } from './redis-test-helpers.js';
 
 const SAFETY = { timeout: 120_000 };
@@ -326,7 +327,7 @@ describe('aurora-swarm job, in-process', { skip: skipWithoutRedis(), concurrency
   );
 
   test(
-    'collect refuses a file that is not a results file, and leaves it as it was',
+    "collect obeys run's rules for the results file: refused untouched, exit 2 naming path and reason",
     SAFETY,
     async (t) => {
       const redis = await startRedis(t);
@@ -336,13 +337,39 @@ describe('aurora-swarm job, in-process', { skip: skipWithoutRedis(), concurrency
       assert.equal((await job(['submit', '--job', 'c', '-i', prompts], env)).exitCode, 0);
       const notes = join(directory, 'notes.txt');
       writeFileSync(notes, 'my notes\nline two\nline three\n');
-      for (const target of [notes, prompts, directory]) {
-        const before = target === directory ? '' : readFileSync(target, 'utf8');
+      // An unfinished last line that is not the start of a result is the user's, not a cut write.
+      const typed = join(directory, 'typed.jsonl');
+      writeFileSync(
+        typed,
+        '{"id":"q0","success":true,"agent":0,"line":1,"text":"kept"}\na line the user typed',
+      );
+      const cases: Array<[string, string]> = [
+        [
+          notes,
+          `${notes} is not a results file of aurora-swarm run (line 1 is not a result record): refusing to touch it; choose another --out`,
+        ],
+        [
+          prompts,
+          `${prompts} is not a results file of aurora-swarm run (line 1 is a prompt, not a result): refusing to touch it; choose another --out`,
+        ],
+        [
+          typed,
+          `${typed} is not a results file of aurora-swarm run (line 2 is not a result record): refusing to touch it; choose another --out`,
+        ],
+        [directory, `cannot write results file ${directory}: it is a directory`],
+        [
+          join(directory, 'nodir', 'r.jsonl'),
+          `cannot write results file ${join(directory, 'nodir', 'r.jsonl')}: directory ${join(directory, 'nodir')} does not exist`,
+        ],
+      ];
+      for (const [target, message] of cases) {
+        const before =
+          existsSync(target) && target !== directory ? readFileSync(target) : undefined;
         const result = await job(['collect', '--job', 'c', '--out', target], env);
         assert.equal(result.exitCode, 2, target);
-        assert.equal(result.lines.length, 1);
-        assert.match(result.lines[0] ?? '', /not a results file|is not a file/);
-        if (target !== directory) assert.equal(readFileSync(target, 'utf8'), before);
+        assert.deepEqual(result.lines, [`aurora-swarm job collect: error: ${message}`]);
+        if (before !== undefined) assert.deepEqual(readFileSync(target), before, 'byte for byte');
+        assert.equal(existsSync(`${target}.lock`), false, 'no lock left behind');
       }
     },
   );
@@ -368,6 +395,58 @@ describe('aurora-swarm job, in-process', { skip: skipWithoutRedis(), concurrency
     assert.equal(bad.exitCode, 2);
     assert.match(bad.lines[0] ?? '', /--dispatch <policy>' argument 'random' is invalid/);
   });
+
+  test(
+    "collect takes run's lock: a second collect, or a run, on the same file stops at once with exit 2",
+    SAFETY,
+    async (t) => {
+      const redis = await startRedis(t);
+      const directory = temporaryDirectory(t);
+      const prompts = writeJobPrompts(directory, 3);
+      const env = { AURORA_SWARM_REDIS_URL: redis.url };
+      assert.equal((await job(['submit', '--job', 'l', '-i', prompts], env)).exitCode, 0);
+      const out = join(directory, 'results.jsonl');
+      // Nobody works on the job: a following collect holds the file until it is stopped.
+      const follower = scriptedIo(env);
+      const following = runAuroraSwarm(
+        ['job', 'collect', '--job', 'l', '--out', out, '--follow'],
+        follower.io,
+      );
+      await follower.waitForStderr(/following job l into/);
+      await waitUntil(() => existsSync(`${out}.lock`));
+      const second = await job(['collect', '--job', 'l', '--out', out], env);
+      assert.equal(second.exitCode, 2);
+      assert.equal(second.lines.length, 1, second.stderr);
+      const line = second.lines[0] ?? '';
+      assert.match(
+        line,
+        /^aurora-swarm job collect: error: another job collect \(pid \d+, started \d\d:\d\d\) is writing /,
+      );
+      assert.ok(line.includes(`(pid ${process.pid},`), line);
+      assert.ok(line.includes(`is writing ${out} (lock ${out}.lock;`), line);
+      const run = scriptedIo();
+      const swarm = await startMockSwarm({ count: 1 });
+      t.after(() => swarm.close());
+      const hostfile = writeHostfile(t, swarm.hostfileText);
+      assert.equal(
+        await runAuroraSwarm(['run', '-f', hostfile, '-i', prompts, '-o', out], run.io),
+        2,
+      );
+      assert.match(run.stderr(), /^aurora-swarm run: error: another job collect \(pid /);
+      assert.equal(swarm.agents[0]?.stats.requests, 0, 'the run sent nothing');
+      follower.signal('SIGINT');
+      assert.equal(await following, 130, follower.stderr());
+      assert.equal(existsSync(`${out}.lock`), false, 'given back');
+      // A run's lock (as `run` takes it) keeps a collect out the same way.
+      const runLock = await lockResultsFile(out);
+      const blocked = await job(['collect', '--job', 'l', '--out', out], env);
+      assert.equal(blocked.exitCode, 2);
+      assert.match(blocked.lines[0] ?? '', /error: another run \(pid \d+, started /);
+      await runLock.release();
+      // Once it is given back, a collect works.
+      assert.equal((await job(['collect', '--job', 'l', '--out', out], env)).exitCode, 0);
+    },
+  );
 
   test('delete needs --yes; afterwards the job is gone', SAFETY, async (t) => {
     const redis = await startRedis(t);

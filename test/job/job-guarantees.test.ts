@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
 import { runAuroraSwarm } from '../../src/cli/program.js';
 import { type MockSwarm, startMockSwarm } from '../../src/mock/mock-swarm.js';
-import { readJsonLines, scriptedIo } from '../cli/cli-test-helpers.js';
+import {
+  readJsonLines,
+  scriptedIo,
+  startStallingSwarm,
+  startVanishingSwarm,
+} from '../cli/cli-test-helpers.js';
 import {
   MAIN_BIN,
   type ProxyProcess,
@@ -18,7 +23,14 @@ import {
   temporaryDirectory,
   writeHostfile,
 } from '../proxy/proxy-test-helpers.js';
-import { leasesByWorker, readStatus, waitUntil, writeJobPrompts } from './job-test-helpers.js';
+import {
+  consumersOf,
+  leasesByWorker,
+  pendingEntries,
+  readStatus,
+  waitUntil,
+  writeJobPrompts,
+} from './job-test-helpers.js';
 import { skipWithoutRedis, startRedis } from './redis-test-helpers.js';
 
 const SAFETY = { timeout: 180_000 };
@@ -61,24 +73,11 @@ async function submit(t: TestContext, redisUrl: string, jobName: string, count: 
 
 /**
  * Agents that answer `answered` chat requests, then hang every request: the prompts a worker
- * holds are then in flight. (They answer first so that the pool's one /v1/models lookup is
- * done: a lookup does not follow a call's abort signal.)
+ * holds are then in flight (the CLI tests' stalling swarm, with its hostfile).
  */
 async function stallingSwarm(t: TestContext, answered: number) {
-  let replies = 0;
-  const swarm: MockSwarm = await startMockSwarm({
-    count: 2,
-    behavior: {
-      reply: (prompt, agentIndex) => {
-        replies++;
-        if (replies === answered)
-          for (const agent of swarm.agents) agent.setBehavior({ failure: 'hang' });
-        return `agent ${agentIndex}: ${prompt}`;
-      },
-    },
-  });
-  t.after(() => swarm.close());
-  return { swarm, hostfile: writeHostfile(t, swarm.hostfileText) };
+  const { swarm, release } = await startStallingSwarm(t, answered);
+  return { swarm, release, hostfile: writeHostfile(t, swarm.hostfileText) };
 }
 
 /**
@@ -153,6 +152,11 @@ describe('aurora-swarm job guarantees, separate worker processes', {
         'its leases were taken over',
       );
       await assertCollectedOnce(redis.url, 'k9', out, 600);
+      assert.deepEqual(
+        await consumersOf(redis.url, 'k9'),
+        [],
+        "the killed worker's consumer is gone too",
+      );
     },
   );
 
@@ -198,7 +202,7 @@ describe('aurora-swarm job guarantees, separate worker processes', {
     SAFETY,
     async (t) => {
       const redis = await startRedis(t);
-      const { swarm, hostfile } = await stallingSwarm(t, 4);
+      const { release, hostfile } = await stallingSwarm(t, 4);
       const { out } = await submit(t, redis.url, 'term', 40);
       const env = { AURORA_SWARM_REDIS_URL: redis.url };
       // A lease of 10 minutes: the second worker finishes only if the prompts were handed back.
@@ -224,7 +228,7 @@ describe('aurora-swarm job guarantees, separate worker processes', {
       const status = await readStatus(redis.url, 'term');
       assert.equal(status.done, 4, 'only the answered prompts have a result');
       assert.equal(status.workers.length, 0, 'the worker left the job');
-      for (const agent of swarm.agents) agent.setBehavior({ failure: 'none' });
+      release();
       const second = spawnWorker(t, [...args, '--name', 'second'], env);
       assert.equal(await second.exited, 0, second.stderrLines.join('\n'));
       await assertCollectedOnce(redis.url, 'term', out, 40);
@@ -261,7 +265,10 @@ describe('aurora-swarm job guarantees, separate worker processes', {
         ((await leasesByWorker(redis.url, 'int')).get('w') ?? 0) >= 4,
     );
     io.signal('SIGINT');
+    io.signal('SIGINT');
     assert.equal(await running, 130, io.stderr());
+    assert.match(io.stderr(), /aurora-swarm job work: SIGINT: stopping; prompts in flight go back/);
+    assert.match(io.stderr(), /aurora-swarm job work: SIGINT again: already stopping/);
     const handedBack = Number(
       /interrupted: (\d+) prompt\(s\) in flight handed back/.exec(io.stdout())?.[1],
     );
@@ -269,6 +276,12 @@ describe('aurora-swarm job guarantees, separate worker processes', {
     const status = await readStatus(redis.url, 'int');
     assert.equal(status.done, 2, 'only the answered prompts have a result');
     assert.equal(status.in_flight, handedBack, 'pending until another worker claims them');
+    const pending = await pendingEntries(redis.url, 'int');
+    assert.equal(pending.length, handedBack);
+    assert.ok(
+      pending.every((entry) => entry.deliveries === 0),
+      'a delivery handed back in order does not count towards --max-deliveries',
+    );
     assert.deepEqual(status.workers, []);
   });
 
@@ -308,12 +321,151 @@ describe('aurora-swarm job guarantees, separate worker processes', {
         worker.stdout(),
         /\(300 succeeded, 0 failed\)|recorded \d+ result\(s\) \(\d+ succeeded, 0 failed\)/,
       );
-      assert.match(worker.stdout(), /sent again after a proxy outage/);
+      assert.match(worker.stdout(), /\d+ held back by an outage and sent again/);
+      // run's own lines, under the worker's prefix.
+      assert.match(
+        outageLines[0] ?? '',
+        /^aurora-swarm job work: the proxy at \S+ is unreachable: waiting, retrying every 1s to 10s for up to 10m00s \(--outage-timeout\); Ctrl-C to stop, rerun resumes$/,
+      );
+      assert.ok(
+        worker.stderrLines.some((line) =>
+          /^aurora-swarm job work: the proxy at \S+ answers again after \d+s: carrying on \(\d+ prompt\(s\) held back are sent again\)$/.test(
+            line,
+          ),
+        ),
+        worker.stderrLines.join('\n'),
+      );
       const status = await readStatus(redis.url, 'outage');
       assert.deepEqual([status.done, status.failed], [300, 0]);
       await assertCollectedOnce(redis.url, 'outage', out, 300);
       restarted.child.kill('SIGTERM');
       await restarted.exited;
+    },
+  );
+  test(
+    'direct mode (--hostfile): every agent unreachable is an outage too; the worker waits, fails nothing, finishes',
+    SAFETY,
+    async (t) => {
+      const redis = await startRedis(t);
+      const { swarm, restore } = await startVanishingSwarm(t, 30);
+      const hostfile = writeHostfile(t, swarm.hostfileText);
+      const { out } = await submit(t, redis.url, 'direct', 200);
+      const io = scriptedIo({ AURORA_SWARM_REDIS_URL: redis.url });
+      const working = runAuroraSwarm(
+        ['job', 'work', '--job', 'direct', '-f', hostfile, '-c', '16', '--lease', '30'],
+        io.io,
+      );
+      await io.waitForStderr(
+        /^aurora-swarm job work: none of the agents can be reached: waiting, retrying every 1s to 10s/,
+      );
+      assert.equal((await readStatus(redis.url, 'direct')).failed, 0, 'nothing failed meanwhile');
+      restore();
+      assert.equal(await working, 0, io.stderr());
+      assert.match(io.stderr(), /the agents answer again after \d+s: carrying on/);
+      assert.match(io.stdout(), /\(200 succeeded, 0 failed\)/);
+      await assertCollectedOnce(redis.url, 'direct', out, 200);
+    },
+  );
+
+  test(
+    'a proxy outage longer than --outage-timeout: exit 130, prompts handed back, nothing failed; another worker finishes',
+    SAFETY,
+    async (t) => {
+      const redis = await startRedis(t);
+      const { hostfile } = await slowingSwarm(t, { fastMs: 20, fastReplies: 20, slowMs: 200 });
+      const proxy = spawnProxy(t, ['-f', hostfile, '--host', '127.0.0.1', '-p', '0']);
+      const proxyUrl = await proxyUrlOf(proxy);
+      const { out } = await submit(t, redis.url, 'gone', 100);
+      const io = scriptedIo({ AURORA_SWARM_REDIS_URL: redis.url });
+      const args = ['--job', 'gone', '-c', '8', '--lease', '600'];
+      const working = runAuroraSwarm(
+        ['job', 'work', ...args, '--proxy', proxyUrl, '--outage-timeout', '2'],
+        io.io,
+      );
+      await waitUntil(async () => (await readStatus(redis.url, 'gone')).done >= 20);
+      proxy.child.kill('SIGKILL');
+      await proxy.exited;
+      assert.equal(await working, 130, io.stderr());
+      assert.match(
+        io.stderr(),
+        /aurora-swarm job work: the proxy at \S+ has been unreachable for \ds \(--outage-timeout\): stopping; rerun the same command to resume/,
+      );
+      const handedBack = Number(
+        /interrupted: (\d+) prompt\(s\) in flight handed back/.exec(io.stdout())?.[1],
+      );
+      assert.ok(handedBack > 0, io.stdout());
+      const status = await readStatus(redis.url, 'gone');
+      assert.equal(status.failed, 0, 'the outage failed no prompt');
+      assert.equal(status.in_flight, handedBack, 'handed back, claimable at once');
+      // A lease of 10 minutes: the next worker finishes only because they were handed back.
+      const direct = scriptedIo({ AURORA_SWARM_REDIS_URL: redis.url });
+      assert.equal(
+        await runAuroraSwarm(['job', 'work', ...args, '-f', hostfile], direct.io),
+        0,
+        direct.stderr(),
+      );
+      await assertCollectedOnce(redis.url, 'gone', out, 100);
+    },
+  );
+
+  test(
+    'a prompt that stalls every worker it is given to: after --max-deliveries kill -9s it is recorded as failed, the job finishes',
+    SAFETY,
+    async (t) => {
+      const redis = await startRedis(t);
+      // With one prompt at a time, the 20th request is the one the agents never answer.
+      const { hostfile } = await stallingSwarm(t, 19);
+      const { out } = await submit(t, redis.url, 'poison', 20);
+      const env = { AURORA_SWARM_REDIS_URL: redis.url };
+      const args = ['--job', 'poison', '-f', hostfile, '-c', '1', '--lease', '1'];
+      const maxDeliveries = ['--max-deliveries', '3'];
+      let poison: string | undefined;
+      for (const name of ['w1', 'w2', 'w3']) {
+        const worker = spawnWorker(t, [...args, ...maxDeliveries, '--name', name], env);
+        await waitUntil(
+          async () =>
+            (await readStatus(redis.url, 'poison')).done === 19 &&
+            (await leasesByWorker(redis.url, 'poison')).get(name) === 1,
+        );
+        const held = await pendingEntries(redis.url, 'poison');
+        assert.equal(held.length, 1);
+        poison ??= held[0]?.id;
+        assert.equal(held[0]?.id, poison, 'the same prompt every time');
+        worker.child.kill('SIGKILL');
+        assert.equal(await worker.exited, null);
+      }
+      // Three deliveries, three dead workers: the next worker records it instead of dying too.
+      const last = spawnWorker(t, [...args, ...maxDeliveries, '--name', 'w4'], env);
+      assert.equal(await last.exited, 0, last.stderrLines.join('\n'));
+      const notice = last.stderrLines.find((line) => /recorded as failed/.test(line)) ?? '';
+      assert.match(
+        notice,
+        /^aurora-swarm job work: prompt "q\d+" recorded as failed: delivered 3 times without a result \(each worker holding it died or stalled first; the last was w3\): not sent again/,
+      );
+      assert.match(
+        last.stdout(),
+        /done: every prompt of the job has a result; this worker recorded 1 result\(s\) \(0 succeeded, 1 failed\)/,
+      );
+      const status = await readStatus(redis.url, 'poison');
+      assert.deepEqual(
+        [status.total, status.done, status.failed, status.in_flight],
+        [20, 20, 1, 0],
+      );
+
+      const io = scriptedIo(env);
+      assert.equal(
+        await runAuroraSwarm(['job', 'collect', '--job', 'poison', '--out', out], io.io),
+        0,
+      );
+      const records = readJsonLines(out);
+      assert.equal(records.length, 20);
+      assert.equal(new Set(records.map((record) => record.id)).size, 20);
+      const failed = records.filter((record) => record.success !== true);
+      assert.equal(failed.length, 1);
+      assert.equal(failed[0]?.failure_kind, 'delivery-limit');
+      assert.equal(failed[0]?.agent, -1);
+      assert.match(String(failed[0]?.error), /delivered 3 times without a result/);
+      assert.deepEqual(await consumersOf(redis.url, 'poison'), [], 'no dead consumer left');
     },
   );
 });

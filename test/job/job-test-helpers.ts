@@ -1,20 +1,11 @@
 /** Helpers of the job tests: prompts files, condition waits, and reading a job's state. */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { JobStatus } from '../../src/job/job-status.js';
 import { RedisJob } from '../../src/job/redis-job.js';
+import { writePrompts } from '../cli/cli-test-helpers.js';
 
-/** Write `count` JSONL prompts `q0`…; returns the path. */
-export function writeJobPrompts(directory: string, count: number, name = 'prompts.jsonl'): string {
-  const path = join(directory, name);
-  const lines: string[] = [];
-  for (let index = 0; index < count; index++) {
-    lines.push(JSON.stringify({ id: `q${index}`, prompt: `question number ${index}` }));
-  }
-  writeFileSync(path, `${lines.join('\n')}\n`);
-  return path;
-}
+/** Write `count` JSONL prompts `q0`…; returns the path (the CLI tests' writePrompts). */
+export const writeJobPrompts = writePrompts;
 
 /**
  * Resolve once `condition` holds, checking every 50 ms (a condition wait, not a timed
@@ -48,6 +39,44 @@ export async function leasesByWorker(url: string, name: string): Promise<Map<str
         Number(consumer.deliveriesCounter),
       ]),
     );
+  } finally {
+    await job.close();
+  }
+}
+
+/** The pending (leased) entries of a job's queue: id, holder and deliveries so far. */
+export async function pendingEntries(
+  url: string,
+  name: string,
+): Promise<Array<{ id: string; consumer: string; deliveries: number }>> {
+  const job = await RedisJob.open({ url, name, env: {} });
+  try {
+    const entries = await job.connection.client.xPendingRange(
+      `aurora-swarm:job:{${name}}:queue`,
+      'workers',
+      '-',
+      '+',
+      10_000,
+    );
+    return entries.map((entry) => ({
+      id: String(entry.id),
+      consumer: String(entry.consumer),
+      deliveries: Number(entry.deliveriesCounter),
+    }));
+  } finally {
+    await job.close();
+  }
+}
+
+/** The consumers of a job's group (live workers, and dead ones not forgotten yet). */
+export async function consumersOf(url: string, name: string): Promise<string[]> {
+  const job = await RedisJob.open({ url, name, env: {} });
+  try {
+    const consumers = await job.connection.client.xInfoConsumers(
+      `aurora-swarm:job:{${name}}:queue`,
+      'workers',
+    );
+    return consumers.map((consumer) => String(consumer.name)).sort();
   } finally {
     await job.close();
   }

@@ -13,7 +13,7 @@ import {
 } from '../../src/index.js';
 import { readJsonLines } from '../cli/cli-test-helpers.js';
 import { temporaryDirectory } from '../proxy/proxy-test-helpers.js';
-import { writeJobPrompts } from './job-test-helpers.js';
+import { waitUntil, writeJobPrompts } from './job-test-helpers.js';
 import { skipWithoutRedis, startRedis } from './redis-test-helpers.js';
 
 const SAFETY = { timeout: 120_000 };
@@ -79,6 +79,44 @@ describe('RedisJob, the library', { skip: skipWithoutRedis() }, () => {
       // A rerun into the same file keeps it whole.
       const again = await job.collect(out);
       assert.deepEqual([again.written, again.inFile], [0, 200]);
+    },
+  );
+
+  test(
+    'consumers of dead workers are forgotten once they hold nothing; one holding a lease is kept until it is taken over',
+    SAFETY,
+    async (t) => {
+      const redis = await startRedis(t);
+      const job = await RedisJob.open({ url: redis.url, name: 'ghosts', env: {} });
+      t.after(() => job.close());
+      await job.submit(writeJobPrompts(temporaryDirectory(t), 3));
+      const { client } = job.connection;
+      const queue = 'aurora-swarm:job:{ghosts}:queue';
+      const consumers = async () =>
+        (await client.xInfoConsumers(queue, 'workers')).map((consumer) => String(consumer.name));
+      // Two workers that died: one holding nothing, one holding a lease.
+      await client.xGroupCreateConsumer(queue, 'workers', 'ghost');
+      await client.xReadGroup('workers', 'holder', { key: queue, id: '>' }, { COUNT: 1 });
+      let release: () => void = () => undefined;
+      const gate = { open: new Promise<void>((resolve) => (release = resolve)) };
+      const working = job.work({
+        handler: gatedHandler('live', gate),
+        concurrency: 4,
+        leaseSeconds: 1,
+        workerName: 'live',
+      });
+      await waitUntil(async () => !(await consumers()).includes('ghost'));
+      await waitUntil(async () => !(await consumers()).includes('holder'));
+      // The holder went only after its lease had passed to the live worker: nothing was dropped.
+      const pending = await client.xPendingRange(queue, 'workers', '-', '+', 10);
+      assert.deepEqual(
+        pending.map((entry) => String(entry.consumer)),
+        ['live', 'live', 'live'],
+      );
+      release();
+      const summary = await working;
+      assert.equal(summary.recorded, 3);
+      assert.deepEqual(await consumers(), [], 'the live worker leaves the group when done');
     },
   );
 

@@ -92,8 +92,8 @@ export async function startRedis(
 ): Promise<TestRedis> {
   if (REDIS_SERVER === undefined) throw new Error('redis-server is not installed');
   const directory = mkdtempSync(join(tmpdir(), 'aurora-swarm-redis-'));
-  const port = await freePort();
-  const args = [
+  let port = await freePort();
+  const args = () => [
     '--port',
     String(port),
     '--bind',
@@ -111,10 +111,12 @@ export async function startRedis(
     '--appendfsync',
     'always',
   ];
-  if (options.password !== undefined) args.push('--requirepass', options.password);
+  const password = options.password === undefined ? [] : ['--requirepass', options.password];
   let child: ChildProcess | undefined;
   const start = async () => {
-    const server = spawn(REDIS_SERVER as string, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = spawn(REDIS_SERVER as string, [...args(), ...password], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child = server;
     let output = '';
     await new Promise<void>((resolve, reject) => {
@@ -140,7 +142,17 @@ export async function startRedis(
     server.kill(signal);
     await exited;
   };
-  await start();
+  // The port was free a moment ago; another process (an outgoing connection given the same
+  // ephemeral port) may have taken it since: then try another one.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      break;
+    } catch (error) {
+      if (attempt >= 5 || !/Address already in use/.test(String(error))) throw error;
+      port = await freePort();
+    }
+  }
   t.after(async () => {
     await stopWith('SIGKILL');
     rmSync(directory, { recursive: true, force: true });

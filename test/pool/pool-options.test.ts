@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { InvalidOptionError } from '../../src/errors.js';
 import { AgentPool, resolveAgentPoolOptions } from '../../src/pool/agent-pool.js';
@@ -43,6 +46,86 @@ describe('pool options', () => {
     );
   });
 
+  test('proxyUrl unix:PATH: a socket, made absolute; requests say localhost', () => {
+    const resolved = resolveAgentPoolOptions(
+      { endpoints, proxyUrl: 'unix:/run/me/proxy.sock' },
+      {},
+    );
+    assert.equal(resolved.proxyUrl, 'unix:/run/me/proxy.sock');
+    assert.equal(resolved.proxySocketPath, '/run/me/proxy.sock');
+    const docker = resolveAgentPoolOptions({ endpoints, proxyUrl: 'unix:///run/me/p.sock' }, {});
+    assert.equal(docker.proxySocketPath, '/run/me/p.sock');
+    const relative = resolveAgentPoolOptions(
+      { endpoints },
+      { AURORA_SWARM_PROXY_URL: 'unix:p.sock' },
+    );
+    assert.equal(relative.proxySocketPath, join(process.cwd(), 'p.sock'));
+    assert.equal(
+      resolveAgentPoolOptions({ endpoints, proxyUrl: 'http://h:1' }, {}).proxySocketPath,
+      undefined,
+    );
+    assert.throws(() => resolveAgentPoolOptions({ endpoints, proxyUrl: 'unix:' }, {}), {
+      message:
+        'option proxyUrl: expected a socket path after unix:, like "unix:/home/me/.aurora-swarm/proxy.sock", got "unix:"',
+    });
+  });
+
+  test('the token file: read in proxy mode when no token is given, never in direct mode', (t) => {
+    const home = mkdtempSync(join(tmpdir(), 'pool-token-'));
+    t.after(() => rmSync(home, { recursive: true, force: true }));
+    const proxied = { endpoints, proxyUrl: 'http://localhost:9090' };
+    // No file: no token, no error.
+    assert.equal(resolveAgentPoolOptions(proxied, { HOME: home }).proxyToken, undefined);
+    mkdirSync(join(home, '.aurora-swarm'), { mode: 0o700 });
+    writeFileSync(join(home, '.aurora-swarm', 'proxy-token'), 'from-default-file\n', {
+      mode: 0o600,
+    });
+    const other = join(home, 'other-token');
+    writeFileSync(other, '  from-other-file  \nignored\n', { mode: 0o600 });
+    assert.equal(resolveAgentPoolOptions(proxied, { HOME: home }).proxyToken, 'from-default-file');
+    assert.equal(resolveAgentPoolOptions({ endpoints }, { HOME: home }).proxyToken, undefined);
+    assert.equal(
+      resolveAgentPoolOptions(proxied, { HOME: home, AURORA_SWARM_PROXY_TOKEN_FILE: other })
+        .proxyToken,
+      'from-other-file',
+    );
+    assert.equal(
+      resolveAgentPoolOptions({ ...proxied, proxyTokenFile: other }, { HOME: home }).proxyToken,
+      'from-other-file',
+    );
+    // The token itself wins over any file; the variable over the default file.
+    assert.equal(
+      resolveAgentPoolOptions({ ...proxied, proxyToken: 'mine' }, { HOME: home }).proxyToken,
+      'mine',
+    );
+    assert.equal(
+      resolveAgentPoolOptions(proxied, { HOME: home, AURORA_SWARM_PROXY_TOKEN: 'env' }).proxyToken,
+      'env',
+    );
+    // A file that was named must be there and hold a token.
+    const missing = join(home, 'nope');
+    assert.throws(
+      () => resolveAgentPoolOptions({ ...proxied, proxyTokenFile: missing }, { HOME: home }),
+      {
+        message: `option proxyTokenFile: the token file ${missing} does not exist`,
+      },
+    );
+    assert.throws(
+      () =>
+        resolveAgentPoolOptions(proxied, { HOME: home, AURORA_SWARM_PROXY_TOKEN_FILE: missing }),
+      {
+        message: `environment variable AURORA_SWARM_PROXY_TOKEN_FILE: the token file ${missing} does not exist`,
+      },
+    );
+    writeFileSync(other, 'two words\n');
+    assert.throws(
+      () => resolveAgentPoolOptions({ ...proxied, proxyTokenFile: other }, { HOME: home }),
+      {
+        message: `option proxyTokenFile: ${other} does not hold a token (expected one line of visible ASCII characters without spaces)`,
+      },
+    );
+  });
+
   test('bad options throw InvalidOptionError quoting option, value and expected type', () => {
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ concurrency: -1 }, 'option concurrency: expected a positive integer, got -1'],
@@ -53,7 +136,7 @@ describe('pool options', () => {
       [{ maxRetries: -1 }, 'option maxRetries: expected an integer >= 0, got -1'],
       [
         { proxyUrl: 'localhost:9090' },
-        'option proxyUrl: expected an http:// or https:// URL, got "localhost:9090"',
+        'option proxyUrl: expected an http:// or https:// URL (or unix:/path/to/proxy.sock), got "localhost:9090"',
       ],
       [
         { proxyUrl: 'not a url' },
@@ -95,7 +178,7 @@ describe('pool options', () => {
       () => resolveAgentPoolOptions({ endpoints }, { AURORA_SWARM_PROXY_URL: 'ftp://x' }),
       {
         message:
-          'environment variable AURORA_SWARM_PROXY_URL: expected an http:// or https:// URL, got "ftp://x"',
+          'environment variable AURORA_SWARM_PROXY_URL: expected an http:// or https:// URL (or unix:/path/to/proxy.sock), got "ftp://x"',
       },
     );
     assert.throws(() => new AgentPool(undefined as never), InvalidOptionError);

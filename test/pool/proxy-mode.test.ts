@@ -63,8 +63,9 @@ describe('proxy mode', () => {
     assert.deepEqual(seen, [
       ['GET', '/agent/2/v1/models', '30'],
       ['POST', '/agent/2/v1/chat/completions', '45'],
-      ['POST', '/agent/0/v1/completions', '45'],
-      ['POST', '/agent/1/v1/completions', '45'],
+      // A batch's timeout is max(timeoutMs, waves × timeoutPerSequenceMs): 60 s for one wave.
+      ['POST', '/agent/0/v1/completions', '60'],
+      ['POST', '/agent/1/v1/completions', '60'],
       ['POST', '/agent/1/v1/chat/completions', '45'],
       ['POST', '/agent/1/generate', '120'],
       ['GET', '/agent/2/v1/models', '30'],

@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { promisify } from 'node:util';
 import { startMockSwarm } from '../../src/mock/mock-swarm.js';
 import { resolveProxyWorkers, workerLogSink } from '../../src/proxy/proxy-cluster.js';
-import { send, spawnProxy, writeHostfile } from './proxy-test-helpers.js';
+import { send, spawnProxy, temporaryDirectory, writeHostfile } from './proxy-test-helpers.js';
+
+const execFileAsync = promisify(execFile);
 
 const CHAT_BODY = JSON.stringify({
   messages: [{ role: 'user', content: 'Which agent are you?' }],
@@ -151,4 +156,89 @@ test('--workers 2: SIGHUP to the primary makes every worker reload the hostfile'
   await proxy.waitForLine(/\[worker 2\/2\] Reloaded hostfile — 2 agent\(s\)/);
   proxy.child.kill('SIGTERM');
   assert.equal(await proxy.exited, 0);
+});
+
+test('--workers 2 honours --unix, --token auto, --allow-host, --allow-origin and --pid-file in every worker', {
+  timeout: 30_000,
+}, async (t) => {
+  const swarm = await startMockSwarm({ count: 2 });
+  t.after(() => swarm.close());
+  const hostfile = writeHostfile(t, swarm.hostfileText);
+  const directory = temporaryDirectory(t);
+  const socketPath = join(directory, 'proxy.sock');
+  const tokenFile = join(directory, 'proxy-token');
+  const pidFile = join(directory, 'proxy.pid');
+  const origin = 'https://notebooks.example.org';
+  const proxy = spawnProxy(t, [
+    '--workers',
+    '2',
+    '--hostfile',
+    hostfile,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--unix',
+    socketPath,
+    '--token',
+    'auto',
+    '--token-file',
+    tokenFile,
+    '--allow-host',
+    'gateway.example',
+    '--allow-origin',
+    origin,
+    '--pid-file',
+    pidFile,
+  ]);
+  const started = await proxy.waitForLine(/Proxy started/);
+  const port = new RegExp(
+    `listening on 127\\.0\\.0\\.1:(\\d+) and unix:${socketPath} with 2 agent\\(s\\) \\(2 worker processes\\)$`,
+  ).exec(started)?.[1];
+  assert.ok(port, started);
+  await proxy.waitForLine(new RegExp(`Proxy pid ${proxy.child.pid} serving hostfile`));
+  assert.equal(readFileSync(pidFile, 'utf8'), `${proxy.child.pid}\n`);
+  assert.equal(statSync(socketPath).mode & 0o777, 0o600);
+  // One token for all: the primary's, generated once.
+  await proxy.waitForLine(/New proxy token written to/);
+  assert.equal(proxy.stderrLines.filter((line) => /proxy token/i.test(line)).length, 1);
+  const token = readFileSync(tokenFile, 'utf8').trim();
+  const url = `http://127.0.0.1:${port}`;
+  const bearer: [string, string] = ['Proxy-Authorization', `Bearer ${token}`];
+
+  // New connections go round-robin: keep asking until both workers have answered.
+  const workers = new Set<number>();
+  for (let attempt = 0; attempt < 40 && workers.size < 2; attempt++) {
+    assert.equal((await send(url, '/status')).status, 401);
+    assert.equal(
+      (await send(url, '/status', { headers: [['Host', 'attacker.example'], bearer] })).status,
+      403,
+    );
+    const gateway = await send(url, '/status', { headers: [['Host', 'gateway.example'], bearer] });
+    assert.equal(gateway.status, 200);
+    const cors = await send(url, '/status', { headers: [['Origin', origin], bearer] });
+    assert.equal(cors.headers['access-control-allow-origin'], origin);
+    // Connections alternate between the workers: read the worker from two of them.
+    workers.add(JSON.parse(gateway.text).worker.index);
+    workers.add(JSON.parse(cors.text).worker.index);
+  }
+  assert.deepEqual([...workers].sort(), [1, 2]);
+  const overSocket = await execFileAsync('curl', [
+    '--silent',
+    '--fail',
+    '--unix-socket',
+    socketPath,
+    '-H',
+    `Proxy-Authorization: Bearer ${token}`,
+    'http://localhost/agent/1/v1/models',
+  ]);
+  assert.match(overSocket.stdout, /"object":"list"/);
+
+  await execFileAsync('sh', ['-c', `kill -HUP $(cat ${pidFile})`]);
+  await proxy.waitForLine(/\[worker 1\/2\] Reloaded hostfile/);
+  await proxy.waitForLine(/\[worker 2\/2\] Reloaded hostfile/);
+  proxy.child.kill('SIGTERM');
+  assert.equal(await proxy.exited, 0);
+  assert.equal(existsSync(pidFile), false);
+  assert.equal(existsSync(socketPath), false);
 });

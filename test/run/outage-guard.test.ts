@@ -145,4 +145,68 @@ describe('OutageGuard', () => {
     assert.equal(await guard.send(async () => refused), undefined);
     assert.equal(state.probes, 1);
   });
+
+  test('ready(): at once while reachable, after recovery during an outage, false once given up; every response is noted', async () => {
+    const { state, probe } = target(false);
+    const noted: AgentResponse[] = [];
+    let recovered = false;
+    const guard = new OutageGuard({
+      probe,
+      target: 'the proxy',
+      retryIntervalMs: 1,
+      maxRetryIntervalMs: 1,
+      noteResponse: (response) => noted.push(response),
+      onRecovered: () => {
+        recovered = true;
+      },
+    });
+    assert.equal(await guard.ready(), true, 'no outage: at once');
+    const held = guard.send(async () => (state.reachable ? ok : refused));
+    while (!guard.inOutage) await new Promise((resolve) => setImmediate(resolve));
+    const ready = guard.ready();
+    state.reachable = true;
+    assert.equal(await ready, true);
+    assert.equal(recovered, true, 'ready resolved only once the target answered');
+    assert.equal(await held, ok);
+    assert.deepEqual(noted, [refused, ok]);
+
+    const gone = new OutageGuard({
+      probe: async () => false,
+      target: 'the proxy',
+      outageTimeoutMs: 5,
+      retryIntervalMs: 1,
+    });
+    assert.equal(await gone.send(async () => refused), undefined);
+    assert.equal(await gone.ready(), false);
+  });
+
+  test('a call that failed while an outage began is sent again, even if the target is back when its own probe runs', async () => {
+    const probes: Array<(reachable: boolean) => void> = [];
+    const guard = new OutageGuard({
+      probe: () => new Promise((resolve) => probes.push(resolve)),
+      target: 'the agents',
+      retryIntervalMs: 1,
+      maxRetryIntervalMs: 1,
+    });
+    const unreachableAgent: AgentResponse = {
+      ...refused,
+      error: 'cannot connect to compute-1:8000 (ECONNREFUSED), agent 0',
+      failureKind: 'connect',
+    };
+    let up = false;
+    const probed = async (count: number) => {
+      while (probes.length < count) await new Promise((resolve) => setImmediate(resolve));
+    };
+    const first = guard.send(async () => (up ? ok : unreachableAgent));
+    const second = guard.send(async () => (up ? ok : unreachableAgent));
+    await probed(1); // the first call's probe; the second call's waits behind it
+    probes[0]?.(false); // an outage
+    await probed(2);
+    assert.equal(guard.inOutage, true);
+    up = true; // the network is back before the second call's probe answers
+    probes[1]?.(true);
+    await probed(3);
+    probes[2]?.(true); // the guard's own recovery probe
+    assert.deepEqual(await Promise.all([first, second]), [ok, ok]);
+  });
 });

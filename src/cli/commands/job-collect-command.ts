@@ -28,6 +28,7 @@ async function runCollect(flags: CollectFlags, io: CliIo): Promise<number> {
         follow: flags.follow === true,
         trim: flags.trim === true,
         signal,
+        onNotice: (message) => io.stderr(`${PREFIX}: ${message}\n`),
       });
       const status = await job.status();
       const notes: string[] = [];
@@ -67,7 +68,7 @@ export function createJobCollectCommand(io: CliIo, outcome: CliOutcome): Command
   )
     .requiredOption(
       '-o, --out <path>',
-      'results file (JSONL, as run writes it), merged into if it exists',
+      "results file (JSONL, as run writes it), merged into if it exists; as run's --out: absent, empty or a results file, never anything else; one writer at a time (<out>.lock)",
     )
     .option('--follow', 'keep collecting results as they complete until the job is finished')
     .option(

@@ -17,13 +17,30 @@ import {
   workerLogSink,
 } from '../../proxy/proxy-cluster.js';
 import { formatLogLine, ProxyLogger, parseLogLevel } from '../../proxy/proxy-logger.js';
-import { DEFAULT_LOG_LEVEL, resolveProxyOptions } from '../../proxy/proxy-options.js';
+import {
+  DEFAULT_LOG_LEVEL,
+  PROXY_TOKEN_ENV_VAR,
+  resolveProxyOptions,
+} from '../../proxy/proxy-options.js';
 import { startProxy } from '../../proxy/proxy-server.js';
 import type { RunningProxy } from '../../proxy/running-proxy.js';
 import { type CliIo, type CliOutcome, EXIT_FAILURE, EXIT_USAGE } from '../cli-io.js';
 import { configureCommand } from '../configure-command.js';
-import { addProxyFlags, type ProxyFlags, proxyOptionsFrom } from './proxy-flags.js';
+import { checkPidFile, removePidFile } from '../pid-file.js';
+import { ShutdownSignals } from '../shutdown-signals.js';
+import {
+  addProxyFlags,
+  type ProxyFlags,
+  proxyOptionsFrom,
+  withoutDefaultTcp,
+} from './proxy-flags.js';
 import { PROXY_HELP_AFTER } from './proxy-help.js';
+import {
+  announceProcess,
+  type ProxyToken,
+  resolveProxyToken,
+  writePidFileOf,
+} from './proxy-startup.js';
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -41,52 +58,68 @@ function startFailure(error: unknown, io: CliIo): number {
  * `--workers N` (N > 1), in the primary: check the options once, fork the workers
  * (proxy-cluster.ts), relay SIGINT/SIGTERM to them and wait until they have all exited.
  */
-async function runProxyPrimary(flags: ProxyFlags, io: CliIo, workers: number): Promise<number> {
+async function runProxyPrimary(
+  flags: ProxyFlags,
+  io: CliIo,
+  workers: number,
+  token: ProxyToken,
+): Promise<number> {
   const logger = new ProxyLogger(parseLogLevel(flags.logLevel) ?? DEFAULT_LOG_LEVEL, io.stderr);
   let running: RunningProxyCluster | undefined;
-  let signalCount = 0;
-  let earlySignal: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (running === undefined) {
-      earlySignal ??= signal;
-      return;
-    }
-    signalCount++;
-    if (signalCount === 1) {
-      logger.info(`Received ${signal}: shutting down ${workers} workers`);
-      void running.close();
-    } else {
-      logger.warning(`Received ${signal} again: cutting in-flight requests now`);
-      void running.close(true);
-    }
-  };
-  const stopListening = io.onSignal(onSignal);
+  // A signal during startup is remembered and acted upon once the workers are up.
+  const signals = new ShutdownSignals(io);
   // Every worker watches the hostfile itself; SIGHUP is relayed to them all.
   const stopReloadListening = io.onReloadSignal?.(() => {
-    if (running === undefined || signalCount > 0) return;
+    if (running === undefined || signals.stopping) return;
     logger.info(`Received SIGHUP: reloading the hostfile in ${workers} workers`);
     running.reload();
   });
   try {
-    let shutdownGraceMs: number;
-    let host: string;
+    let resolved: ReturnType<typeof resolveProxyOptions>;
     try {
-      const resolved = resolveProxyOptions(proxyOptionsFrom(flags), io.env);
-      if (resolved.hostfile !== undefined) parseHostfile(resolved.hostfile);
-      shutdownGraceMs = resolved.shutdownGraceMs;
-      host = resolved.host;
+      // Checked already (runProxy); resolved again with the token `--token auto` gave.
+      resolved = resolveProxyOptions({ ...proxyOptionsFrom(flags), token: token.token }, io.env);
     } catch (error) {
       return startFailure(error, io);
     }
     try {
-      running = await startProxyCluster({ workers, host, shutdownGraceMs, logger });
+      running = await startProxyCluster({
+        workers,
+        host: resolved.listenTcp ? resolved.host : undefined,
+        unixSocket: resolved.unixSocket,
+        shutdownGraceMs: resolved.shutdownGraceMs,
+        logger,
+        ...(token.auto && token.token !== undefined
+          ? { workerEnv: { [PROXY_TOKEN_ENV_VAR]: token.token } }
+          : {}),
+      });
     } catch (error) {
       return startFailure(error, io);
     }
-    if (earlySignal !== undefined) onSignal(earlySignal);
-    return await running.exited;
+    // The pid file first: once the line naming it is out, it is there.
+    if (!writePidFileOf(flags, logger)) {
+      await running.close(true);
+      return EXIT_FAILURE;
+    }
+    announceProcess(logger, flags, io, token);
+    const cluster = running;
+    signals.handle({
+      first: (signal) => {
+        logger.info(`Received ${signal}: shutting down ${workers} workers`);
+        void cluster.close();
+      },
+      again: (signal) => {
+        logger.warning(`Received ${signal} again: cutting in-flight requests now`);
+        void cluster.close(true);
+      },
+    });
+    try {
+      return await running.exited;
+    } finally {
+      if (flags.pidFile !== undefined) removePidFile(flags.pidFile);
+    }
   } finally {
-    stopListening();
+    signals.dispose();
     stopReloadListening?.();
   }
 }
@@ -104,23 +137,30 @@ async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
     return startFailure(error, io);
   }
   const worker = proxyWorkerIdentity(io.env);
-  if (workers > 1 && worker === undefined) return runProxyPrimary(flags, io, workers);
+  let token: ProxyToken;
+  try {
+    if (worker === undefined) {
+      // Every flag and the hostfile first: a bad one changes nothing (no token file
+      // written, no pid file checked). Workers leave that to the primary.
+      const checked = resolveProxyOptions(proxyOptionsFrom(flags), io.env);
+      if (checked.hostfile !== undefined) parseHostfile(checked.hostfile);
+    }
+    token = resolveProxyToken(flags, io, worker !== undefined);
+    if (worker === undefined && flags.pidFile !== undefined) checkPidFile(flags.pidFile);
+  } catch (error) {
+    return startFailure(error, io);
+  }
+  if (workers > 1 && worker === undefined) return runProxyPrimary(flags, io, workers, token);
   const logSink = worker === undefined ? io.stderr : workerLogSink(io.stderr, worker);
   const logger = new ProxyLogger(parseLogLevel(flags.logLevel) ?? DEFAULT_LOG_LEVEL, logSink);
   let proxy: RunningProxy | undefined;
-  let signalCount = 0;
-  let onShutdownSignal: ((signal: NodeJS.Signals) => void) | undefined;
   // Listen before starting, so a signal during startup cannot kill the process
   // with the default action; it is acted upon once the proxy is up.
-  let earlySignal: NodeJS.Signals | undefined;
+  const signals = new ShutdownSignals(io);
   let stopPrimaryRequests: (() => void) | undefined;
   let stopPrimaryReloads: (() => void) | undefined;
-  const stopListening = io.onSignal((signal) => {
-    if (onShutdownSignal === undefined) earlySignal ??= signal;
-    else onShutdownSignal(signal);
-  });
   const reload = (reason: string) => {
-    if (proxy === undefined || signalCount > 0) return;
+    if (proxy === undefined || signals.stopping) return;
     logger.info(`${reason}: reloading the hostfile`);
     // reload() logs the outcome, a rejection included.
     proxy.reload().catch(() => undefined);
@@ -133,6 +173,7 @@ async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
       proxy = await startProxy(
         {
           ...proxyOptionsFrom(flags),
+          token: token.token,
           logSink,
           ...(worker === undefined ? {} : { clusterWorker: worker }),
         },
@@ -142,18 +183,25 @@ async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
       return startFailure(error, io);
     }
     const running = proxy;
+    if (worker === undefined) {
+      if (!writePidFileOf(flags, logger)) {
+        await running.close(0);
+        return EXIT_FAILURE;
+      }
+      announceProcess(logger, flags, io, token);
+    }
     await new Promise<void>((resolve) => {
-      onShutdownSignal = (signal) => {
-        signalCount++;
-        if (signalCount === 1) {
+      const handlers = {
+        first: (signal: NodeJS.Signals) => {
           // close() stops listening synchronously, so once this line is out new
           // connections are refused.
           running.close().then(resolve, resolve);
           logger.info(`Received ${signal}: shutting down`);
-        } else {
+        },
+        again: (signal: NodeJS.Signals) => {
           logger.warning(`Received ${signal} again: cutting in-flight requests now`);
           void running.close(0);
-        }
+        },
       };
       if (worker !== undefined) {
         // The primary relays the user's signals as messages (a terminal's Ctrl-C also
@@ -165,11 +213,12 @@ async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
         stopPrimaryReloads = onPrimaryReloadRequest(() => reload('Asked by the primary'));
         reportWorkerListening(running.port, running.endpoints.length);
       }
-      if (earlySignal !== undefined) onShutdownSignal(earlySignal);
+      signals.handle(handlers);
     });
+    if (worker === undefined && flags.pidFile !== undefined) removePidFile(flags.pidFile);
     return 0;
   } finally {
-    stopListening();
+    signals.dispose();
     stopReloadListening?.();
     stopPrimaryRequests?.();
     stopPrimaryReloads?.();
@@ -187,8 +236,9 @@ export function createProxyCommand(io: CliIo, outcome: CliOutcome, name = 'proxy
     ),
   )
     .addHelpText('after', PROXY_HELP_AFTER)
-    .action(async (flags: ProxyFlags) => {
-      outcome.exitCode = await runProxy(flags, io);
+    .action(async (flags: ProxyFlags, self: Command) => {
+      const explicit = (flag: 'host' | 'port') => self.getOptionValueSource(flag) !== 'default';
+      outcome.exitCode = await runProxy(withoutDefaultTcp(flags, explicit), io);
     });
   return configureCommand(command, io, (message) => formatLogLine(new Date(), 'ERROR', message));
 }

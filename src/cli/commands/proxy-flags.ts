@@ -3,7 +3,9 @@
  * guide, and how their values become `startProxy` options (passed through as text:
  * resolveProxyOptions validates them, so the CLI and the API give the same errors).
  */
+import { homedir } from 'node:os';
 import { type Command, Option } from 'commander';
+import { PROXY_TOKEN_FILE_ENV_VAR } from '../../internal/proxy-token-file.js';
 import {
   DEFAULT_BODY_IDLE_TIMEOUT_SECONDS,
   DEFAULT_HEADERS_TIMEOUT_SECONDS,
@@ -32,8 +34,15 @@ import {
 /** Flag values as commander hands them over (raw text unless defaulted). */
 export interface ProxyFlags {
   hostfile?: string;
-  host: string;
-  port: string | number;
+  /** `undefined` only after {@link withoutDefaultTcp}. */
+  host: string | undefined;
+  /** `undefined` only after {@link withoutDefaultTcp}. */
+  port: string | number | undefined;
+  unix?: string;
+  allowHost: string[];
+  allowOrigin: string[];
+  tokenFile?: string;
+  pidFile?: string;
   connectorLimit: string | number;
   timeout: string | number;
   maxTimeout?: string;
@@ -55,6 +64,18 @@ export interface ProxyFlags {
   workers: string | number;
 }
 
+/** The value `--token` takes to generate (or reuse) a token kept in the token file. */
+export const AUTO_TOKEN = 'auto';
+
+/** `~/x` as the shell would expand it (commander sees `--unix=~/x` unexpanded). */
+function expandHome(path: string): string {
+  return path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 /** Add every proxy flag to `command`. */
 export function addProxyFlags(command: Command): Command {
   return command
@@ -71,6 +92,24 @@ export function addProxyFlags(command: Command): Command {
       new Option('-p, --port <port>', 'TCP port to listen on (0 picks a free port)').default(
         DEFAULT_PROXY_PORT,
       ),
+    )
+    .addOption(
+      new Option(
+        '--unix <path>',
+        'listen on this Unix-domain socket, mode 0600: only you can connect (a shared login node); the laptop reaches it with ssh -L 9090:PATH user@login-node; no TCP port unless --host or --port is given too',
+      ).argParser(expandHome),
+    )
+    .option(
+      '--allow-host <name>',
+      'also answer requests whose Host is NAME (a gateway or alias in front); repeatable; .example.org for every name under it, * to turn the Host check off',
+      collect,
+      [],
+    )
+    .option(
+      '--allow-origin <origin>',
+      'let web pages of ORIGIN (e.g. https://notebooks.example.org) call the proxy; repeatable; * for any; other pages are refused with 403',
+      collect,
+      [],
     )
     .addOption(
       new Option(
@@ -95,7 +134,19 @@ export function addProxyFlags(command: Command): Command {
     )
     .option(
       '--token <token>',
-      `require "Proxy-Authorization: Bearer <token>" on every route but /health; falls back to the ${PROXY_TOKEN_ENV_VAR} environment variable (preferred: a flag shows in ps)`,
+      `require "Proxy-Authorization: Bearer <token>" on every route but /health; "${AUTO_TOKEN}" uses the token of --token-file, generating one (mode 0600) if there is none; falls back to the ${PROXY_TOKEN_ENV_VAR} environment variable (preferred to a literal token: a flag shows in ps)`,
+    )
+    .addOption(
+      new Option(
+        '--token-file <path>',
+        `where --token ${AUTO_TOKEN} keeps its token, read by the CLI and the pools when ${PROXY_TOKEN_ENV_VAR} is unset (default: ~/.aurora-swarm/proxy-token, or ${PROXY_TOKEN_FILE_ENV_VAR}); alone, it means --token ${AUTO_TOKEN}`,
+      ).argParser(expandHome),
+    )
+    .addOption(
+      new Option(
+        '--pid-file <path>',
+        'write the process id to this file once listening (removed on a clean exit): kill -HUP $(cat PATH) reloads the hostfile',
+      ).argParser(expandHome),
     )
     .addOption(
       new Option(
@@ -168,12 +219,31 @@ export function addProxyFlags(command: Command): Command {
     );
 }
 
-/** The `startProxy` options the flags stand for. */
+/**
+ * With `--unix`, the TCP port is opened only when `--host` or `--port` is given:
+ * `explicit` says which flags the user gave (commander's value sources).
+ */
+export function withoutDefaultTcp(
+  flags: ProxyFlags,
+  explicit: (flag: 'host' | 'port') => boolean,
+): ProxyFlags {
+  if (flags.unix === undefined) return flags;
+  return {
+    ...flags,
+    host: explicit('host') ? flags.host : undefined,
+    port: explicit('port') ? flags.port : undefined,
+  };
+}
+
+/** The `startProxy` options the flags stand for (`--token auto` already resolved). */
 export function proxyOptionsFrom(flags: ProxyFlags): ProxyOptions {
   return {
     hostfile: flags.hostfile,
     host: flags.host,
     port: flags.port,
+    unixSocket: flags.unix,
+    allowHosts: flags.allowHost,
+    allowOrigins: flags.allowOrigin,
     connectorLimit: flags.connectorLimit,
     timeoutSeconds: flags.timeout,
     maxTimeoutSeconds: flags.maxTimeout,

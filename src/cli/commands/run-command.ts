@@ -1,60 +1,36 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
-import type { AgentEndpoint } from '../../hostfile/agent-endpoint.js';
-import { parseHostfile } from '../../hostfile/parse-hostfile.js';
-import {
-  DEFAULT_CONCURRENCY,
-  POOL_PROXY_TOKEN_ENV_VAR,
-  PROXY_URL_ENV_VAR,
-} from '../../pool/pool-options.js';
-import type { DispatchPolicy } from '../../pool/types.js';
-import { VLLMPool } from '../../pool/vllm-pool.js';
-import { DEFAULT_VLLM_POOL_TIMEOUT_MS } from '../../pool/vllm-pool-options.js';
-import { HOSTFILE_ENV_VAR } from '../../proxy/proxy-options.js';
-import { DEFAULT_OUTAGE_TIMEOUT_MS } from '../../run/outage-guard.js';
+import { Command, Option } from 'commander';
+import { PROXY_URL_ENV_VAR } from '../../pool/pool-options.js';
 import type { PromptFileFormat } from '../../run/prompt-file.js';
 import { checkResultsPath } from '../../run/result-file.js';
-import {
-  type RunNoticeEvent,
-  type RunPlan,
-  type RunSummary,
-  runPromptFile,
-} from '../../run/run-prompt-file.js';
-import {
-  positiveIntegerArgument,
-  positiveSecondsArgument,
-  runAction,
-  urlArgument,
-  usageError,
-} from '../cli-errors.js';
+import { type RunPlan, type RunSummary, runPromptFile } from '../../run/run-prompt-file.js';
+import { positiveSecondsArgument, runAction } from '../cli-errors.js';
 import { type CliIo, type CliOutcome, EXIT_FAILURE, EXIT_INTERRUPTED } from '../cli-io.js';
 import { type CliStyle, cliStyle } from '../cli-style.js';
 import { configureCommand } from '../configure-command.js';
-import { readProxyHosts } from '../proxy-client.js';
 import {
   createRunProgressDisplay,
   DEFAULT_PROGRESS_INTERVAL_SECONDS,
   formatDuration,
 } from '../run-progress.js';
 import { ShutdownSignals } from '../shutdown-signals.js';
+import {
+  addOutageTimeoutFlag,
+  addPoolFlags,
+  addSwarmTargetFlags,
+  createSwarmPool,
+  describeOutage,
+  resolveSwarm,
+  type SwarmFlags,
+} from '../swarm-flags.js';
 
 /** Flag values after commander's parsing. */
-interface RunFlags {
-  hostfile?: string;
+interface RunFlags extends SwarmFlags {
   prompts: string;
   out: string;
   format: PromptFileFormat;
-  model?: string;
-  /** A URL, `false` after `--no-proxy`, or undefined (then the environment decides). */
-  proxy?: string | false;
-  token?: string;
-  concurrency: number;
-  maxTokens?: number;
-  timeout: number;
   retryFailed: boolean;
   retryAllFailed?: boolean;
-  outageTimeout: number;
   progressInterval: number;
-  dispatch: DispatchPolicy;
 }
 
 const HELP_AFTER = `
@@ -94,67 +70,6 @@ Examples:
 Documentation: docs/cli.md`;
 
 const FORMATS: readonly PromptFileFormat[] = ['auto', 'jsonl', 'text'];
-/** The values of `--dispatch` (run and job work). */
-export const DISPATCH_POLICIES: readonly DispatchPolicy[] = ['round-robin', 'least-loaded'];
-
-function fromEnvironment(io: CliIo, name: string): string | undefined {
-  const value = io.env[name]?.trim();
-  return value ? value : undefined;
-}
-
-/** The proxy URL: the flag, else the environment variable; `undefined` for direct mode. */
-function resolveProxyUrl(flags: RunFlags, io: CliIo): string | undefined {
-  if (flags.proxy === false) return undefined;
-  if (flags.proxy !== undefined) return flags.proxy;
-  const fromEnv = fromEnvironment(io, PROXY_URL_ENV_VAR);
-  if (fromEnv === undefined) return undefined;
-  try {
-    return urlArgument(fromEnv);
-  } catch (error) {
-    const reason = error instanceof InvalidArgumentError ? error.message : String(error);
-    throw usageError(`environment variable ${PROXY_URL_ENV_VAR}="${fromEnv}": ${reason}`);
-  }
-}
-
-/** The agents: the hostfile's, checked against the proxy's when there is one. */
-async function resolveEndpoints(
-  hostfile: string | undefined,
-  proxyUrl: string | undefined,
-  token: string | undefined,
-): Promise<{ endpoints: AgentEndpoint[]; origin: string }> {
-  const proxyHosts = proxyUrl === undefined ? undefined : await readProxyHosts(proxyUrl, token);
-  if (hostfile === undefined) {
-    if (proxyHosts === undefined) {
-      throw usageError(
-        `no agents: pass --hostfile (or set ${HOSTFILE_ENV_VAR}), or --proxy to use the proxy's agents`,
-      );
-    }
-    if (proxyHosts.length === 0) throw usageError(`the proxy at ${proxyUrl} has no agents`);
-    return { endpoints: proxyHosts, origin: `the proxy's ${proxyHosts.length} agent(s)` };
-  }
-  const endpoints = parseHostfile(hostfile);
-  if (endpoints.length === 0) throw usageError(`No endpoints found in hostfile ${hostfile}`);
-  if (proxyHosts !== undefined) {
-    // In proxy mode agent i of the hostfile is reached as /agent/i of the proxy: the two
-    // lists must agree, or prompts would silently go to other agents.
-    const mismatch = endpoints.findIndex((endpoint, index) => {
-      const proxyHost = proxyHosts[index];
-      return (
-        proxyHost === undefined ||
-        proxyHost.host !== endpoint.host ||
-        proxyHost.port !== endpoint.port
-      );
-    });
-    if (mismatch >= 0) {
-      const ours = endpoints[mismatch];
-      const theirs = proxyHosts[mismatch];
-      throw usageError(
-        `${hostfile} does not match the proxy's hostfile: agent ${mismatch} is ${ours?.host}:${ours?.port} here but ${theirs ? `${theirs.host}:${theirs.port}` : 'missing'} on the proxy (omit --hostfile to use the proxy's agents)`,
-      );
-    }
-  }
-  return { endpoints, origin: `${endpoints.length} agent(s) of ${hostfile}` };
-}
 
 function describePlan(plan: RunPlan, flags: RunFlags, origin: string, via: string): string {
   const notes: string[] = [];
@@ -183,21 +98,6 @@ function describePlan(plan: RunPlan, flags: RunFlags, origin: string, via: strin
     `${notes.length > 0 ? `; ${notes.join('; ')}` : ''}\n` +
     `aurora-swarm run: sending ${plan.toRun} to ${origin} ${via}, ${flags.concurrency} at a time${flags.dispatch === 'least-loaded' ? ', each to the least-loaded agent' : ''}; results to ${flags.out}\n`
   );
-}
-
-/** The one-line notices of an outage (stderr). */
-export function describeOutage(event: RunNoticeEvent): string | undefined {
-  if (event.type === 'lock-taken-over' || event.type === 'lock-lost') return undefined;
-  const what = event.target === 'the agents' ? 'none of the agents' : event.target;
-  const is = event.target === 'the agents' ? 'can be reached' : 'is unreachable';
-  if (event.type === 'outage') {
-    const every = `${formatDuration(event.retryIntervalMs / 1000)} to ${formatDuration(event.maxRetryIntervalMs / 1000)}`;
-    return `${what} ${is}: waiting, retrying every ${every} for up to ${formatDuration(event.outageTimeoutMs / 1000)} (--outage-timeout); Ctrl-C to stop, rerun resumes`;
-  }
-  if (event.type === 'recovered') {
-    return `${event.target} answer${event.target === 'the agents' ? '' : 's'} again after ${formatDuration(event.elapsedMs / 1000)}: carrying on (${event.heldBack} prompt(s) held back are sent again)`;
-  }
-  return `${event.target} ${event.target === 'the agents' ? 'have' : 'has'} been unreachable for ${formatDuration(event.elapsedMs / 1000)} (--outage-timeout): stopping; rerun the same command to resume`;
 }
 
 /** The summary printed at the end (stdout). */
@@ -261,22 +161,12 @@ function finalFailureAdvice(cause: string, count: number): string {
 async function runRun(flags: RunFlags, io: CliIo): Promise<number> {
   const signals = new ShutdownSignals(io);
   try {
-    const proxyUrl = resolveProxyUrl(flags, io);
-    const token = flags.token ?? fromEnvironment(io, POOL_PROXY_TOKEN_ENV_VAR);
-    const hostfile = flags.hostfile ?? fromEnvironment(io, HOSTFILE_ENV_VAR);
     // The files first: a results file that cannot be used is refused before the swarm is asked.
     await checkResultsPath(flags.out, flags.prompts);
-    const { endpoints, origin } = await resolveEndpoints(hostfile, proxyUrl, token);
-    const via = proxyUrl === undefined ? 'directly' : `through the proxy at ${proxyUrl}`;
-    await using pool = new VLLMPool({
-      endpoints,
-      model: flags.model,
-      proxyUrl: proxyUrl ?? null,
-      proxyToken: token,
-      concurrency: flags.concurrency,
-      timeoutMs: flags.timeout * 1000,
-      ...(flags.maxTokens === undefined ? {} : { maxTokens: flags.maxTokens }),
-    });
+    const target = await resolveSwarm(flags, io, 'combine');
+    const via =
+      target.proxyUrl === undefined ? 'directly' : `through the proxy at ${target.proxyUrl}`;
+    await using pool = createSwarmPool(flags, target);
     const style = cliStyle(io, 'stdout');
     const display = createRunProgressDisplay(io, cliStyle(io, 'stderr'), {
       intervalSeconds: flags.progressInterval,
@@ -304,12 +194,13 @@ async function runRun(flags: RunFlags, io: CliIo): Promise<number> {
         outageTimeoutMs: flags.outageTimeout * 1000,
         signal: interrupt.signal,
         onStart: (plan) => {
-          io.stderr(describePlan(plan, flags, origin, via));
+          io.stderr(describePlan(plan, flags, target.agents, via));
           display.start(plan);
         },
         onResult: (_record, progress) => display.update(progress),
         onNotice: (message, event) => {
-          const line = (event && describeOutage(event)) ?? message;
+          const outage = event?.type === 'lock-taken-over' || event?.type === 'lock-lost';
+          const line = event === undefined || outage ? message : describeOutage(event);
           display.log(`aurora-swarm run: ${line}`);
           if (event?.type === 'outage') display.setStatus(`waiting for ${event.target}`);
           else if (event?.type === 'recovered') display.setStatus(undefined);
@@ -328,14 +219,14 @@ async function runRun(flags: RunFlags, io: CliIo): Promise<number> {
 
 /** `aurora-swarm run`: scatter-gather from a prompts file to a results file, resumable. */
 export function createRunCommand(io: CliIo, outcome: CliOutcome): Command {
-  const command = new Command('run')
-    .description(
-      'send every prompt of a file to the swarm and append each result to a JSONL file as it completes (resumable)',
-    )
-    .option(
-      '-f, --hostfile <path>',
-      `the agents (falls back to ${HOSTFILE_ENV_VAR}; optional with --proxy, which then supplies them)`,
-    )
+  const command = new Command('run').description(
+    'send every prompt of a file to the swarm and append each result to a JSONL file as it completes (resumable)',
+  );
+  addSwarmTargetFlags(command, {
+    hostfile: 'the agents; optional with --proxy, which then supplies them',
+    proxy: 'send everything through this aurora-swarm-proxy',
+    noProxy: `connect to the agents directly, even if ${PROXY_URL_ENV_VAR} is set`,
+  })
     .requiredOption(
       '-i, --prompts <path>',
       'prompts file: JSONL with "id" and "prompt", or one prompt a line',
@@ -348,53 +239,14 @@ export function createRunCommand(io: CliIo, outcome: CliOutcome): Command {
       new Option('--format <format>', 'how to read the prompts file')
         .choices(FORMATS as string[])
         .default('auto'),
-    )
-    .option('-m, --model <name>', 'model name (default: the one the agents serve, from /v1/models)')
-    .addOption(
-      new Option(
-        '--proxy <url>',
-        `send everything through this aurora-swarm-proxy (falls back to ${PROXY_URL_ENV_VAR})`,
-      ).argParser(urlArgument),
-    )
-    .option('--no-proxy', `connect to the agents directly, even if ${PROXY_URL_ENV_VAR} is set`)
-    .option('--token <token>', `the proxy's token (falls back to ${POOL_PROXY_TOKEN_ENV_VAR})`)
-    .addOption(
-      new Option('-c, --concurrency <count>', 'most prompts in flight at once, all agents together')
-        .argParser(positiveIntegerArgument)
-        .default(DEFAULT_CONCURRENCY),
-    )
-    .addOption(
-      new Option(
-        '--max-tokens <count>',
-        'upper bound on generated tokens per prompt (default: AURORA_SWARM_MAX_TOKENS, else 512; lowered to fit the context)',
-      ).argParser(positiveIntegerArgument),
-    )
-    .addOption(
-      new Option('-t, --timeout <seconds>', 'timeout of one prompt, in seconds')
-        .argParser(positiveSecondsArgument)
-        .default(DEFAULT_VLLM_POOL_TIMEOUT_MS / 1000),
-    )
-    .addOption(
-      new Option(
-        '--dispatch <policy>',
-        'round-robin: prompt i to agent i % agents (the Python original); least-loaded: each prompt to the agent with the fewest prompts in flight, dead agents skipped, failed connections sent to another agent',
-      )
-        .choices(DISPATCH_POLICIES as string[])
-        .default('round-robin'),
-    )
+    );
+  addPoolFlags(command, { concurrency: 'most prompts in flight at once, all agents together' })
     .option('--no-retry-failed', 'on a rerun, keep earlier failures instead of sending them again')
     .option(
       '--retry-all-failed',
       'on a rerun, also send again failures a retry cannot fix (context overflow, invalid request), e.g. after switching to a model with a longer context',
-    )
-    .addOption(
-      new Option(
-        '--outage-timeout <seconds>',
-        'how long to wait for an unreachable proxy (or swarm) before stopping as interrupted',
-      )
-        .argParser(positiveSecondsArgument)
-        .default(DEFAULT_OUTAGE_TIMEOUT_MS / 1000),
-    )
+    );
+  addOutageTimeoutFlag(command)
     .addOption(
       new Option(
         '--progress-interval <seconds>',

@@ -1,16 +1,18 @@
 import { Command } from 'commander';
+import { PROXY_TOKEN_FILE_ENV_VAR } from '../../internal/proxy-token-file.js';
 import { POOL_PROXY_TOKEN_ENV_VAR, PROXY_URL_ENV_VAR } from '../../pool/pool-options.js';
 import { runAction, urlArgument, usageError } from '../cli-errors.js';
 import type { CliIo, CliOutcome } from '../cli-io.js';
 import { type CliStyle, cliStyle } from '../cli-style.js';
 import { configureCommand } from '../configure-command.js';
 import { formatTable, visibleLength } from '../format-table.js';
-import { readProxyJson } from '../proxy-client.js';
+import { readProxyJson, resolveCliProxyToken } from '../proxy-client.js';
 import { formatDuration } from '../run-progress.js';
 
 interface StatusFlags {
   proxy?: string;
   token?: string;
+  tokenFile?: string;
   json?: boolean;
   wide?: boolean;
 }
@@ -254,7 +256,7 @@ async function runStatus(flags: StatusFlags, io: CliIo): Promise<number> {
       );
     }
   }
-  const token = flags.token ?? (io.env[POOL_PROXY_TOKEN_ENV_VAR]?.trim() || undefined);
+  const token = resolveCliProxyToken(flags.token, flags.tokenFile, io);
   const status = await readProxyJson(proxyUrl, '/status', token);
   if (flags.json) io.stdout(`${JSON.stringify(status, null, 2)}\n`);
   else {
@@ -272,6 +274,10 @@ export function createStatusCommand(io: CliIo, outcome: CliOutcome): Command {
     .option('--proxy <url>', `the proxy (falls back to ${PROXY_URL_ENV_VAR})`, urlArgument)
     .option('--token <token>', `the proxy's token (falls back to ${POOL_PROXY_TOKEN_ENV_VAR})`)
     .option('--wide', 'every field the proxy reports (wider than 100 columns)')
+    .option(
+      '--token-file <path>',
+      `file holding the proxy's token, read when there is no token (falls back to ${PROXY_TOKEN_FILE_ENV_VAR}, then ~/.aurora-swarm/proxy-token)`,
+    )
     .option('--json', 'print the raw /status JSON instead')
     .addHelpText('after', HELP_AFTER);
   command.action((flags: StatusFlags) =>

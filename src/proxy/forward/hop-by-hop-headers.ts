@@ -9,6 +9,9 @@
  * proxy's ({@link withoutSessionCookies}). Everything else — notably `Authorization`, which
  * vLLM's `--api-key` checks — passes unchanged, names in their original case. A
  * pooled request (`/v1/*`) also keeps `X-Agent-Tag` and `X-Session-Id` to the proxy.
+ * On the way back, the agent's CORS headers (`Access-Control-*`: vLLM grants `*` by
+ * default) are dropped: which web pages may read answers is the proxy's decision
+ * (guards/cross-site-guard.ts), never an agent's.
  *
  * Both functions run once per request, so they scan the header list once and only
  * take a second pass in the rare case where `Connection` names extra headers.
@@ -36,6 +39,10 @@ const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
   'transfer-encoding',
   'upgrade',
 ]);
+
+/** Prefix of the CORS response headers, which only the proxy sets. */
+const CORS_PREFIX = 'access-control-';
+const LETTER_A = 0x61;
 
 /** Name of the request header that overrides the proxy's timeout, in seconds. */
 const TIMEOUT_HEADER = 'x-timeout';
@@ -188,7 +195,8 @@ export function buildUpstreamRequestHead(
 
 /**
  * Build the client-bound header list from the agent's response headers (lower-case
- * names, as undici parses them; repeated headers such as `Set-Cookie` as arrays).
+ * names, as undici parses them; repeated headers such as `Set-Cookie` as arrays),
+ * without hop-by-hop and `Access-Control-*` headers.
  * Server-sent event streams get `X-Accel-Buffering: no` so that an nginx in front
  * of the proxy relays them unbuffered too.
  */
@@ -206,6 +214,7 @@ export function buildClientResponseHeaders(
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || HOP_BY_HOP_HEADERS.has(name) || listed?.has(name)) continue;
+    if (name.charCodeAt(0) === LETTER_A && name.startsWith(CORS_PREFIX)) continue;
     if (name === 'content-type') {
       eventStream = (typeof value === 'string' ? value : (value[0] ?? ''))
         .trimStart()

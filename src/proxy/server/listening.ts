@@ -1,6 +1,6 @@
 /**
- * Binding the proxy's port and saying so: the address to listen on, the URL to reach
- * it from this machine, the one-line errors for an address that cannot be bound, the
+ * Binding the proxy's TCP port and saying so (its Unix socket is unix-socket.ts): the
+ * address to listen on, the URL to reach it from this machine, the one-line errors for an address that cannot be bound, the
  * warning for a port open to the network without a token, and the `Proxy started`
  * line the CLI, the demo, the tests and the benchmarks wait for (written by
  * {@link proxyStartedMessage}, read back by {@link parseProxyStartedLine} only).
@@ -8,6 +8,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ProxyStartError } from '../../errors.js';
+import { unixProxyUrl } from '../../internal/unix-proxy-url.js';
 import { PROXY_TOKEN_ENV_VAR } from '../proxy-options.js';
 
 /** Whether `host` only accepts connections from this machine. */
@@ -92,16 +93,19 @@ export function openPortWarning(
   return (
     `No proxy token set and listening on ${host}: anyone who can reach port ${port} can use every agent (${agentCount}) — any host on this machine's networks, and every user logged in to it. ` +
     `To close it, require a token with --token or ${PROXY_TOKEN_ENV_VAR} (clients send "Proxy-Authorization: Bearer <token>"), ` +
-    `or bind to loopback with --host 127.0.0.1 (SSH tunnels still work; other users of this machine can still connect).`
+    `or bind to loopback with --host 127.0.0.1 (SSH tunnels still work; other users of this machine can still connect), ` +
+    `or listen on an owner-only socket with --unix ~/.aurora-swarm/proxy.sock (see docs/security.md).`
   );
 }
 
 /** What the `Proxy started` line says. */
 export interface ProxyStartedLine {
-  /** The address bound, as given (`0.0.0.0` by default). */
-  readonly host: string;
-  /** The real port. */
-  readonly port: number;
+  /** The TCP address bound, as given (`0.0.0.0` by default); `undefined` on a Unix socket only. */
+  readonly host: string | undefined;
+  /** The real TCP port; `undefined` on a Unix socket only. */
+  readonly port: number | undefined;
+  /** The Unix socket (`--unix`), or `undefined`. */
+  readonly socketPath: string | undefined;
   /** Agents in the hostfile. */
   readonly agents: number;
   /** Worker processes (`--workers`), or `undefined` for a single process. */
@@ -109,36 +113,46 @@ export interface ProxyStartedLine {
 }
 
 /**
- * The message logged once the proxy listens:
- * `Proxy started — listening on 0.0.0.0:9090 with 4 agent(s)`, and with
- * `--workers` ` (4 worker processes)` after it.
+ * The message logged once the proxy listens, as the usage guide shows it:
+ * `Proxy started — listening on 0.0.0.0:9090 with 4 agent(s)`. A Unix socket is named
+ * as `unix:PATH` (after the TCP address and ` and ` when both are open), and with
+ * `--workers` ` (4 worker processes)` comes after.
  */
-export function proxyStartedMessage(
-  host: string,
-  port: number,
-  agents: number,
-  workers?: number,
-): string {
-  const suffix = workers === undefined ? '' : ` (${workers} worker processes)`;
-  return `Proxy started — listening on ${host}:${port} with ${agents} agent(s)${suffix}`;
+export function proxyStartedMessage(line: ProxyStartedLine): string {
+  const listeners: string[] = [];
+  if (line.host !== undefined) listeners.push(`${line.host}:${line.port}`);
+  if (line.socketPath !== undefined) listeners.push(unixProxyUrl(line.socketPath));
+  const suffix = line.workers === undefined ? '' : ` (${line.workers} worker processes)`;
+  return `Proxy started — listening on ${listeners.join(' and ')} with ${line.agents} agent(s)${suffix}`;
 }
 
+// Greedy, anchored at the end: a socket path may contain spaces, even " with ".
 const STARTED_LINE =
-  /Proxy started — listening on (\S+):(\d+) with (\d+) agent\(s\)(?: \((\d+) worker processes\))?$/;
+  /Proxy started — listening on (.+) with (\d+) agent\(s\)(?: \((\d+) worker processes\))?$/;
+const TCP_LISTENER = /^(\S+):(\d+)(?: and unix:(.+))?$/;
 
 /**
  * Read a log line (or the bare message) written with {@link proxyStartedMessage};
  * `undefined` for any other line.
  * @example parseProxyStartedLine('... aurora_swarm.proxy: Proxy started — listening on 127.0.0.1:9090 with 4 agent(s)')
- * // { host: '127.0.0.1', port: 9090, agents: 4, workers: undefined }
+ * // { host: '127.0.0.1', port: 9090, socketPath: undefined, agents: 4, workers: undefined }
  */
 export function parseProxyStartedLine(line: string): ProxyStartedLine | undefined {
   const match = STARTED_LINE.exec(line.trimEnd());
   if (match === null) return undefined;
+  const listeners = match[1] as string;
+  const agents = Number(match[2]);
+  const workers = match[3] === undefined ? undefined : Number(match[3]);
+  if (listeners.startsWith('unix:')) {
+    return { host: undefined, port: undefined, socketPath: listeners.slice(5), agents, workers };
+  }
+  const tcp = TCP_LISTENER.exec(listeners);
+  if (tcp === null) return undefined;
   return {
-    host: match[1] as string,
-    port: Number(match[2]),
-    agents: Number(match[3]),
-    workers: match[4] === undefined ? undefined : Number(match[4]),
+    host: tcp[1] as string,
+    port: Number(tcp[2]),
+    socketPath: tcp[3],
+    agents,
+    workers,
   };
 }

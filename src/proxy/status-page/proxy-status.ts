@@ -1,10 +1,11 @@
 /**
  * The body of `GET /status`: the swarm at a glance, for people (`curl`), the
- * `aurora-swarm status` table and the status page. snake_case like the rest of the
- * JSON API; fields are only ever added.
+ * `aurora-swarm status` table and scripts. snake_case like the rest of the JSON API;
+ * fields are only ever added. The status page asks for the compact form instead
+ * (compact-status.ts); both read the totals from here.
  */
 import type { AgentStatsJson } from '../agents/agent-stats.js';
-import type { AgentTargets } from '../agents/agent-targets.js';
+import type { AgentTargets, ForwardTarget } from '../agents/agent-targets.js';
 import type { ConnectionLimiter } from '../agents/connection-limiter.js';
 import type { ProxyMetrics } from '../proxy-metrics.js';
 
@@ -18,11 +19,10 @@ export interface EndpointStatusJson extends AgentStatsJson {
   healthy: boolean;
 }
 
-/** The whole `/status` body. */
-export interface ProxyStatusJson {
+/** The fields of `/status` about the whole proxy (every field but `endpoints`). */
+export interface StatusTotalsJson {
   agents: number;
   uptime_seconds: number;
-  endpoints: EndpointStatusJson[];
   healthy_agents: number;
   /** Requests holding a connector slot. */
   in_flight: number;
@@ -34,6 +34,13 @@ export interface ProxyStatusJson {
   requests_total: number;
   /** Whether agents are probed (`--health-interval` > 0). */
   health_checks: boolean;
+  /** With `--workers`: which worker answered. */
+  worker?: WorkerStatusJson;
+}
+
+/** The whole `/status` body. */
+export interface ProxyStatusJson extends StatusTotalsJson {
+  endpoints: EndpointStatusJson[];
 }
 
 /** What `/status` reads. */
@@ -56,28 +63,32 @@ export interface WorkerStatusJson {
   counters: 'this worker only';
 }
 
-/** Build the `/status` body now. */
-export function buildStatus(source: StatusSource): ProxyStatusJson & { worker?: WorkerStatusJson } {
-  const targets = source.targets.all;
-  let healthy = 0;
-  const endpoints = targets.map((target): EndpointStatusJson => {
-    if (target.health.healthy) healthy++;
-    const { host, port, tags } = target.endpoint;
-    return {
-      index: target.index,
-      host,
-      port,
-      tags,
-      healthy: target.health.healthy,
-      ...target.stats.toJSON(),
-    };
-  });
-  // The usage guide's order first: agents, uptime_seconds, endpoints.
-  const status: ProxyStatusJson = {
-    agents: targets.length,
+/** One agent's entry of `endpoints[]`. */
+export function endpointStatus(target: ForwardTarget): EndpointStatusJson {
+  const { host, port, tags } = target.endpoint;
+  return {
+    index: target.index,
+    host,
+    port,
+    tags,
+    healthy: target.health.healthy,
+    ...target.stats.toJSON(),
+  };
+}
+
+/**
+ * The totals of `/status` now, in the usage guide's order (`agents`, `uptime_seconds`
+ * first); `healthyAgents` is counted by the caller, who walks the agents anyway.
+ */
+export function statusTotals(
+  source: StatusSource,
+  agents: number,
+  healthyAgents: number,
+): StatusTotalsJson {
+  const totals: StatusTotalsJson = {
+    agents,
     uptime_seconds: source.uptimeSeconds(),
-    endpoints,
-    healthy_agents: healthy,
+    healthy_agents: healthyAgents,
     in_flight: source.limiter.active,
     queued: source.limiter.queued,
     connector_limit: source.limiter.limit,
@@ -86,14 +97,26 @@ export function buildStatus(source: StatusSource): ProxyStatusJson & { worker?: 
     health_checks: source.healthChecks,
   };
   const worker = source.clusterWorker;
-  if (worker === undefined) return status;
-  return {
-    ...status,
-    worker: {
+  if (worker !== undefined) {
+    totals.worker = {
       index: worker.index,
       count: worker.count,
       pid: process.pid,
       counters: 'this worker only',
-    },
-  };
+    };
+  }
+  return totals;
+}
+
+/** Build the full `/status` body now. */
+export function buildStatus(source: StatusSource): ProxyStatusJson {
+  const targets = source.targets.all;
+  let healthy = 0;
+  const endpoints = targets.map((target) => {
+    if (target.health.healthy) healthy++;
+    return endpointStatus(target);
+  });
+  const { agents, uptime_seconds, ...rest } = statusTotals(source, targets.length, healthy);
+  // The usage guide's order first: agents, uptime_seconds, endpoints.
+  return { agents, uptime_seconds, endpoints, ...rest };
 }

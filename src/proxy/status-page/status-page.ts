@@ -26,17 +26,23 @@ const BODY = `
   <p id="connection" class="connection" data-state="connecting" role="status" aria-live="polite">
     <span class="dot" aria-hidden="true"></span><span id="connection-text">connecting…</span></p>
   <p id="updated" class="dim"></p>
+  <nav class="raw" aria-label="The proxy's own data"><a href="status">/status</a><a href="metrics">/metrics</a></nav>
 </header>
 <section class="totals" aria-label="Totals">
   <div class="total"><span class="label">agents</span><span class="value" id="total-agents">—</span><span class="sub"></span></div>
-  <div class="total"><span class="label">healthy</span><span class="value" id="total-healthy">—</span><span class="sub" id="total-healthy-sub"></span></div>
+  <div class="total" id="total-healthy-card"><span class="label">healthy</span><span class="value" id="total-healthy">—</span><span class="sub" id="total-healthy-sub"></span></div>
   <div class="total"><span class="label">in flight</span><span class="value" id="total-in-flight">—</span><span class="sub"></span></div>
-  <div class="total"><span class="label">queued</span><span class="value" id="total-queued">—</span><span class="sub" id="total-queued-sub"></span></div>
+  <div class="total" id="total-queued-card"><span class="label">queued</span><span class="value" id="total-queued">—</span><span class="sub" id="total-queued-sub"></span></div>
   <div class="total"><span class="label">requests/s</span><span class="value" id="total-rate">—</span><span class="sub" id="total-requests"></span></div>
   <div class="total spark"><span class="label">request rate</span>
     <svg viewBox="0 0 240 48" preserveAspectRatio="none" role="img" aria-label="Requests per second over the last minutes">
       <polygon id="spark-area" points=""></polygon><polyline id="spark-line" points=""></polyline></svg>
     <span class="sub" id="spark-caption"></span></div>
+</section>
+<section id="unhealthy" class="unhealthy" aria-labelledby="unhealthy-title">
+  <h2 id="unhealthy-title">Unhealthy agents <span id="unhealthy-count" class="count"></span></h2>
+  <p id="unhealthy-note" class="dim">waiting for the first answer from <code>/status</code>…</p>
+  <ol id="unhealthy-list" class="unhealthy-list"></ol>
 </section>
 <ul class="legend" aria-label="Legend">
   <li><span class="cell load-0" aria-hidden="true"></span>healthy, idle</li>
@@ -46,11 +52,15 @@ const BODY = `
   <li><span class="cell load-0 errored" aria-hidden="true"></span>errors in the last 30 s (corner)</li>
 </ul>
 <main>
-  <div id="grid" class="grid" role="list" aria-label="Agents: hover or focus one for details; arrow keys move between them"></div>
+  <p id="grid-caption" class="dim grid-caption"></p>
+  <div id="grid-wrap" class="grid-wrap">
+    <div id="ruler" class="ruler" aria-hidden="true"></div>
+    <div id="grid" class="grid" role="list" aria-label="Agents: hover or focus one for details; arrow keys move between them"></div>
+  </div>
   <p id="empty" hidden>The proxy lists no agents.</p>
 </main>
 <div id="details" class="details" role="tooltip" hidden></div>
-<footer>Refreshed from <code>/status</code>; add <code>?refresh=&lt;seconds&gt;</code> to the address to change the interval.</footer>
+<footer>Refreshed from <code>/status?view=compact</code> (only what changed since the last poll); add <code>?refresh=&lt;seconds&gt;</code> to the address to change the interval.</footer>
 `;
 
 function cspHash(source: string): string {

@@ -67,7 +67,8 @@ describe('forwarding', () => {
     const proxy = await startTestProxy(t, [upstream.endpoint]);
     const response = await send(proxy.url, '/agent/0/v1/models', {
       headers: [
-        ['Host', 'attacker.example:1234'],
+        // A name of the proxy, but not the agent's: the agent gets its own.
+        ['Host', 'localhost:1234'],
         ['Authorization', 'Bearer vllm-api-key'],
         ['Connection', 'keep-alive, X-Listed-Hop'],
         ['X-Listed-Hop', 'secret'],

@@ -114,6 +114,20 @@ describe('buildClientResponseHeaders', () => {
       'application/json',
     ]);
   });
+
+  test("drops the agent's CORS headers (vLLM grants * by default): CORS is the proxy's", () => {
+    assert.deepEqual(
+      buildClientResponseHeaders({
+        'access-control-allow-origin': '*',
+        'access-control-allow-credentials': 'true',
+        'access-control-expose-headers': 'x-request-id',
+        'content-type': 'application/json',
+        accept: 'x',
+        'x-access-control-note': 'kept',
+      }),
+      ['content-type', 'application/json', 'accept', 'x', 'x-access-control-note', 'kept'],
+    );
+  });
 });
 
 describe('the status page session cookie', () => {

@@ -89,21 +89,31 @@ describe('listening', () => {
     );
     assert.ok(warning.includes(PROXY_TOKEN_ENV_VAR));
     assert.ok(warning.includes('--host 127.0.0.1'));
+    assert.ok(warning.includes('--unix'));
     assert.equal(openPortWarning('0.0.0.0', 9090, 4, true), undefined);
     assert.equal(openPortWarning('127.0.0.1', 9090, 4, false), undefined);
     assert.equal(openPortWarning('::1', 9090, 4, false), undefined);
   });
 
   test('the Proxy started line is read back by the one parser', () => {
-    const single = proxyStartedMessage('0.0.0.0', 9090, 4);
+    const tcp = { socketPath: undefined, workers: undefined };
+    const single = proxyStartedMessage({ ...tcp, host: '0.0.0.0', port: 9090, agents: 4 });
+    // Exactly as the usage guide shows it (and the Python original logs it).
     assert.equal(single, 'Proxy started — listening on 0.0.0.0:9090 with 4 agent(s)');
     assert.deepEqual(parseProxyStartedLine(single), {
       host: '0.0.0.0',
       port: 9090,
+      socketPath: undefined,
       agents: 4,
       workers: undefined,
     });
-    const cluster = proxyStartedMessage('::', 43210, 8000, 4);
+    const cluster = proxyStartedMessage({
+      ...tcp,
+      host: '::',
+      port: 43210,
+      agents: 8000,
+      workers: 4,
+    });
     assert.equal(
       cluster,
       'Proxy started — listening on :::43210 with 8000 agent(s) (4 worker processes)',
@@ -112,11 +122,52 @@ describe('listening', () => {
     assert.deepEqual(parseProxyStartedLine(logged), {
       host: '::',
       port: 43210,
+      socketPath: undefined,
       agents: 8000,
       workers: 4,
     });
     for (const other of ['Proxy shut down', 'Proxy started', `${single} and more`, '']) {
       assert.equal(parseProxyStartedLine(other), undefined, other);
     }
+  });
+
+  test('a Unix socket is named unix:PATH, after the TCP address when both listen', () => {
+    const path = '/home/me/my socks/with 2 agent(s).sock';
+    const both = proxyStartedMessage({
+      host: '127.0.0.1',
+      port: 9090,
+      socketPath: path,
+      agents: 4,
+      workers: undefined,
+    });
+    assert.equal(
+      both,
+      `Proxy started — listening on 127.0.0.1:9090 and unix:${path} with 4 agent(s)`,
+    );
+    assert.deepEqual(parseProxyStartedLine(both), {
+      host: '127.0.0.1',
+      port: 9090,
+      socketPath: path,
+      agents: 4,
+      workers: undefined,
+    });
+    const only = proxyStartedMessage({
+      host: undefined,
+      port: undefined,
+      socketPath: path,
+      agents: 2,
+      workers: 3,
+    });
+    assert.equal(
+      only,
+      `Proxy started — listening on unix:${path} with 2 agent(s) (3 worker processes)`,
+    );
+    assert.deepEqual(parseProxyStartedLine(only), {
+      host: undefined,
+      port: undefined,
+      socketPath: path,
+      agents: 2,
+      workers: 3,
+    });
   });
 });

@@ -9,7 +9,7 @@ import { send } from '../proxy-test-helpers.js';
 
 async function serve(t: TestContext, routes: LocalRoutes): Promise<string> {
   const server = createServer((request, response) => {
-    const kind = (request.url ?? '/').slice(1) as JsonRouteKind;
+    const kind = (request.url ?? '/').slice(1).split('?')[0] as JsonRouteKind;
     routes.answer(kind, request, response);
   });
   server.listen(0, '127.0.0.1');
@@ -21,7 +21,10 @@ async function serve(t: TestContext, routes: LocalRoutes): Promise<string> {
 function routes(render: () => Promise<string>, log: string[] = []): LocalRoutes {
   let statusCalls = 0;
   return new LocalRoutes({
-    status: () => ({ agents: 1, calls: ++statusCalls }),
+    status: (target) =>
+      target.includes('view=bad')
+        ? { statusCode: 400, message: 'unknown view' }
+        : { statusCode: 200, body: { agents: 1, calls: ++statusCalls, target } },
     hosts: () => ({ hosts: [{ host: 'a', port: 1, tags: {} }] }),
     metrics: { render, contentType: 'text/plain; version=0.0.4; charset=utf-8' },
     logger: new ProxyLogger('DEBUG', (line) => log.push(line)),
@@ -39,8 +42,20 @@ describe('LocalRoutes', () => {
     assert.equal(health.headers['content-type'], 'application/json');
     assert.equal(health.headers['cache-control'], 'no-store');
     assert.deepEqual(JSON.parse(health.text), { status: 'ok' });
-    assert.deepEqual(JSON.parse((await send(url, '/status')).text), { agents: 1, calls: 1 });
-    assert.deepEqual(JSON.parse((await send(url, '/status')).text), { agents: 1, calls: 2 });
+    assert.deepEqual(JSON.parse((await send(url, '/status')).text), {
+      agents: 1,
+      calls: 1,
+      target: '/status',
+    });
+    assert.deepEqual(JSON.parse((await send(url, '/status?view=compact')).text), {
+      agents: 1,
+      calls: 2,
+      target: '/status?view=compact',
+    });
+    const bad = await send(url, '/status?view=bad');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.headers['content-type'], 'application/json');
+    assert.deepEqual(JSON.parse(bad.text), { error: 'unknown view' });
     assert.deepEqual(JSON.parse((await send(url, '/hosts')).text), {
       hosts: [{ host: 'a', port: 1, tags: {} }],
     });
