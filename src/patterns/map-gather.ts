@@ -7,7 +7,7 @@ import { describeValue } from '../internal/describe-value.js';
 import { fillTemplate, formatTemplateValue } from '../internal/fill-template.js';
 import type { AgentResponse, SwarmPool } from '../pool/types.js';
 import { assertString, assertSwarmPool, type ScatterOptions } from './pattern-options.js';
-import { scatterGather } from './scatter-gather.js';
+import { scatterGatherAs } from './scatter-gather.js';
 
 /** Options of `mapGather`: see `ScatterOptions` (`dispatch`, `hedgeAfterMs`, `window`…). */
 export type MapGatherOptions = ScatterOptions;
@@ -35,5 +35,5 @@ export async function mapGather(
   }
   assertString(template, 'template', 'mapGather');
   const prompts = items.map((item) => fillTemplate(template, { item: formatTemplateValue(item) }));
-  return scatterGather(pool, prompts, options);
+  return scatterGatherAs('mapGather', pool, prompts, options);
 }

@@ -9,7 +9,11 @@ import {
   resolvePatternOptions,
   type ScatterOptions,
 } from './pattern-options.js';
-import { batchingPool, scatterGatherBatched } from './scatter-gather-batched.js';
+import {
+  assertBatchOptions,
+  batchingPool,
+  scatterGatherBatched,
+} from './scatter-gather-batched.js';
 import { scatterGatherStream } from './scatter-gather-stream.js';
 import { NOT_SENT_ABORTED, unsentResponse } from './unsent-response.js';
 
@@ -30,10 +34,13 @@ export type ScatterGatherOptions = ScatterOptions;
  * On a pool in batch mode (`new VLLMPool({ batch: true })`) each agent's share is sent as
  * `/v1/completions` prompt lists instead (split by the pool's `batchSize`), as the Python
  * original does: raw prompts without the chat template, far fewer requests; `window` then
- * bounds the batch requests in flight.
+ * bounds the batch requests in flight. `dispatch: 'least-loaded'` sends each batch to the
+ * least-loaded agent (a dead agent's batches go to the others); `hedgeAfterMs` is refused
+ * there (a batch's answer only starts once all of it is generated).
  *
- * @throws InvalidOptionError if `prompts` is not an array of strings, the options are invalid,
- *   or there are prompts and the pool has no agents.
+ * @throws InvalidOptionError if `prompts` is not an array of strings, the options are invalid
+ *   (also `hedgeAfterMs` on a pool in batch mode), or there are prompts and the pool has no
+ *   agents.
  * @example
  * const responses = await scatterGather(pool, ['What is DNA?', 'What is RNA?']);
  */
@@ -42,7 +49,20 @@ export function scatterGather(
   prompts: readonly string[],
   options?: ScatterGatherOptions,
 ): Promise<AgentResponse[]> {
-  return gather(pool, prompts, options, true);
+  return gather(pool, prompts, options, true, 'scatterGather');
+}
+
+/**
+ * `scatterGather` whose errors name `functionName` (`mapGather`'s path).
+ * @internal
+ */
+export function scatterGatherAs(
+  functionName: string,
+  pool: SwarmPool,
+  prompts: readonly string[],
+  options?: ScatterGatherOptions,
+): Promise<AgentResponse[]> {
+  return gather(pool, prompts, options, true, functionName);
 }
 
 /**
@@ -55,7 +75,7 @@ export function scatterGatherEach(
   prompts: readonly string[],
   options?: ScatterGatherOptions,
 ): Promise<AgentResponse[]> {
-  return gather(pool, prompts, options, false);
+  return gather(pool, prompts, options, false, 'scatterGather');
 }
 
 async function gather(
@@ -63,14 +83,16 @@ async function gather(
   prompts: readonly string[],
   options: ScatterGatherOptions | undefined,
   batchIfPoolBatches: boolean,
+  functionName: string,
 ): Promise<AgentResponse[]> {
-  assertSwarmPool(pool, 'scatterGather');
-  assertStringArray(prompts, 'prompts', 'scatterGather');
-  const resolved = resolvePatternOptions(pool, options, 'scatterGather');
-  if (prompts.length === 0) return [];
-  assertNonEmptyPool(pool, 'scatterGather');
+  assertSwarmPool(pool, functionName);
+  assertStringArray(prompts, 'prompts', functionName);
+  const resolved = resolvePatternOptions(pool, options, functionName);
   // Batch mode (a VLLMPool created with batch: true): each agent's share as prompt lists.
   const batching = batchIfPoolBatches ? batchingPool(pool) : undefined;
+  if (batching !== undefined) assertBatchOptions(batching, resolved, functionName);
+  if (prompts.length === 0) return [];
+  assertNonEmptyPool(pool, functionName);
   if (batching !== undefined) return scatterGatherBatched(batching, prompts, resolved);
   const results: (AgentResponse | undefined)[] = [];
   for await (const { index, response } of scatterGatherStream(pool, prompts, options)) {

@@ -61,6 +61,24 @@ export function resolveCallOptions(
 }
 
 /**
+ * Why a batch request is never hedged: its answer is not streamed, so its headers come only
+ * once every prompt of it is generated — hedging after any usual delay would send every
+ * batch twice.
+ */
+export const BATCH_HEDGE_REFUSAL =
+  "hedgeAfterMs does not apply to batch mode: a batch's answer starts only once every prompt in it is generated, so every batch would be sent twice (hedge on a pool with batch: false)";
+
+/**
+ * @throws {InvalidOptionError} when a batch request is asked to hedge (see
+ *   {@link BATCH_HEDGE_REFUSAL}).
+ */
+export function assertNoBatchHedge(hedgeAfterMs: number | undefined, functionName: string): void {
+  if (hedgeAfterMs !== undefined) {
+    throw new InvalidOptionError(`${functionName}: ${BATCH_HEDGE_REFUSAL}`);
+  }
+}
+
+/**
  * `dispatch` of a fan-out: `round-robin` (the default) or `least-loaded`.
  * @throws {InvalidOptionError} for anything else.
  */

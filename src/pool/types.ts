@@ -128,6 +128,15 @@ export interface SwarmPool {
     prompts: readonly string[],
     options?: CallOptions,
   ): Promise<AgentResponse[]>;
+  /**
+   * `postBatch` to the least-loaded agent (a batch counts as one call in flight; open
+   * circuit breakers skipped), failing over to another agent when it cannot connect:
+   * what batch mode does with `dispatch: 'least-loaded'`.
+   */
+  postBatchLeastLoaded?(
+    prompts: readonly string[],
+    options?: CallOptions,
+  ): Promise<AgentResponse[]>;
 }
 
 /** The result of one embedding call. */

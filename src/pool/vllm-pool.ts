@@ -13,10 +13,12 @@ import {
   successResponse,
 } from './agent-response.js';
 import {
+  assertNoBatchHedge,
   assertPrompt,
   assertPrompts,
   type ResolvedCallOptions,
   resolveCallOptions,
+  resolveDispatch,
 } from './call-options.js';
 import { type ModelInfo, ModelInfoCache } from './model-info-cache.js';
 import { parseCompletion } from './parse-completion.js';
@@ -118,16 +120,22 @@ export class VLLMPool extends AgentPool implements SwarmPool {
   /**
    * Batch mode: prompt i still goes to agent i % size, but each agent's share is sent as
    * `/v1/completions` prompt lists (one per agent, or cut by `batchSize`) with
-   * {@link postBatch}. Raw completions skip the chat template, so answers may differ from
-   * `sendAll`'s. Results in input order.
+   * {@link postBatch}. With `dispatch: 'least-loaded'` the same lists each go to the agent
+   * with the fewest calls in flight when they are sent ({@link postBatchLeastLoaded}). Raw
+   * completions skip the chat template, so answers may differ from `sendAll`'s. Results in
+   * input order.
+   * @throws {InvalidOptionError} for wrong prompts or options, and for `hedgeAfterMs` (a
+   *   batch is never hedged).
    */
   async sendAllBatched(
     prompts: readonly string[],
-    options?: CallOptions,
+    options?: SendAllOptions,
   ): Promise<AgentResponse[]> {
     this.assertOpen();
     assertPrompts(prompts);
     const call = resolveCallOptions(options, this.timeoutMs);
+    assertNoBatchHedge(call.hedgeAfterMs, 'sendAllBatched');
+    const leastLoaded = resolveDispatch(options?.dispatch, 'sendAllBatched') === 'least-loaded';
     const size = this.size;
     if (prompts.length > 0 && size === 0) {
       throw new InvalidArgumentError(`cannot send ${prompts.length} prompt(s) to an empty pool`);
@@ -137,8 +145,8 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     await this.fanOut(batches.length, async (batchNumber) => {
       const { agentIndex, promptIndices } = batches[batchNumber]!;
       const answers = await this.#callBatch(
-        this.members[agentIndex]!,
-        agentIndex,
+        leastLoaded ? undefined : this.members[agentIndex]!,
+        leastLoaded ? -1 : agentIndex,
         promptIndices.map((index) => prompts[index]!),
         call,
       );
@@ -156,9 +164,12 @@ export class VLLMPool extends AgentPool implements SwarmPool {
    * request's timeout is `max(timeoutMs, ceil(n / batchConcurrency) × timeoutPerSequenceMs)`,
    * capped by `batchTimeoutCapMs`; a batch that times out (or meets a 502/503 or a refused
    * connection) is sent again after a backoff, up to `maxRetries` times, holding no
-   * concurrency slot while it waits. A failed request fails each of its prompts; a missing
-   * choice fails only its prompt. An index outside the pool gives `invalid-index` failures.
-   * @throws {InvalidOptionError} when `prompts` or `options` have a wrong type.
+   * concurrency slot while it waits. The agent's circuit breaker guards it as any call: once
+   * open, the batch fails at once, each prompt with `failureKind: 'unavailable'`. A failed
+   * request fails each of its prompts; a missing choice fails only its prompt. An index
+   * outside the pool gives `invalid-index` failures.
+   * @throws {InvalidOptionError} when `prompts` or `options` have a wrong type, and for
+   *   `hedgeAfterMs` (a batch is never hedged).
    * @throws {PoolClosedError} after the root pool was closed.
    */
   async postBatch(
@@ -169,10 +180,35 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     this.assertOpen();
     assertPrompts(prompts);
     const call = resolveCallOptions(options, this.timeoutMs);
+    assertNoBatchHedge(call.hedgeAfterMs, 'postBatch');
     const member = Number.isInteger(agentIndex) ? this.members[agentIndex] : undefined;
     if (member === undefined) return prompts.map(() => invalidIndexResponse(agentIndex, this.size));
     if (prompts.length === 0) return [];
     return this.#callBatch(member, agentIndex, [...prompts], call);
+  }
+
+  /**
+   * {@link postBatch} to the agent of this pool with the fewest calls in flight (a batch
+   * counts as one call; agents whose circuit breaker is open are skipped, ties spread),
+   * sent at once to another agent when that one cannot be reached. `agentIndex` and
+   * `globalIndex` of the responses name the agent that answered.
+   * @throws {InvalidOptionError} as {@link postBatch}.
+   * @throws {InvalidArgumentError} when the pool has no agents.
+   * @throws {PoolClosedError} after the root pool was closed.
+   */
+  async postBatchLeastLoaded(
+    prompts: readonly string[],
+    options?: CallOptions,
+  ): Promise<AgentResponse[]> {
+    this.assertOpen();
+    assertPrompts(prompts);
+    const call = resolveCallOptions(options, this.timeoutMs);
+    assertNoBatchHedge(call.hedgeAfterMs, 'postBatchLeastLoaded');
+    if (prompts.length === 0) return [];
+    if (this.size === 0) {
+      throw new InvalidArgumentError(`cannot send ${prompts.length} prompt(s) to an empty pool`);
+    }
+    return this.#callBatch(undefined, -1, [...prompts], call);
   }
 
   /**
@@ -255,14 +291,15 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     return fields;
   }
 
+  /** One batch to `requested`, or (`undefined`) to the least-loaded agent with failover. */
   async #callBatch(
-    member: PoolMember,
-    agentIndex: number,
+    requested: PoolMember | undefined,
+    requestedIndex: number,
     prompts: string[],
     call: ResolvedCallOptions,
   ): Promise<AgentResponse[]> {
-    const info = await this.#modelInfo(member, call);
-    if (info === undefined) return prompts.map(() => abortedResponse(member, agentIndex));
+    const info = await this.#modelInfo(this.lookupMember(requested), call);
+    if (info === undefined) return prompts.map(() => abortedResponse(requested, requestedIndex));
     const fields: Record<string, unknown> = {};
     if (info.model !== undefined) fields.model = info.model;
     fields.prompt = prompts;
@@ -271,9 +308,13 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     for (const prompt of prompts) if (prompt.length > longest) longest = prompt.length;
     fields.max_tokens = this.#sizeMaxTokens(info, longest, call);
     const timeoutMs = batchTimeoutMs(call.timeoutMs, prompts.length, this.#family.settings);
-    const request = this.jsonPost(member, '/v1/completions', fields, { ...call, timeoutMs });
+    const request = this.jsonPost(requested, '/v1/completions', fields, { ...call, timeoutMs });
     const result = await this.transport.exchange({ ...request, retryOnTimeout: true });
-    if (!result.ok) return prompts.map(() => failedResponse(member, agentIndex, result));
+    const { member, agentIndex } = this.answeredBy(result, requested, requestedIndex);
+    if (!result.ok || member === undefined) {
+      const failure = result as TransportFailure;
+      return prompts.map(() => failedResponse(member, agentIndex, failure));
+    }
     const parsed = parseCompletion(result.bodyText);
     if (!parsed.ok) {
       return prompts.map(() =>

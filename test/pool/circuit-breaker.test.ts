@@ -85,6 +85,63 @@ describe('the circuit breaker of each agent', () => {
     assert.equal(dead.connections, 2, 'no connection while open');
   });
 
+  test("batches too: once the breaker is open a dead agent's batch fails at once, every prompt unavailable", async (t) => {
+    const swarm = await swarmOf(t, 1);
+    const dead = await startResettingAgent(t);
+    await using pool = new VLLMPool({
+      endpoints: [swarm.endpoints[0]!, dead.endpoint],
+      ...KNOWN_MODEL,
+      batch: true,
+      maxRetries: 0,
+      breaker: { failures: 2, cooldownMs: 60_000 },
+    });
+    await openPoolBreaker(pool, 0, 1);
+    assert.equal(dead.connections, 2);
+    const refused = await pool.postBatch(1, ['a', 'b', 'c']);
+    assert.equal(refused.length, 3);
+    for (const response of refused) {
+      assert.equal(response.failureKind, 'unavailable');
+      assert.equal(response.globalIndex, 1);
+      assert.match(
+        response.error ?? '',
+        /is unavailable \(circuit breaker open after 2 connection/,
+      );
+    }
+    // A batched scatter: the live agent's lists are answered, the dead one's refused at once.
+    const responses = await pool.sendAll(['w', 'x', 'y', 'z']);
+    assert.deepEqual(
+      responses.map((response) => response.success || response.failureKind),
+      [true, 'unavailable', true, 'unavailable'],
+    );
+    assert.equal(dead.connections, 2, 'no connection while open');
+  });
+
+  test("a batched scatter opens the breaker on its own: the dead agent's later lists fail fast", async (t) => {
+    const swarm = await swarmOf(t, 2);
+    await swarm.agents[1]!.stop();
+    await using pool = new VLLMPool({
+      endpoints: swarm.endpoints,
+      ...KNOWN_MODEL,
+      batch: true,
+      batchSize: 1,
+      concurrency: 1,
+      retryDelayMs: 1,
+      breaker: { failures: 3, cooldownMs: 60_000 },
+    });
+    const prompts = Array.from({ length: 20 }, (_, index) => `prompt ${index}`);
+    const responses = await pool.sendAll(prompts);
+    const dead = responses.filter((_, index) => index % 2 === 1);
+    assert.ok(responses.filter((_, index) => index % 2 === 0).every((r) => r.success));
+    // The first list spends its retries (nothing had answered during its streak yet), the
+    // second opens the breaker, the other eight are refused without a connection.
+    assert.deepEqual(
+      dead.map((response) => response.failureKind),
+      ['connect', 'connect', ...new Array<string>(8).fill('unavailable')],
+    );
+    assert.match(dead[1]!.error ?? '', /its circuit breaker is now open/);
+    assert.equal(pool.agentHealth()[1]!.state, 'open');
+  });
+
   test('half-open: one trial call; an abort frees the trial, a success closes the breaker', async (t) => {
     const swarm = await swarmOf(t, 2);
     const flapping = swarm.agents[1]!;
