@@ -271,14 +271,6 @@ export abstract class PoolBase {
     return { member: result.member, agentIndex: result.memberIndex ?? -1 };
   }
 
-  /** An agent to ask about the served model: `member`, else the least loaded one. */
-  protected lookupMember(member: PoolMember | undefined): PoolMember {
-    if (member !== undefined) return member;
-    const members = this.#context.members;
-    const picked = this.#context.family.transport.agents.pickLeastLoaded(members, undefined);
-    return members[Math.max(0, picked)] as PoolMember;
-  }
-
   /** Send {@link jsonPost}'s request and read the whole answer (retrying where safe). */
   protected postJson(
     member: PoolMember | undefined,

@@ -282,7 +282,7 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     prompt: string,
     call: ResolvedCallOptions,
   ): Promise<Record<string, unknown> | undefined> {
-    const info = await this.#modelInfo(this.lookupMember(member), call);
+    const info = await this.#modelInfo(member, call);
     if (info === undefined) return undefined;
     const fields: Record<string, unknown> = {};
     if (info.model !== undefined) fields.model = info.model;
@@ -298,7 +298,7 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     prompts: string[],
     call: ResolvedCallOptions,
   ): Promise<AgentResponse[]> {
-    const info = await this.#modelInfo(this.lookupMember(requested), call);
+    const info = await this.#modelInfo(requested, call);
     if (info === undefined) return prompts.map(() => abortedResponse(requested, requestedIndex));
     const fields: Record<string, unknown> = {};
     if (info.model !== undefined) fields.model = info.model;
@@ -354,14 +354,22 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     });
   }
 
-  /** The model information; `undefined` when the call's signal fired while waiting for it. */
+  /**
+   * The model information, looked up on `member` (`undefined`: the least-loaded agent, with
+   * failover); `undefined` when the call's signal fired while waiting for it.
+   */
   #modelInfo(
-    member: PoolMember,
+    member: PoolMember | undefined,
     call: ResolvedCallOptions,
   ): ModelInfo | undefined | Promise<ModelInfo | undefined> {
     return (
       this.#family.modelInfo.known ??
-      this.#family.modelInfo.get(member, call.timeoutMs, call.signal)
+      this.#family.modelInfo.get(
+        member,
+        call.timeoutMs,
+        call.signal,
+        member === undefined ? this.members : undefined,
+      )
     );
   }
 

@@ -41,6 +41,24 @@ describe("dispatch: 'least-loaded'", () => {
     assert.equal(pool.agentHealth()[2]!.state, 'open');
   });
 
+  test('the /v1/models lookup of a least-loaded call fails over from a dead agent too', async (t) => {
+    const swarm = await swarmOf(t, 2);
+    await swarm.agents[0]!.stop();
+    const live = swarm.agents[1]!;
+    // Fresh pools: each first call looks the model up. Sent to the dead agent alone, the
+    // lookup would fail after its retries and the call go out without the model's name.
+    for (let round = 0; round < 10; round++) {
+      live.resetStats();
+      await using pool = new VLLMPool({ endpoints: swarm.endpoints, retryDelayMs: 1 });
+      const response = await pool.postLeastLoaded('which model?');
+      assert.equal(response.success, true, response.error);
+      assert.equal(response.globalIndex, 1);
+      const [lookup, chat] = live.requests;
+      assert.equal(lookup?.url, '/v1/models');
+      assert.equal(JSON.parse(chat?.body ?? '{}').model, 'meta-llama/Llama-3.1-70B-Instruct');
+    }
+  });
+
   test('a dead agent costs only its first few attempts: failover, then its breaker', async (t) => {
     const swarm = await swarmOf(t, 3);
     const dead = await startResettingAgent(t);
