@@ -208,10 +208,6 @@ for (const regime of regimes) {
       (sum, index) => sum + (last.answeredPerAgent[index] ?? 0),
       0,
     );
-    const deadRequests = deadAgents.reduce(
-      (sum, index) => sum + (last.agentRequests[index] ?? 0),
-      0,
-    );
     (summary[regime.name] as Record<string, unknown>)[mode.name] = {
       wallMsMedian: wall,
       ceilingMs: ceilingMs(regime.concurrency),
