@@ -131,15 +131,10 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     prompts: readonly string[],
     options?: SendAllOptions,
   ): Promise<AgentResponse[]> {
-    this.assertOpen();
-    assertPrompts(prompts);
-    const call = resolveCallOptions(options, this.timeoutMs);
-    assertNoBatchHedge(call.hedgeAfterMs, 'sendAllBatched');
+    const call = this.#batchCall(prompts, options, 'sendAllBatched');
     const leastLoaded = resolveDispatch(options?.dispatch, 'sendAllBatched') === 'least-loaded';
     const size = this.size;
-    if (prompts.length > 0 && size === 0) {
-      throw new InvalidArgumentError(`cannot send ${prompts.length} prompt(s) to an empty pool`);
-    }
+    this.#assertAgents(prompts.length);
     const batches = planBatches(prompts.length, size, this.#family.settings.batchSize);
     const results = new Array<AgentResponse>(prompts.length);
     await this.fanOut(batches.length, async (batchNumber) => {
@@ -177,10 +172,7 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     prompts: readonly string[],
     options?: CallOptions,
   ): Promise<AgentResponse[]> {
-    this.assertOpen();
-    assertPrompts(prompts);
-    const call = resolveCallOptions(options, this.timeoutMs);
-    assertNoBatchHedge(call.hedgeAfterMs, 'postBatch');
+    const call = this.#batchCall(prompts, options, 'postBatch');
     const member = Number.isInteger(agentIndex) ? this.members[agentIndex] : undefined;
     if (member === undefined) return prompts.map(() => invalidIndexResponse(agentIndex, this.size));
     if (prompts.length === 0) return [];
@@ -200,15 +192,30 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     prompts: readonly string[],
     options?: CallOptions,
   ): Promise<AgentResponse[]> {
+    const call = this.#batchCall(prompts, options, 'postBatchLeastLoaded');
+    if (prompts.length === 0) return [];
+    this.#assertAgents(prompts.length);
+    return this.#callBatch(undefined, -1, [...prompts], call);
+  }
+
+  /** The checks every batch method makes first; its call options. */
+  #batchCall(
+    prompts: readonly string[],
+    options: CallOptions | undefined,
+    functionName: string,
+  ): ResolvedCallOptions {
     this.assertOpen();
     assertPrompts(prompts);
     const call = resolveCallOptions(options, this.timeoutMs);
-    assertNoBatchHedge(call.hedgeAfterMs, 'postBatchLeastLoaded');
-    if (prompts.length === 0) return [];
-    if (this.size === 0) {
-      throw new InvalidArgumentError(`cannot send ${prompts.length} prompt(s) to an empty pool`);
+    assertNoBatchHedge(call.hedgeAfterMs, functionName);
+    return call;
+  }
+
+  /** @throws {InvalidArgumentError} when there are prompts and the pool has no agents. */
+  #assertAgents(promptCount: number): void {
+    if (promptCount > 0 && this.size === 0) {
+      throw new InvalidArgumentError(`cannot send ${promptCount} prompt(s) to an empty pool`);
     }
-    return this.#callBatch(undefined, -1, [...prompts], call);
   }
 
   /**

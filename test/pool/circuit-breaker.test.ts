@@ -7,6 +7,7 @@ import { VLLMPool } from '../../src/pool/vllm-pool.js';
 import { isOutageSuspect } from '../../src/run/outage-guard.js';
 import {
   KNOWN_MODEL,
+  liveAndDeadPool,
   openBreaker,
   openPoolBreaker,
   startResettingAgent,
@@ -63,11 +64,7 @@ describe('the circuit breaker of each agent', () => {
   });
 
   test('an open breaker costs no attempt: the dead agent sees exactly `failures` connections', async (t) => {
-    const swarm = await swarmOf(t, 1);
-    const dead = await startResettingAgent(t);
-    await using pool = new VLLMPool({
-      endpoints: [swarm.endpoints[0]!, dead.endpoint],
-      ...KNOWN_MODEL,
+    const { dead, pool } = await liveAndDeadPool(t, {
       maxRetries: 0,
       breaker: { failures: 2, cooldownMs: 60_000 },
     });
@@ -86,11 +83,7 @@ describe('the circuit breaker of each agent', () => {
   });
 
   test("batches too: once the breaker is open a dead agent's batch fails at once, every prompt unavailable", async (t) => {
-    const swarm = await swarmOf(t, 1);
-    const dead = await startResettingAgent(t);
-    await using pool = new VLLMPool({
-      endpoints: [swarm.endpoints[0]!, dead.endpoint],
-      ...KNOWN_MODEL,
+    const { dead, pool } = await liveAndDeadPool(t, {
       batch: true,
       maxRetries: 0,
       breaker: { failures: 2, cooldownMs: 60_000 },
@@ -181,11 +174,7 @@ describe('the circuit breaker of each agent', () => {
   });
 
   test('half-open: a failed trial opens the breaker again at once', async (t) => {
-    const swarm = await swarmOf(t, 1);
-    const dead = await startResettingAgent(t);
-    await using pool = new VLLMPool({
-      endpoints: [swarm.endpoints[0]!, dead.endpoint],
-      ...KNOWN_MODEL,
+    const { dead, pool } = await liveAndDeadPool(t, {
       maxRetries: 0,
       breaker: { failures: 2, cooldownMs: 30 },
     });
@@ -289,11 +278,7 @@ describe('the circuit breaker of each agent', () => {
   });
 
   test('breaker: false keeps calling a dead agent with its full retry budget', async (t) => {
-    const swarm = await swarmOf(t, 1);
-    const dead = await startResettingAgent(t);
-    await using pool = new VLLMPool({
-      endpoints: [swarm.endpoints[0]!, dead.endpoint],
-      ...KNOWN_MODEL,
+    const { dead, pool } = await liveAndDeadPool(t, {
       retryDelayMs: 1,
       maxRetries: 2,
       breaker: false,

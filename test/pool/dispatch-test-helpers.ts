@@ -11,6 +11,8 @@ import { createEndpoint } from '../../src/hostfile/agent-endpoint.js';
 import { startMockSwarm } from '../../src/mock/mock-swarm.js';
 import type { AgentHealthReport } from '../../src/pool/agent-states.js';
 import type { AgentResponse } from '../../src/pool/types.js';
+import { VLLMPool } from '../../src/pool/vllm-pool.js';
+import type { VLLMPoolOptions } from '../../src/pool/vllm-pool-options.js';
 
 type After = { after: (fn: () => Promise<void> | void) => void };
 
@@ -55,6 +57,23 @@ export async function startResettingAgent(t: After): Promise<ResettingAgent> {
       return connections;
     },
   };
+}
+
+/**
+ * A pool of two agents, both closed when the test ends: agent 0 a simulated agent that
+ * answers, agent 1 a {@link ResettingAgent} (dead, counting its connections). The model is
+ * known up front; `options` add to the pool's.
+ */
+export async function liveAndDeadPool(t: After, options: Partial<VLLMPoolOptions> = {}) {
+  const swarm = await swarmOf(t, 1);
+  const dead = await startResettingAgent(t);
+  const pool = new VLLMPool({
+    endpoints: [swarm.endpoints[0]!, dead.endpoint],
+    ...KNOWN_MODEL,
+    ...options,
+  });
+  t.after(() => pool.close());
+  return { swarm, dead, pool };
 }
 
 /**
