@@ -387,6 +387,28 @@ describe('aurora-swarm job, in-process', { skip: skipWithoutRedis(), concurrency
     },
   );
 
+  test('work --dispatch least-loaded: a dead agent costs no result', SAFETY, async (t) => {
+    const redis = await startRedis(t);
+    const swarm = await startMockSwarm({ count: 3 });
+    t.after(() => swarm.close());
+    await swarm.agents[1]!.stop();
+    const directory = temporaryDirectory(t);
+    const hostfile = writeHostfile(t, swarm.hostfileText);
+    const prompts = writeJobPrompts(directory, 30);
+    const env = { AURORA_SWARM_REDIS_URL: redis.url };
+    assert.equal((await job(['submit', '--job', 'll', '-i', prompts], env)).exitCode, 0);
+    const worker = await job(
+      ['work', '--job', 'll', '-f', hostfile, '-c', '4', '--dispatch', 'least-loaded'],
+      env,
+    );
+    assert.equal(worker.exitCode, 0, worker.stderr);
+    assert.match(worker.stderr, /4 at a time \(least-loaded\), lease/);
+    assert.match(worker.stdout, /this worker recorded 30 result\(s\) \(30 succeeded, 0 failed\)/);
+    const bad = await job(['work', '--job', 'll', '-f', hostfile, '--dispatch', 'random'], env);
+    assert.equal(bad.exitCode, 2);
+    assert.match(bad.lines[0] ?? '', /--dispatch <policy>' argument 'random' is invalid/);
+  });
+
   test(
     "collect takes run's lock: a second collect, or a run, on the same file stops at once with exit 2",
     SAFETY,

@@ -83,6 +83,7 @@ async function runWork(flags: WorkFlags, io: CliIo): Promise<number> {
       const summary = await job.work({
         pool,
         concurrency: flags.concurrency,
+        dispatch: flags.dispatch,
         leaseSeconds: flags.lease,
         maxDeliveries: flags.maxDeliveries,
         outageTimeoutMs: flags.outageTimeout * 1000,
@@ -99,7 +100,7 @@ async function runWork(flags: WorkFlags, io: CliIo): Promise<number> {
             return;
           }
           io.stderr(
-            `${PREFIX}: worker ${state.worker} on job ${job.name} (${state.done}/${state.total} done): sending to ${endpoints.length} agent(s) ${proxyUrl ? `through the proxy at ${proxyUrl}` : `of ${origin} directly`}, ${flags.concurrency} at a time, lease ${flags.lease}s\n`,
+            `${PREFIX}: worker ${state.worker} on job ${job.name} (${state.done}/${state.total} done): sending to ${endpoints.length} agent(s) ${proxyUrl ? `through the proxy at ${proxyUrl}` : `of ${origin} directly`}, ${flags.concurrency} at a time${flags.dispatch === 'least-loaded' ? ' (least-loaded)' : ''}, lease ${flags.lease}s\n`,
           );
         },
         onResult: (record, progress) => {
