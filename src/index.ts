@@ -130,13 +130,18 @@ export {
   DEFAULT_REDUCER_AGENT_INDEX,
 } from './patterns/broadcast-and-reduce.js';
 export {
+  type ConsensusOptions,
+  type ConsensusResult,
+  consensus,
+} from './patterns/consensus.js';
+export {
   type FanOutFanInDetails,
   type FanOutFanInOptions,
   fanOutFanIn,
   fanOutFanInDetails,
 } from './patterns/fan-out-fan-in.js';
 export { type MapGatherOptions, mapGather } from './patterns/map-gather.js';
-export type { PatternOptions } from './patterns/pattern-options.js';
+export type { PatternOptions, ScatterOptions } from './patterns/pattern-options.js';
 export {
   DEFAULT_REUSE_AGENTS,
   type PipelineDetails,
@@ -170,6 +175,9 @@ export {
 export { UNSENT_GLOBAL_INDEX } from './patterns/unsent-response.js';
 export type { AgentRequestInit, OpenAIClientConfig } from './pool/agent-access.js';
 export { AgentPool, type AgentPoolOptions, resolveAgentPoolOptions } from './pool/agent-pool.js';
+export type { AgentHealthReport } from './pool/agent-states.js';
+export { DEFAULT_MAX_HEDGES } from './pool/call-options.js';
+export type { BreakerState } from './pool/circuit-breaker.js';
 export {
   DEFAULT_EMBEDDING_POOL_TIMEOUT_MS,
   EmbeddingPool,
@@ -183,7 +191,10 @@ export {
   isRetryableFailureKind,
 } from './pool/failure-kind.js';
 export {
+  type BreakerOptions,
   DEFAULT_AGENT_POOL_TIMEOUT_MS,
+  DEFAULT_BREAKER_COOLDOWN_MS,
+  DEFAULT_BREAKER_FAILURES,
   DEFAULT_CONCURRENCY,
   DEFAULT_MAX_RETRIES,
   DEFAULT_POOL_CONNECTOR_LIMIT,
@@ -191,16 +202,19 @@ export {
   type PoolEnvironment,
   type PoolOptions,
   PROXY_URL_ENV_VAR,
+  type ResolvedBreakerOptions,
   type ResolvedPoolOptions,
 } from './pool/pool-options.js';
 export { StreamingCall } from './pool/streaming-call.js';
 export type {
   AgentResponse,
   CallOptions,
+  DispatchPolicy,
   EmbeddingCallOptions,
   EmbeddingResponse,
   EmbeddingSwarmPool,
   FailureKind,
+  SendAllOptions,
   SwarmPool,
   TokenUsage,
 } from './pool/types.js';

@@ -8,9 +8,37 @@ export interface AgentsProcess {
   readonly ports: readonly number[];
   /** Hostfile text listing the agents (127.0.0.1, tab, port). */
   readonly hostfileText: string;
-  /** Totals of the agents' counters. */
-  stats(): Promise<{ requests: number; completed: number; aborted: number; peakInFlight: number }>;
+  /** Totals of the agents' counters, and each agent's. */
+  stats(): Promise<AgentsStats>;
+  /** Zero the counters (between rounds). */
+  reset(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** The counters of one agent of an {@link AgentsProcess}. */
+export interface AgentCounters {
+  requests: number;
+  completed: number;
+  aborted: number;
+  /** Milliseconds the agent spent on requests its client aborted. */
+  abortedMs: number;
+}
+
+/** What {@link AgentsProcess.stats} reports. */
+export interface AgentsStats {
+  requests: number;
+  completed: number;
+  aborted: number;
+  peakInFlight: number;
+  perAgent: AgentCounters[];
+}
+
+/** Extra options of {@link startAgentsProcess}. */
+export interface AgentsProcessOptions {
+  /** Behaviour of agent i over the common one. */
+  perAgent?: (Partial<MockAgentBehavior> | null)[];
+  /** Agents closed once started (dead: their ports refuse connections). */
+  stopped?: number[];
 }
 
 /** Start `count` agents with `behavior` in a child process pinned to `cpus`. */
@@ -18,10 +46,14 @@ export async function startAgentsProcess(
   count: number,
   behavior: Partial<MockAgentBehavior>,
   cpus?: string,
+  extra: AgentsProcessOptions = {},
 ): Promise<AgentsProcess> {
   const child = await startChild(
     process.execPath,
-    [benchScript('lib/agents-child.js'), JSON.stringify({ count, behavior, lifetimeMs: 900_000 })],
+    [
+      benchScript('lib/agents-child.js'),
+      JSON.stringify({ count, behavior, lifetimeMs: 900_000, ...extra }),
+    ],
     {
       name: 'agents',
       readyPattern: /^AGENTS READY (.+)$/,
@@ -37,6 +69,11 @@ export async function startAgentsProcess(
       const reply = child.waitFor(/^AGENTS STATS (.+)$/, 10_000);
       child.send('stats');
       return JSON.parse((await reply)[1] as string);
+    },
+    async reset() {
+      const reply = child.waitFor(/^AGENTS RESET$/, 10_000);
+      child.send('reset');
+      await reply;
     },
     async stop() {
       await child.stop();

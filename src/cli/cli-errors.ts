@@ -10,6 +10,7 @@ import {
   InvalidOptionError,
   SwarmError,
 } from '../errors.js';
+import { MAX_TIMER_DELAY_SECONDS } from '../internal/timer-limit.js';
 import { isUnixProxyUrl, unixProxyUrl, unixSocketPathOf } from '../internal/unix-proxy-url.js';
 import { type CliIo, type CliOutcome, EXIT_FAILURE, EXIT_USAGE } from './cli-io.js';
 import { plainErrorLine } from './configure-command.js';
@@ -96,11 +97,21 @@ export function nonNegativeNumberArgument(value: string): number {
   return number;
 }
 
-/** Commander argument parser: a number of seconds > 0 (fractions allowed). */
+/**
+ * Commander argument parser: a number of seconds > 0 (fractions allowed), at most
+ * 2147483 (24.8 days, the longest a Node timer holds; the proxy's flags have the same bound).
+ */
 export function positiveSecondsArgument(value: string): number {
   const number = Number(value);
-  if (value.trim() === '' || !Number.isFinite(number) || number <= 0) {
-    throw new InvalidArgumentError('expected a positive number of seconds.');
+  if (
+    value.trim() === '' ||
+    !Number.isFinite(number) ||
+    number <= 0 ||
+    number > MAX_TIMER_DELAY_SECONDS
+  ) {
+    throw new InvalidArgumentError(
+      `expected a positive number of seconds, at most ${MAX_TIMER_DELAY_SECONDS}.`,
+    );
   }
   return number;
 }

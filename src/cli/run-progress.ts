@@ -8,6 +8,7 @@
  * instead each line is built to fit the terminal's width, measured on every redraw.
  */
 import cliProgress from 'cli-progress';
+import { MAX_TIMER_DELAY_MS } from '../internal/timer-limit.js';
 import type { RunPlan, RunProgress } from '../run/run-prompt-file.js';
 import type { CliIo } from './cli-io.js';
 import type { CliStyle } from './cli-style.js';
@@ -125,7 +126,8 @@ function plainDisplay(io: CliIo, settings: RunProgressSettings): RunProgressDisp
       plan = started;
       clock.start();
       if (started.toRun === 0) return;
-      timer = setInterval(() => io.stderr(line()), settings.intervalSeconds * 1000);
+      const everyMs = Math.min(settings.intervalSeconds * 1000, MAX_TIMER_DELAY_MS);
+      timer = setInterval(() => io.stderr(line()), everyMs);
       timer.unref();
     },
     update(progress) {

@@ -1,6 +1,6 @@
 /**
  * What `run` and `job work` share about the swarm they send to: the flags (the agents, the
- * proxy and its token, the model and the pool's limits, `--outage-timeout`), where the proxy
+ * proxy and its token, the model and the pool's limits, `--dispatch`, `--outage-timeout`), where the proxy
  * URL, its token and the hostfile fall back to in the environment, the pool built from
  * them, and the one-line messages of an outage.
  *
@@ -20,6 +20,7 @@ import {
   PROXY_TOKEN_FILE_ENV_VAR,
   PROXY_URL_ENV_VAR,
 } from '../pool/pool-options.js';
+import type { DispatchPolicy } from '../pool/types.js';
 import { VLLMPool } from '../pool/vllm-pool.js';
 import { DEFAULT_VLLM_POOL_TIMEOUT_MS } from '../pool/vllm-pool-options.js';
 import { HOSTFILE_ENV_VAR } from '../proxy/proxy-options.js';
@@ -50,7 +51,12 @@ export interface PoolFlags {
   maxTokens?: number;
   /** Seconds. */
   timeout: number;
+  /** How each prompt's agent is chosen (not a pool setting: the command's sending loop reads it). */
+  dispatch: DispatchPolicy;
 }
+
+/** The values of `--dispatch`. */
+export const DISPATCH_POLICIES: readonly DispatchPolicy[] = ['round-robin', 'least-loaded'];
 
 /** `--outage-timeout` after parsing, in seconds. */
 export interface OutageTimeoutFlags {
@@ -86,7 +92,7 @@ export function addSwarmTargetFlags(command: Command, texts: SwarmTargetTexts): 
     );
 }
 
-/** `-m, --model`, `-c, --concurrency`, `--max-tokens`, `-t, --timeout`. */
+/** `-m, --model`, `-c, --concurrency`, `--max-tokens`, `-t, --timeout`, `--dispatch`. */
 export function addPoolFlags(command: Command, texts: { concurrency: string }): Command {
   return command
     .option('-m, --model <name>', 'model name (default: the one the agents serve, from /v1/models)')
@@ -105,6 +111,14 @@ export function addPoolFlags(command: Command, texts: { concurrency: string }): 
       new Option('-t, --timeout <seconds>', 'timeout of one prompt, in seconds')
         .argParser(positiveSecondsArgument)
         .default(DEFAULT_VLLM_POOL_TIMEOUT_MS / 1000),
+    )
+    .addOption(
+      new Option(
+        '--dispatch <policy>',
+        'round-robin: each prompt to the next agent in turn (the Python original); least-loaded: each prompt to the agent with the fewest prompts in flight, dead agents skipped, failed connections sent to another agent',
+      )
+        .choices(DISPATCH_POLICIES as string[])
+        .default('round-robin'),
     );
 }
 
@@ -164,16 +178,15 @@ export interface SwarmTarget {
 }
 
 /**
- * The swarm of the flags and the environment: the hostfile's agents, the proxy's (`/hosts`),
- * or both, checked against each other (see {@link SwarmPolicy}).
- * @throws {CliError} exit 2 for no swarm at all, a bad environment value, an empty hostfile,
- *   a hostfile that does not match the proxy's.
+ * Which swarm the flags and the environment name (`proxyUrl`, `hostfile`), checked without
+ * reading anything: a command can refuse contradictory or missing flags before other work.
+ * @throws {CliError} (exit 2) when they name none, or both where `policy` is `one-of`.
  */
-export async function resolveSwarm(
+export function chooseSwarmTarget(
   flags: SwarmTargetFlags,
   io: CliIo,
   policy: SwarmPolicy,
-): Promise<SwarmTarget> {
+): { proxyUrl: string | undefined; hostfile: string | undefined } {
   let proxyUrl: string | undefined;
   let hostfile: string | undefined;
   if (policy === 'one-of') {
@@ -199,6 +212,21 @@ export async function resolveSwarm(
       );
     }
   }
+  return { proxyUrl, hostfile };
+}
+
+/**
+ * The swarm of the flags and the environment: the hostfile's agents, the proxy's (`/hosts`),
+ * or both, checked against each other (see {@link SwarmPolicy}).
+ * @throws {CliError} exit 2 for no swarm at all, a bad environment value, an empty hostfile,
+ *   a hostfile that does not match the proxy's.
+ */
+export async function resolveSwarm(
+  flags: SwarmTargetFlags,
+  io: CliIo,
+  policy: SwarmPolicy,
+): Promise<SwarmTarget> {
+  const { proxyUrl, hostfile } = chooseSwarmTarget(flags, io, policy);
   // Only a proxy needs a token: a direct run never reads (or trips over) the token file.
   const token =
     proxyUrl === undefined ? undefined : resolveCliProxyToken(flags.token, flags.tokenFile, io);

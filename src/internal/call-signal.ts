@@ -13,6 +13,7 @@
  * Calls sharing a caller signal share one listener on it (see shared-abort.ts).
  */
 import { type AbortSubscriber, subscribeAbort, unsubscribeAbort } from './shared-abort.js';
+import { MAX_TIMER_DELAY_MS } from './timer-limit.js';
 
 type AbortListener = (this: unknown, event: { type: 'abort' }) => void;
 
@@ -38,11 +39,21 @@ export class CallSignal implements AbortSubscriber {
       subscribeAbort(callerSignal, this);
       this.#listening = true;
     }
+    this.#arm(timeoutMs, timeoutMs);
+  }
+
+  /** Time out `leftMs` from now, in steps a Node timer can hold (timer-limit.ts). */
+  #arm(leftMs: number, timeoutMs: number): void {
+    const stepMs = Math.min(leftMs, MAX_TIMER_DELAY_MS);
     this.#timer = setTimeout(() => {
+      if (leftMs > stepMs) {
+        this.#arm(leftMs - stepMs, timeoutMs);
+        return;
+      }
       this.#timer = undefined;
       this.#timedOut = true;
       this.abort(new Error(`timeout after ${timeoutMs} ms`));
-    }, timeoutMs);
+    }, stepMs);
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
  * Format a value for an error message: strings quoted, numbers and booleans as they
- * are, everything else as JSON followed by its type (`[1,2] (array)`), or `a <type>`
- * when JSON cannot show it (a cycle). Internal helper of the validation messages.
+ * are, everything else as JSON followed by its type (`[1,2] (array)`), or its kind
+ * when JSON cannot show it (`a function`, `a symbol`, `an object` with a cycle).
+ * Internal helper of the validation messages.
  */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
@@ -10,8 +11,11 @@ export function describeValue(value: unknown): string {
   }
   if (value === undefined) return 'undefined';
   try {
-    return `${JSON.stringify(value)} (${Array.isArray(value) ? 'array' : typeof value})`;
+    const json: string | undefined = JSON.stringify(value);
+    // JSON shows no function or symbol (stringify gives undefined for them).
+    if (json !== undefined) return `${json} (${Array.isArray(value) ? 'array' : typeof value})`;
   } catch {
-    return `a ${typeof value}`;
+    // A cycle: named below.
   }
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

@@ -23,8 +23,10 @@ import { hostname } from 'node:os';
 import { AbortedError, InvalidOptionError, OutageTimeoutError, RedisJobError } from '../errors.js';
 import { describeValue } from '../internal/describe-value.js';
 import { linkAbortController } from '../internal/linked-abort-controller.js';
+import { sleep } from '../internal/sleep.js';
+import { MAX_TIMER_DELAY_MS } from '../internal/timer-limit.js';
 import { runWindowed } from '../internal/windowed-stream.js';
-import type { AgentResponse, CallOptions, SwarmPool } from '../pool/types.js';
+import type { AgentResponse, CallOptions, DispatchPolicy, SwarmPool } from '../pool/types.js';
 import {
   DEFAULT_OUTAGE_TIMEOUT_MS,
   OutageGuard,
@@ -57,8 +59,15 @@ export type JobPromptHandler = (prompt: JobPrompt, signal: AbortSignal) => Promi
 
 /** Options of a worker. Give `pool` (prompt i to agent i % size) or your own `handler`. */
 export interface WorkOptions {
-  /** The swarm this worker sends to: each prompt to the next agent in turn. */
+  /** The swarm this worker sends to: each prompt to the next agent in turn (see `dispatch`). */
   pool?: SwarmPool;
+  /**
+   * How `pool` is used: `round-robin`, each prompt to the next agent in turn, or
+   * `least-loaded`, each to the agent with the fewest calls in flight (the pool's
+   * `postLeastLoaded`: open circuit breakers skipped, failover on connection failures).
+   * @default 'round-robin'
+   */
+  dispatch?: DispatchPolicy;
   /** Instead of `pool`: your own handling of one prompt (a pattern, a chain of calls…). */
   handler?: JobPromptHandler;
   /** Most prompts in flight at once. @default the pool's concurrency, else DEFAULT_WORKER_CONCURRENCY */
@@ -167,12 +176,27 @@ function resolveWork(options: WorkOptions): ResolvedWork {
       `work: concurrency must be a positive integer, got ${describeValue(concurrency)}`,
     );
   }
+  const dispatch = options.dispatch ?? 'round-robin';
+  if (dispatch !== 'round-robin' && dispatch !== 'least-loaded') {
+    throw new InvalidOptionError(
+      `work: dispatch must be 'round-robin' or 'least-loaded', got ${describeValue(dispatch)}`,
+    );
+  }
+  const leastLoaded = dispatch === 'least-loaded' ? pool?.postLeastLoaded?.bind(pool) : undefined;
+  if (dispatch === 'least-loaded' && pool !== undefined && leastLoaded === undefined) {
+    throw new InvalidOptionError(
+      "work: dispatch 'least-loaded' needs a pool with postLeastLoaded (VLLMPool, AgentPool)",
+    );
+  }
   let next = 0;
   const resolvedHandler: JobPromptHandler =
     handler ??
     ((prompt, signal) => {
       const target = pool as SwarmPool;
-      return target.post(next++ % target.size, prompt.prompt, { ...options.callOptions, signal });
+      const callOptions = { ...options.callOptions, signal };
+      return leastLoaded === undefined
+        ? target.post(next++ % target.size, prompt.prompt, callOptions)
+        : leastLoaded(prompt.prompt, callOptions);
     });
   const leaseMs = Math.round(leaseSeconds * 1000);
   return { handler: resolvedHandler, window, leaseMs, maxDeliveries };
@@ -288,7 +312,10 @@ export class QueueWorker {
     const counts = await this.#counts();
     await this.#heartbeat();
     this.#options.onStart?.({ ...counts, worker: this.#name });
-    const renewEveryMs = Math.max(100, Math.floor(this.#work.leaseMs / 3));
+    const renewEveryMs = Math.min(
+      Math.max(100, Math.floor(this.#work.leaseMs / 3)),
+      MAX_TIMER_DELAY_MS, // a lease of years is still renewed (a longer interval would fire at once)
+    );
     const renewTimer = setInterval(() => this.#renew(), renewEveryMs);
     const heartbeatTimer = setInterval(
       () => void this.#heartbeat().catch(() => undefined),
@@ -356,20 +383,25 @@ export class QueueWorker {
   /** Stop the worker when Redis stays unreachable longer than allowed. */
   #watchRedisOutage(controller: AbortController): () => void {
     const timeoutMs = this.#options.outageTimeoutMs ?? DEFAULT_OUTAGE_TIMEOUT_MS;
-    let timer: NodeJS.Timeout | undefined;
+    let waiting: AbortController | undefined;
     const unsubscribe = this.#connection.onOutage((event) => {
-      clearTimeout(timer);
+      waiting?.abort();
+      waiting = undefined;
       if (event.phase === 'back') return;
-      timer = setTimeout(() => {
+      const current = new AbortController();
+      waiting = current;
+      // sleep(), not setTimeout: a timeout longer than a Node timer holds still waits it out.
+      void sleep(timeoutMs, current.signal).then((passed) => {
+        if (!passed) return;
         const error = new OutageTimeoutError(
           `Redis at ${this.#connection.label} has been unreachable for more than ${Math.round(timeoutMs / 1000)}s; stopping (the prompts held pass to other workers when their leases run out)`,
         );
         this.#failure ??= error;
         controller.abort(error);
-      }, timeoutMs);
+      });
     });
     return () => {
-      clearTimeout(timer);
+      waiting?.abort();
       unsubscribe();
     };
   }

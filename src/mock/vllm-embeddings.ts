@@ -5,7 +5,10 @@
  * embed/protocol.py; v0.10.0: vllm/entrypoints/openai/protocol.py): `input` a string, a
  * list of strings, a list of token ids or a list of id lists; `encoding_format` `float`
  * (default) or `base64` — the float32 vector's little-endian bytes, as vLLM's
- * `np.array(…, dtype="float32").tobytes()` and OpenAI; `dimensions` shortens the
+ * `np.array(…, dtype="float32").tobytes()` and OpenAI. Both carry the same float32 values:
+ * vLLM's `encoding_pooling_output` sends the pooled tensor's `tolist()` for `float` and that
+ * tensor's float32 bytes for `base64`, and a model's tensor (fp32, fp16, bf16) holds nothing
+ * a float32 cannot, so a client gets the identical vector either way; `dimensions` shortens the
  * vector (the simulated model is Matryoshka-trained, so any size up to its own is
  * allowed, renormalised). A generative model answers "The model does not support
  * Embeddings API" (pooling/embed/api_router.py).
@@ -67,7 +70,8 @@ export function serveEmbeddings(exchange: MockExchange, body: Record<string, unk
   exchange.counters.promptTokens += promptTokens;
   exchange.slots.enter(exchange.response, (release) => {
     const data = texts.map((text, index) => {
-      const vector = shorten(embedText(text, full), dimensions as number);
+      // float32 values, as a model's pooled tensor: `float` and `base64` give the same vector.
+      const vector = shorten(embedText(text, full), dimensions as number).map(Math.fround);
       return {
         index,
         object: 'embedding',

@@ -6,17 +6,18 @@ import { InvalidOptionError } from '../errors.js';
 import { describeValue } from '../internal/describe-value.js';
 import { fillTemplate, formatTemplateValue } from '../internal/fill-template.js';
 import type { AgentResponse, SwarmPool } from '../pool/types.js';
-import { assertString, assertSwarmPool, type PatternOptions } from './pattern-options.js';
-import { scatterGather } from './scatter-gather.js';
+import { assertString, assertSwarmPool, type ScatterOptions } from './pattern-options.js';
+import { scatterGatherAs } from './scatter-gather.js';
 
-/** Options of `mapGather`: see `PatternOptions`. */
-export type MapGatherOptions = PatternOptions;
+/** Options of `mapGather`: see `ScatterOptions` (`dispatch`, `hedgeAfterMs`, `window`…). */
+export type MapGatherOptions = ScatterOptions;
 
 /**
  * Fill `{item}` of `template` with each item (strings as they are, objects as JSON, anything
- * else via `String`), then `scatterGather` the prompts: item i goes to agent `i % pool.size`,
- * answers in input order. On a pool in batch mode the prompts go out as `/v1/completions`
- * prompt lists, as `scatterGather`'s.
+ * else via `String`), then `scatterGather` the prompts: item i goes to agent `i % pool.size`
+ * (or the least-loaded agent, with `dispatch: 'least-loaded'`), answers in input order. On a
+ * pool in batch mode the prompts go out as `/v1/completions` prompt lists, as
+ * `scatterGather`'s.
  *
  * @throws InvalidOptionError if `items` is not an array or `template` is not a string.
  * @example
@@ -34,5 +35,5 @@ export async function mapGather(
   }
   assertString(template, 'template', 'mapGather');
   const prompts = items.map((item) => fillTemplate(template, { item: formatTemplateValue(item) }));
-  return scatterGather(pool, prompts, options);
+  return scatterGatherAs('mapGather', pool, prompts, options);
 }

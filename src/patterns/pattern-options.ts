@@ -3,7 +3,7 @@
  */
 import { InvalidOptionError } from '../errors.js';
 import { describeValue } from '../internal/describe-value.js';
-import type { CallOptions, SwarmPool } from '../pool/types.js';
+import type { CallOptions, DispatchPolicy, SwarmPool } from '../pool/types.js';
 
 /**
  * Options every pattern accepts: the per-call options (`maxTokens`, `timeoutMs`, `extraBody`,
@@ -18,10 +18,36 @@ export interface PatternOptions extends CallOptions {
   window?: number;
 }
 
+/**
+ * Options of the patterns that spread different prompts over the agents (`scatterGather`,
+ * `mapGather`, `scatterGatherStream`): the pattern options plus how each prompt's agent
+ * is chosen.
+ */
+export interface ScatterOptions extends PatternOptions {
+  /**
+   * `'round-robin'`: prompt i to agent i % size (the Python original's rule).
+   * `'least-loaded'`: each prompt to the agent with the fewest calls in flight (counted over
+   * the whole pool family; agents whose circuit breaker is open are skipped; ties spread),
+   * sent at once to another agent when it cannot connect; `agentIndex`/`globalIndex` of a
+   * response name the agent that answered. Answers stay in input order either way.
+   * @default 'round-robin'
+   */
+  dispatch?: DispatchPolicy;
+  /**
+   * Hedge each call: when no response headers arrived this many milliseconds after it was
+   * sent, the same prompt also goes to another agent (least loaded, breaker-aware, within
+   * the concurrency limit); the first success wins, the other call is aborted at once, and
+   * the response has `hedged: true`. @default undefined (never)
+   */
+  hedgeAfterMs?: number;
+}
+
 /** A pattern's options after validation. */
 export interface ResolvedPatternOptions {
   /** Maximum calls in flight. */
   window: number;
+  /** How each prompt's agent is chosen (`'round-robin'` unless the options say otherwise). */
+  dispatch: DispatchPolicy;
   /** The caller's signal, if any. */
   signal: AbortSignal | undefined;
   /** Options of each call, without the signal (the pattern passes its own, linked one). */
@@ -124,12 +150,49 @@ export function resolvePatternOptions(
   if (options === null || typeof options !== 'object') {
     fail(functionName, `options must be an object, got ${describeValue(options)}`);
   }
-  const { window, signal, ...callOptions } = options;
+  const { window, signal, dispatch, ...callOptions } = options as ScatterOptions;
   if (window !== undefined) assertPositiveInteger(window, 'window', functionName);
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     fail(functionName, `signal must be an AbortSignal, got ${describeValue(signal)}`);
   }
+  if (dispatch !== undefined && dispatch !== 'round-robin' && dispatch !== 'least-loaded') {
+    fail(
+      functionName,
+      `dispatch must be 'round-robin' or 'least-loaded', got ${describeValue(dispatch)}`,
+    );
+  }
+  const hedgeAfterMs = callOptions.hedgeAfterMs;
+  if (
+    hedgeAfterMs !== undefined &&
+    (typeof hedgeAfterMs !== 'number' || !Number.isFinite(hedgeAfterMs) || hedgeAfterMs <= 0)
+  ) {
+    fail(
+      functionName,
+      `hedgeAfterMs must be a finite number of milliseconds > 0, got ${describeValue(hedgeAfterMs)}`,
+    );
+  }
   const poolConcurrency =
     Number.isFinite(pool.concurrency) && pool.concurrency >= 1 ? Math.floor(pool.concurrency) : 1;
-  return { window: window ?? poolConcurrency, signal, callOptions };
+  return {
+    window: window ?? poolConcurrency,
+    dispatch: dispatch ?? 'round-robin',
+    signal,
+    callOptions,
+  };
+}
+
+/**
+ * Check that `pool` can take `dispatch: 'least-loaded'` (it has `postLeastLoaded`).
+ * @throws InvalidOptionError otherwise.
+ */
+export function assertLeastLoadedPool(
+  pool: SwarmPool,
+  functionName: string,
+): asserts pool is SwarmPool & Required<Pick<SwarmPool, 'postLeastLoaded'>> {
+  if (typeof pool.postLeastLoaded !== 'function') {
+    fail(
+      functionName,
+      "dispatch 'least-loaded' needs a pool with postLeastLoaded (VLLMPool, AgentPool or a sub-pool)",
+    );
+  }
 }

@@ -3,10 +3,16 @@
  * (`new VLLMPool({ batch: true })`) each agent's share of the prompts goes out as
  * `/v1/completions` prompt lists through `pool.postBatch`, as the Python original's
  * `scatter_gather` does with `use_batch=True`. Kept apart from the per-prompt path so the
- * two evolve separately: dispatch and hedging belong to single calls, not to batches.
+ * two evolve separately. `dispatch: 'least-loaded'` sends each planned batch to the agent
+ * with the fewest calls in flight (`pool.postBatchLeastLoaded`: open breakers skipped,
+ * failover); `hedgeAfterMs` is refused (a batch's answer starts only once it is all
+ * generated: every batch would be hedged).
  */
+
+import { InvalidOptionError } from '../errors.js';
 import { planBatches } from '../internal/plan-batches.js';
 import { runWindowed } from '../internal/windowed-stream.js';
+import { assertNoBatchHedge } from '../pool/call-options.js';
 import type { AgentResponse, CallOptions, SwarmPool } from '../pool/types.js';
 import type { ResolvedPatternOptions } from './pattern-options.js';
 import { NOT_SENT_ABORTED, unsentResponse } from './unsent-response.js';
@@ -36,11 +42,30 @@ function batchSizeOf(pool: SwarmPool): number {
 }
 
 /**
+ * Check, before anything is sent, that the batched path can honour `options`: no
+ * `hedgeAfterMs`, and `dispatch: 'least-loaded'` only on a pool with `postBatchLeastLoaded`.
+ * @throws InvalidOptionError otherwise.
+ */
+export function assertBatchOptions(
+  pool: BatchingPool,
+  options: ResolvedPatternOptions,
+  functionName: string,
+): void {
+  assertNoBatchHedge(options.callOptions.hedgeAfterMs, functionName);
+  if (options.dispatch === 'least-loaded' && typeof pool.postBatchLeastLoaded !== 'function') {
+    throw new InvalidOptionError(
+      `${functionName}: dispatch 'least-loaded' in batch mode needs a pool with postBatchLeastLoaded (VLLMPool or a sub-pool)`,
+    );
+  }
+}
+
+/**
  * Prompt i belongs to agent i % size; each agent's share is sent as batches of at most
- * `pool.batchSize` prompts, at most `options.window` batch requests in flight. Answers in
- * input order. After the signal fires no further batch is sent and the prompts of the
- * batches never sent are failed responses (`aborted`, `globalIndex: -1`) as in the
- * per-prompt path.
+ * `pool.batchSize` prompts, at most `options.window` batch requests in flight. With
+ * `dispatch: 'least-loaded'` the same batches each go to the least-loaded agent when sent.
+ * Answers in input order. After the signal fires no further batch is sent and the prompts
+ * of the batches never sent are failed responses (`aborted`, `globalIndex: -1`) as in the
+ * per-prompt path. Call {@link assertBatchOptions} first.
  */
 export async function scatterGatherBatched(
   pool: BatchingPool,
@@ -48,24 +73,26 @@ export async function scatterGatherBatched(
   options: ResolvedPatternOptions,
 ): Promise<AgentResponse[]> {
   const size = pool.size;
+  const leastLoaded = options.dispatch === 'least-loaded';
   const batches = planBatches(prompts.length, size, batchSizeOf(pool));
   const results = new Array<AgentResponse | undefined>(prompts.length);
   const stream = runWindowed(batches, {
     window: options.window,
     signal: options.signal,
-    launch: (batch, _index, signal) =>
-      pool.postBatch(
-        batch.agentIndex,
-        batch.promptIndices.map((promptIndex) => prompts[promptIndex]!),
-        { ...options.callOptions, signal },
-      ),
+    launch: (batch, _index, signal) => {
+      const batchPrompts = batch.promptIndices.map((promptIndex) => prompts[promptIndex]!);
+      const callOptions = { ...options.callOptions, signal };
+      return leastLoaded && pool.postBatchLeastLoaded !== undefined
+        ? pool.postBatchLeastLoaded(batchPrompts, callOptions)
+        : pool.postBatch(batch.agentIndex, batchPrompts, callOptions);
+    },
   });
   for await (const { item, result } of stream) {
     item.promptIndices.forEach((promptIndex, position) => {
       results[promptIndex] =
         result[position] ??
         unsentResponse(
-          item.agentIndex,
+          leastLoaded ? (result[0]?.agentIndex ?? -1) : item.agentIndex,
           `the pool answered a batch of ${item.promptIndices.length} prompt(s) with ${result.length} response(s)`,
           'bad-response',
         );
@@ -73,6 +100,7 @@ export async function scatterGatherBatched(
   }
   return Array.from(
     { length: prompts.length },
-    (_, index) => results[index] ?? unsentResponse(index % size, NOT_SENT_ABORTED),
+    (_, index) =>
+      results[index] ?? unsentResponse(leastLoaded ? -1 : index % size, NOT_SENT_ABORTED),
   );
 }

@@ -8,10 +8,11 @@ import { runWindowed } from '../internal/windowed-stream.js';
 import type { AgentResponse, CallOptions, SwarmPool } from '../pool/types.js';
 import {
   assertAgentIndex,
+  assertLeastLoadedPool,
   assertNonEmptyPool,
   assertSwarmPool,
-  type PatternOptions,
   resolvePatternOptions,
+  type ScatterOptions,
 } from './pattern-options.js';
 
 /** One unit of work of a streamed scatter: a prompt plus how to send it. */
@@ -21,8 +22,9 @@ export interface ScatterItem {
   /** The prompt text. */
   prompt: string;
   /**
-   * The agent (pool numbering) that gets this prompt.
-   * @default the item's position in the input modulo the pool size
+   * The agent (pool numbering) that gets this prompt, whatever the `dispatch`.
+   * @default the item's position in the input modulo the pool size (round-robin), or the
+   *   least-loaded agent (`dispatch: 'least-loaded'`)
    */
   agentIndex?: number;
   /** Options of this call, merged over the stream's options (the signal is always the stream's). */
@@ -32,8 +34,8 @@ export interface ScatterItem {
 /** An element of a streamed scatter's input: a bare prompt or a `ScatterItem`. */
 export type ScatterInput = string | ScatterItem;
 
-/** Options of `scatterGatherStream`: see `PatternOptions`. */
-export type ScatterGatherStreamOptions = PatternOptions;
+/** Options of `scatterGatherStream`: see `ScatterOptions` (`dispatch`, `hedgeAfterMs`, `window`…). */
+export type ScatterGatherStreamOptions = ScatterOptions;
 
 /** One completed call of a streamed scatter. */
 export interface ScatterGatherStreamResult {
@@ -47,8 +49,16 @@ export interface ScatterGatherStreamResult {
 
 const FUNCTION_NAME = 'scatterGatherStream';
 
-function normalizeItem(input: unknown, index: number, size: number): ScatterItem {
-  if (typeof input === 'string') return { prompt: input, agentIndex: index % size };
+/** An item with its agent resolved: an index, or `undefined` for the least-loaded agent. */
+function normalizeItem(
+  input: unknown,
+  index: number,
+  size: number,
+  leastLoaded: boolean,
+): ScatterItem {
+  if (typeof input === 'string') {
+    return { prompt: input, agentIndex: leastLoaded ? undefined : index % size };
+  }
   if (
     input === null ||
     typeof input !== 'object' ||
@@ -64,6 +74,7 @@ function normalizeItem(input: unknown, index: number, size: number): ScatterItem
       `${FUNCTION_NAME}: prompts[${index}].id must be a string, got ${describeValue(item.id)}`,
     );
   }
+  if (item.agentIndex === undefined && leastLoaded) return { ...item, agentIndex: undefined };
   const agentIndex = item.agentIndex ?? index % size;
   assertAgentIndex(agentIndex, size, `prompts[${index}].agentIndex`, FUNCTION_NAME);
   return { ...item, agentIndex };
@@ -73,7 +84,8 @@ function normalizeItem(input: unknown, index: number, size: number): ScatterItem
  * Send every prompt of `prompts` (an array, a generator, or an async iterable such as lines of a
  * file) and yield each result as soon as it completes, with its 0-based input `index`.
  *
- * Item i goes to agent `i % pool.size` unless the item names its `agentIndex`. At most
+ * Item i goes to agent `i % pool.size` (or, with `dispatch: 'least-loaded'`, to the agent with
+ * the fewest calls in flight) unless the item names its `agentIndex`. At most
  * `options.window` calls (default: the pool's concurrency) are in flight; the input is pulled one
  * item per free slot, so memory is bounded by the window, never by the length of the input.
  * Failures are yielded as values (`response.success === false`).
@@ -105,17 +117,21 @@ export async function* scatterGatherStream(
       `${FUNCTION_NAME}: prompts must be an iterable or async iterable, got ${describeValue(prompts)}`,
     );
   }
+  const leastLoaded = resolved.dispatch === 'least-loaded';
+  if (leastLoaded) assertLeastLoadedPool(pool, FUNCTION_NAME);
   const stream = runWindowed<ScatterInput, AgentResponse>(prompts, {
     window: resolved.window,
     signal: resolved.signal,
     launch: (input, index, signal) => {
       assertNonEmptyPool(pool, FUNCTION_NAME);
-      const item = normalizeItem(input, index, pool.size);
-      return pool.post(item.agentIndex as number, item.prompt, {
-        ...resolved.callOptions,
-        ...item.callOptions,
-        signal,
-      });
+      const item = normalizeItem(input, index, pool.size, leastLoaded);
+      const callOptions = { ...resolved.callOptions, ...item.callOptions, signal };
+      return item.agentIndex === undefined
+        ? (pool.postLeastLoaded as NonNullable<SwarmPool['postLeastLoaded']>)(
+            item.prompt,
+            callOptions,
+          )
+        : pool.post(item.agentIndex, item.prompt, callOptions);
     },
   });
   for await (const { index, item, result } of stream) {

@@ -6,18 +6,23 @@ import {
   assertNonEmptyPool,
   assertStringArray,
   assertSwarmPool,
-  type PatternOptions,
   resolvePatternOptions,
+  type ScatterOptions,
 } from './pattern-options.js';
-import { batchingPool, scatterGatherBatched } from './scatter-gather-batched.js';
+import {
+  assertBatchOptions,
+  batchingPool,
+  scatterGatherBatched,
+} from './scatter-gather-batched.js';
 import { scatterGatherStream } from './scatter-gather-stream.js';
 import { NOT_SENT_ABORTED, unsentResponse } from './unsent-response.js';
 
-/** Options of `scatterGather`: see `PatternOptions`. */
-export type ScatterGatherOptions = PatternOptions;
+/** Options of `scatterGather`: see `ScatterOptions` (`dispatch`, `hedgeAfterMs`, `window`…). */
+export type ScatterGatherOptions = ScatterOptions;
 
 /**
- * Send `prompts[i]` to agent `i % pool.size` and return the answers in input order (one per
+ * Send `prompts[i]` to agent `i % pool.size` (or, with `dispatch: 'least-loaded'`, each to the
+ * agent with the fewest calls in flight) and return the answers in input order (one per
  * prompt, failures as values).
  *
  * At most `options.window` calls (default: the pool's concurrency) are in flight; each finished
@@ -29,10 +34,13 @@ export type ScatterGatherOptions = PatternOptions;
  * On a pool in batch mode (`new VLLMPool({ batch: true })`) each agent's share is sent as
  * `/v1/completions` prompt lists instead (split by the pool's `batchSize`), as the Python
  * original does: raw prompts without the chat template, far fewer requests; `window` then
- * bounds the batch requests in flight.
+ * bounds the batch requests in flight. `dispatch: 'least-loaded'` sends each batch to the
+ * least-loaded agent (a dead agent's batches go to the others); `hedgeAfterMs` is refused
+ * there (a batch's answer only starts once all of it is generated).
  *
- * @throws InvalidOptionError if `prompts` is not an array of strings, the options are invalid,
- *   or there are prompts and the pool has no agents.
+ * @throws InvalidOptionError if `prompts` is not an array of strings, the options are invalid
+ *   (also `hedgeAfterMs` on a pool in batch mode), or there are prompts and the pool has no
+ *   agents.
  * @example
  * const responses = await scatterGather(pool, ['What is DNA?', 'What is RNA?']);
  */
@@ -41,7 +49,20 @@ export function scatterGather(
   prompts: readonly string[],
   options?: ScatterGatherOptions,
 ): Promise<AgentResponse[]> {
-  return gather(pool, prompts, options, true);
+  return gather(pool, prompts, options, true, 'scatterGather');
+}
+
+/**
+ * `scatterGather` whose errors name `functionName` (`mapGather`'s path).
+ * @internal
+ */
+export function scatterGatherAs(
+  functionName: string,
+  pool: SwarmPool,
+  prompts: readonly string[],
+  options?: ScatterGatherOptions,
+): Promise<AgentResponse[]> {
+  return gather(pool, prompts, options, true, functionName);
 }
 
 /**
@@ -54,7 +75,7 @@ export function scatterGatherEach(
   prompts: readonly string[],
   options?: ScatterGatherOptions,
 ): Promise<AgentResponse[]> {
-  return gather(pool, prompts, options, false);
+  return gather(pool, prompts, options, false, 'scatterGather');
 }
 
 async function gather(
@@ -62,21 +83,26 @@ async function gather(
   prompts: readonly string[],
   options: ScatterGatherOptions | undefined,
   batchIfPoolBatches: boolean,
+  functionName: string,
 ): Promise<AgentResponse[]> {
-  assertSwarmPool(pool, 'scatterGather');
-  assertStringArray(prompts, 'prompts', 'scatterGather');
-  const resolved = resolvePatternOptions(pool, options, 'scatterGather');
-  if (prompts.length === 0) return [];
-  assertNonEmptyPool(pool, 'scatterGather');
+  assertSwarmPool(pool, functionName);
+  assertStringArray(prompts, 'prompts', functionName);
+  const resolved = resolvePatternOptions(pool, options, functionName);
   // Batch mode (a VLLMPool created with batch: true): each agent's share as prompt lists.
   const batching = batchIfPoolBatches ? batchingPool(pool) : undefined;
+  if (batching !== undefined) assertBatchOptions(batching, resolved, functionName);
+  if (prompts.length === 0) return [];
+  assertNonEmptyPool(pool, functionName);
   if (batching !== undefined) return scatterGatherBatched(batching, prompts, resolved);
   const results: (AgentResponse | undefined)[] = [];
   for await (const { index, response } of scatterGatherStream(pool, prompts, options)) {
     results[index] = response;
   }
+  // A prompt never sent had no agent yet under least-loaded dispatch.
+  const unsentAgent = (index: number) =>
+    resolved.dispatch === 'least-loaded' ? -1 : index % pool.size;
   return Array.from(
     { length: prompts.length },
-    (_, index) => results[index] ?? unsentResponse(index % pool.size, NOT_SENT_ABORTED),
+    (_, index) => results[index] ?? unsentResponse(unsentAgent(index), NOT_SENT_ABORTED),
   );
 }

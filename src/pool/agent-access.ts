@@ -10,6 +10,7 @@ import { STATUS_CODES } from 'node:http';
 import { type Dispatcher, Headers, Response } from 'undici';
 import { InvalidOptionError } from '../errors.js';
 import { describeValue } from '../internal/describe-value.js';
+import { MAX_TIMER_DELAY_MS } from '../internal/timer-limit.js';
 import { type PoolMember, routingHeaders } from './pool-member.js';
 import { positiveNumber, type ResolvedPoolOptions } from './pool-options.js';
 import type { PoolTransport } from './pool-transport.js';
@@ -81,7 +82,8 @@ export async function requestAgent(
   const timeoutMs = positiveNumber('timeoutMs', requested, transport.options.timeoutMs);
   const headers = new Headers(routingHeaders(member, transport.options, timeoutMs));
   for (const [name, value] of new Headers(own ?? undefined)) headers.set(name, value);
-  const timeout = AbortSignal.timeout(timeoutMs);
+  // AbortSignal.timeout fires at once past what a Node timer holds (timer-limit.ts).
+  const timeout = AbortSignal.timeout(Math.min(timeoutMs, MAX_TIMER_DELAY_MS));
   const answer = await transport.dispatcher.request({
     origin: member.origin,
     path: member.pathPrefix + path,

@@ -15,6 +15,7 @@ import {
   assertPrompts,
   type ResolvedCallOptions,
   resolveCallOptions,
+  resolveDispatch,
 } from './call-options.js';
 import { createRootContext, PoolBase, type PoolContext } from './pool-base.js';
 import type { PoolMember } from './pool-member.js';
@@ -25,7 +26,8 @@ import {
   type ResolvedPoolOptions,
   resolvePoolOptions,
 } from './pool-options.js';
-import type { AgentResponse, CallOptions, SwarmPool } from './types.js';
+import type { TransportFailure } from './transport-attempt.js';
+import type { AgentResponse, CallOptions, SendAllOptions, SwarmPool } from './types.js';
 
 /** Options of {@link AgentPool}: the common pool options (timeout default 120 s). */
 export interface AgentPoolOptions extends PoolOptions {}
@@ -85,14 +87,37 @@ export class AgentPool extends PoolBase implements SwarmPool {
     return this.callAgent(member, agentIndex, prompt, call);
   }
 
-  /** Prompt i goes to agent i % size; results in input order. */
-  async sendAll(prompts: readonly string[], options?: CallOptions): Promise<AgentResponse[]> {
+  /**
+   * Send one prompt to the agent of this pool with the fewest calls in flight (counted over
+   * the pool family; agents whose circuit breaker is open are skipped, ties spread). When
+   * that agent cannot be reached the prompt goes to another one at once, within
+   * `maxRetries`. `agentIndex`/`globalIndex` of the response name the agent that answered.
+   * @throws {InvalidOptionError} when `prompt` or `options` have a wrong type.
+   * @throws {InvalidArgumentError} when the pool has no agents.
+   * @throws {PoolClosedError} after the root pool was closed.
+   */
+  async postLeastLoaded(prompt: string, options?: CallOptions): Promise<AgentResponse> {
+    this.assertOpen();
+    assertPrompt(prompt);
+    const call = resolveCallOptions(options, this.timeoutMs);
+    this.#assertNotEmpty(1);
+    return this.callAgent(undefined, -1, prompt, call);
+  }
+
+  /**
+   * Prompt i goes to agent i % size (`dispatch: 'round-robin'`, the default), or each to the
+   * least-loaded agent (`dispatch: 'least-loaded'`, see {@link postLeastLoaded}); results in
+   * input order.
+   */
+  async sendAll(prompts: readonly string[], options?: SendAllOptions): Promise<AgentResponse[]> {
     this.assertOpen();
     assertPrompts(prompts);
     const call = resolveCallOptions(options, this.timeoutMs);
-    if (prompts.length > 0 && this.size === 0) {
-      throw new InvalidArgumentError(
-        `cannot send ${prompts.length} prompt(s) to an empty pool (did byTag or slice select no agents?)`,
+    const dispatch = resolveDispatch(options?.dispatch, 'sendAll');
+    this.#assertNotEmpty(prompts.length);
+    if (dispatch === 'least-loaded') {
+      return this.fanOut(prompts.length, (index) =>
+        this.callAgent(undefined, -1, prompts[index]!, call),
       );
     }
     const members = this.members;
@@ -100,6 +125,14 @@ export class AgentPool extends PoolBase implements SwarmPool {
     return this.fanOut(prompts.length, (index) =>
       this.callAgent(members[index % size]!, index % size, prompts[index]!, call),
     );
+  }
+
+  #assertNotEmpty(promptCount: number): void {
+    if (promptCount > 0 && this.size === 0) {
+      throw new InvalidArgumentError(
+        `cannot send ${promptCount} prompt(s) to an empty pool (did byTag or slice select no agents?)`,
+      );
+    }
   }
 
   /** The same prompt to every agent; results in agent order. */
@@ -113,17 +146,23 @@ export class AgentPool extends PoolBase implements SwarmPool {
     );
   }
 
-  /** One request to one agent; overridden by pools that speak another protocol. */
+  /**
+   * One request to one agent (`member` at `agentIndex`, or with `undefined` and -1 the
+   * least-loaded agent); overridden by pools that speak another protocol.
+   */
   protected async callAgent(
-    member: PoolMember,
-    agentIndex: number,
+    requested: PoolMember | undefined,
+    requestedIndex: number,
     prompt: string,
     call: ResolvedCallOptions,
   ): Promise<AgentResponse> {
     const fields: Record<string, unknown> = { prompt };
     if (call.maxTokens !== undefined) fields.max_tokens = call.maxTokens;
-    const result = await this.postJson(member, '/generate', fields, call);
-    if (!result.ok) return failedResponse(member, agentIndex, result);
+    const result = await this.postJson(requested, '/generate', fields, call);
+    const { member, agentIndex } = this.answeredBy(result, requested, requestedIndex);
+    if (!result.ok || member === undefined) {
+      return failedResponse(member, agentIndex, result as TransportFailure);
+    }
     let json: unknown;
     try {
       json = JSON.parse(result.bodyText);
@@ -135,6 +174,7 @@ export class AgentPool extends PoolBase implements SwarmPool {
         result.bodyText,
         result.status,
         result.latencyMs,
+        result.hedged,
       );
     }
     const text = generatedText(json);
@@ -146,12 +186,14 @@ export class AgentPool extends PoolBase implements SwarmPool {
         result.bodyText,
         result.status,
         result.latencyMs,
+        result.hedged,
       );
     }
     return successResponse(member, agentIndex, {
       text,
       status: result.status,
       latencyMs: result.latencyMs,
+      hedged: result.hedged,
     });
   }
 }

@@ -16,6 +16,7 @@ export function successResponse(
     latencyMs: number;
     usage?: TokenUsage | undefined;
     finishReason?: string | undefined;
+    hedged?: boolean | undefined;
   },
 ): AgentResponse {
   const response: AgentResponse = {
@@ -28,16 +29,21 @@ export function successResponse(
   };
   if (answer.usage) response.usage = answer.usage;
   if (answer.finishReason !== undefined) response.finishReason = answer.finishReason;
+  if (answer.hedged) response.hedged = true;
   return response;
 }
 
-/** A failed response for a call that reached (or tried to reach) `member`. */
+/**
+ * A failed response for a call that reached (or tried to reach) `member`; `undefined` when
+ * no agent could be called at all (every breaker of the pool open): `globalIndex` is then -1.
+ */
 export function failedResponse(
-  member: PoolMember,
+  member: PoolMember | undefined,
   agentIndex: number,
   failure: Pick<TransportFailure, 'failureKind' | 'error'> & {
-    status?: number;
-    latencyMs?: number;
+    status?: number | undefined;
+    latencyMs?: number | undefined;
+    hedged?: boolean | undefined;
   },
 ): AgentResponse {
   const response: AgentResponse = {
@@ -46,10 +52,11 @@ export function failedResponse(
     error: failure.error,
     failureKind: failure.failureKind,
     agentIndex,
-    globalIndex: member.globalIndex,
+    globalIndex: member?.globalIndex ?? -1,
   };
   if (failure.latencyMs !== undefined) response.latencyMs = failure.latencyMs;
   if (failure.status !== undefined) response.status = failure.status;
+  if (failure.hedged) response.hedged = true;
   return response;
 }
 
@@ -73,6 +80,7 @@ export function badResponse(
   bodyText: string,
   status: number,
   latencyMs: number,
+  hedged?: boolean,
 ): AgentResponse {
   const shown = bodyText.length > 200 ? `${bodyText.slice(0, 200)}…` : bodyText;
   return failedResponse(member, agentIndex, {
@@ -80,6 +88,7 @@ export function badResponse(
     error: `${member.label} answered ${status} with ${what}: ${JSON.stringify(shown)}`,
     status,
     latencyMs,
+    hedged,
   });
 }
 

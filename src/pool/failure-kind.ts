@@ -9,6 +9,7 @@ export type FailureKind =
   | 'timeout'
   | 'connect'
   | 'proxy-unreachable'
+  | 'unavailable'
   | 'http'
   | 'agent-error'
   | 'context-overflow'
@@ -35,6 +36,11 @@ export const FAILURE_KINDS: Readonly<Record<FailureKind, FailureKindInfo>> = {
   },
   'proxy-unreachable': {
     meaning: 'the proxy itself could not be reached (proxy down, SSH tunnel closed)',
+    retryHelps: true,
+  },
+  unavailable: {
+    meaning:
+      "not sent: the agent's circuit breaker is open after repeated connection failures (tried again after a cooldown)",
     retryHelps: true,
   },
   'context-overflow': {

@@ -56,24 +56,31 @@ export class ModelInfoCache {
   }
 
   /**
-   * The information, looking it up on `member` if nobody has yet; `undefined` as soon as
-   * `signal` fires first (the lookup is not cut: other calls may be waiting on it). Never
-   * rejects.
+   * The information, looking it up on `member` if nobody has yet (`undefined`: on the
+   * least-loaded agent of `members`, failing over from one that cannot be reached, as a
+   * least-loaded call does); `undefined` as soon as `signal` fires first (the lookup is not
+   * cut: other calls may be waiting on it). Never rejects.
    */
   get(
-    member: PoolMember,
+    member: PoolMember | undefined,
     timeoutMs: number,
     signal?: AbortSignal | undefined,
+    members?: readonly PoolMember[],
   ): Promise<ModelInfo | undefined> {
     if (this.#known) return Promise.resolve(this.#known);
-    this.#pending ??= this.#lookUp(member, timeoutMs);
+    this.#pending ??= this.#lookUp(member, members, timeoutMs);
     return signal === undefined ? this.#pending : untilAborted(this.#pending, signal);
   }
 
-  async #lookUp(member: PoolMember, timeoutMs: number): Promise<ModelInfo> {
+  async #lookUp(
+    member: PoolMember | undefined,
+    members: readonly PoolMember[] | undefined,
+    timeoutMs: number,
+  ): Promise<ModelInfo> {
     this.#lookups++;
     const result = await this.#transport.exchange({
       member,
+      members,
       method: 'GET',
       path: '/v1/models',
       timeoutMs: Math.min(timeoutMs, LOOKUP_TIMEOUT_MS),

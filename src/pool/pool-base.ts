@@ -12,12 +12,18 @@ import {
   openaiClientConfig,
   requestAgent,
 } from './agent-access.js';
+import type { AgentHealthReport } from './agent-states.js';
 import type { ResolvedCallOptions } from './call-options.js';
 import { createPoolMembers, type PoolMember } from './pool-member.js';
 import type { ResolvedPoolOptions } from './pool-options.js';
 import { PoolTransport } from './pool-transport.js';
 import { selectByTag, selectIndices, selectSample, selectSlice } from './sub-pool-selection.js';
-import type { TransportAnswer, TransportFailure, TransportRequest } from './transport-attempt.js';
+import type {
+  AnsweredBy,
+  TransportAnswer,
+  TransportFailure,
+  TransportRequest,
+} from './transport-attempt.js';
 
 /**
  * State shared by a root pool and every sub-pool made from it. Subclasses extend it
@@ -114,6 +120,15 @@ export abstract class PoolBase {
   /** Whether the root pool of this family has been closed. */
   get closed(): boolean {
     return this.#context.family.transport.closed;
+  }
+
+  /**
+   * What is known of each agent of this pool right now, in pool order: its circuit breaker
+   * (`closed`, `open`, `half-open`), its calls in flight (counted over the whole pool
+   * family) and its last connection failure. Sub-pools share the root's breakers.
+   */
+  agentHealth(): AgentHealthReport[] {
+    return this.#context.family.transport.agents.report(this.#context.members);
   }
 
   /** Agents whose tag `key` equals `value` (possibly none), same class, shared connections. */
@@ -215,13 +230,14 @@ export abstract class PoolBase {
   }
 
   /**
-   * The POST of `fields` as JSON to `path` of `member`: the pool's {@link extraBody}
-   * and then the call's merged over `fields`, then `fixed` over everything (fields
-   * the request cannot work without, e.g. `stream: true` for a stream), under the
-   * call's timeout and signal. For {@link postJson}, or to open as a stream.
+   * The POST of `fields` as JSON to `path` of `member` (`undefined`: the least-loaded
+   * agent of this pool, with failover): the pool's {@link extraBody} and then the call's
+   * merged over `fields`, then `fixed` over everything (fields the request cannot work
+   * without, e.g. `stream: true` for a stream), under the call's timeout, signal and
+   * hedging. For {@link postJson}, or to open as a stream.
    */
   protected jsonPost(
-    member: PoolMember,
+    member: PoolMember | undefined,
     path: string,
     fields: Record<string, unknown>,
     call: ResolvedCallOptions,
@@ -230,6 +246,9 @@ export abstract class PoolBase {
     const body = Object.assign({}, fields, this.extraBody, call.extraBody, fixed);
     return {
       member,
+      members: this.#context.members,
+      hedgeAfterMs: call.hedgeAfterMs,
+      maxHedges: call.maxHedges,
       method: 'POST',
       path,
       body: JSON.stringify(body),
@@ -238,9 +257,23 @@ export abstract class PoolBase {
     };
   }
 
+  /**
+   * The agent a result is from and its index in this pool: `member` at `agentIndex` as
+   * asked, unless the transport chose another (least-loaded dispatch, failover, a hedge).
+   * `member` is `undefined` (and the index -1) when no agent could be called.
+   */
+  protected answeredBy(
+    result: AnsweredBy,
+    member: PoolMember | undefined,
+    agentIndex: number,
+  ): { member: PoolMember | undefined; agentIndex: number } {
+    if (result.member === undefined || result.member === member) return { member, agentIndex };
+    return { member: result.member, agentIndex: result.memberIndex ?? -1 };
+  }
+
   /** Send {@link jsonPost}'s request and read the whole answer (retrying where safe). */
   protected postJson(
-    member: PoolMember,
+    member: PoolMember | undefined,
     path: string,
     fields: Record<string, unknown>,
     call: ResolvedCallOptions,

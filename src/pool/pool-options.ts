@@ -22,6 +22,10 @@ export const DEFAULT_AGENT_POOL_TIMEOUT_MS = 120_000;
 export const DEFAULT_MAX_RETRIES = 3;
 /** First retry delay; doubles per retry, with jitter. */
 export const DEFAULT_RETRY_DELAY_MS = 250;
+/** Consecutive connection failures of one agent that open its circuit breaker. */
+export const DEFAULT_BREAKER_FAILURES = 3;
+/** How long an open circuit breaker refuses calls before one trial call is let through: 5 s. */
+export const DEFAULT_BREAKER_COOLDOWN_MS = 5_000;
 /** Environment variable naming the proxy when `proxyUrl` is not given. */
 export const PROXY_URL_ENV_VAR = 'AURORA_SWARM_PROXY_URL';
 /** Environment variable holding the proxy's shared token when `proxyToken` is not given. */
@@ -78,6 +82,29 @@ export interface PoolOptions {
   maxRetries?: number;
   /** Base delay before the first retry in milliseconds; doubles per retry, with jitter. @default 250 */
   retryDelayMs?: number;
+  /**
+   * The circuit breaker of each agent, shared by this pool and every sub-pool made from it:
+   * after `failures` consecutive connection failures (refused, reset before any answer,
+   * connect timeout; through the proxy, its 502 "cannot connect" about that agent) calls to
+   * the agent fail at once with `failureKind: 'unavailable'` for `cooldownMs`, then one
+   * trial call is let through and a success closes it. `false` turns it off.
+   * @default { failures: 3, cooldownMs: 5000 }
+   */
+  breaker?: BreakerOptions | false;
+}
+
+/** Thresholds of the per-agent circuit breaker (see {@link PoolOptions.breaker}). */
+export interface BreakerOptions {
+  /** Consecutive connection failures that open an agent's breaker. A positive integer. @default 3 */
+  failures?: number;
+  /** Milliseconds an open breaker refuses calls before one trial call. @default 5000 */
+  cooldownMs?: number;
+}
+
+/** Breaker thresholds after validation. */
+export interface ResolvedBreakerOptions {
+  readonly failures: number;
+  readonly cooldownMs: number;
 }
 
 /** Options after validation, defaults and environment applied. */
@@ -97,6 +124,8 @@ export interface ResolvedPoolOptions {
   readonly headers: Readonly<Record<string, string>>;
   readonly maxRetries: number;
   readonly retryDelayMs: number;
+  /** `undefined` when the breaker is turned off. */
+  readonly breaker: ResolvedBreakerOptions | undefined;
 }
 
 /**
@@ -137,6 +166,24 @@ export function resolvePoolOptions(
     headers: resolveHeaders(options.headers),
     maxRetries: nonNegativeInteger('maxRetries', options.maxRetries, DEFAULT_MAX_RETRIES),
     retryDelayMs: nonNegativeNumber('retryDelayMs', options.retryDelayMs, DEFAULT_RETRY_DELAY_MS),
+    breaker: resolveBreaker(options.breaker),
+  };
+}
+
+function resolveBreaker(value: unknown): ResolvedBreakerOptions | undefined {
+  if (value === false) return undefined;
+  if (value === undefined) {
+    return { failures: DEFAULT_BREAKER_FAILURES, cooldownMs: DEFAULT_BREAKER_COOLDOWN_MS };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidOptionError(
+      `option breaker: expected { failures?, cooldownMs? } or false, got ${describeValue(value)}`,
+    );
+  }
+  const { failures, cooldownMs } = value as BreakerOptions;
+  return {
+    failures: positiveInteger('breaker.failures', failures, DEFAULT_BREAKER_FAILURES),
+    cooldownMs: positiveNumber('breaker.cooldownMs', cooldownMs, DEFAULT_BREAKER_COOLDOWN_MS),
   };
 }
 

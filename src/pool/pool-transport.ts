@@ -1,8 +1,12 @@
 /**
  * The HTTP layer shared by a root pool and all of its sub-pools: one undici
- * dispatcher, one concurrency limiter, the proxy settings, and the loop that runs a
- * call's attempts (transport-attempt.ts) — it only takes a slot, watches for the
- * pool closing, and sleeps between attempts with the slot given back.
+ * dispatcher, one concurrency limiter, the proxy settings, what is known of each agent
+ * (calls in flight, circuit breaker: agent-states.ts), and the loop that runs a call's
+ * attempts (transport-attempt.ts). The loop takes a slot, picks the agent (the one asked
+ * for, or the least loaded), asks its breaker, and after each attempt records what it
+ * said about the agent; it fails over to another agent (least-loaded calls) or sleeps
+ * with the slot given back before the next attempt, and races a hedge when asked
+ * (hedged-call.ts).
  *
  * Internal. Connections: a single undici `Agent` creates a per-origin pool lazily
  * on first use, so 8,000 agents cost nothing until they are called; `connections`
@@ -13,9 +17,13 @@ import { performance } from 'node:perf_hooks';
 import { Agent, type Dispatcher } from 'undici';
 import { ConcurrencyLimiter } from '../internal/concurrency-limiter.js';
 import { sleep } from '../internal/sleep.js';
+import { AgentStates } from './agent-states.js';
+import type { Admission } from './circuit-breaker.js';
+import { type HedgeLeg, runHedged } from './hedged-call.js';
 import { type PoolMember, routingHeaders } from './pool-member.js';
 import type { ResolvedPoolOptions } from './pool-options.js';
 import {
+  type AnsweredBy,
   type AttemptPlan,
   attemptOnce,
   type SuccessReader,
@@ -44,6 +52,8 @@ const READ_WHOLE: SuccessReader<TransportAnswer> = {
 export class PoolTransport {
   readonly options: ResolvedPoolOptions;
   readonly limiter: ConcurrencyLimiter;
+  /** Calls in flight and circuit breakers of every agent, by global index. */
+  readonly agents: AgentStates;
   readonly #dispatcher: Agent;
   readonly #headerSets = new Map<string, Record<string, string>>();
   readonly #handOverStream: SuccessReader<TransportStream>;
@@ -56,6 +66,7 @@ export class PoolTransport {
     // in-flight requests at connectorLimit caps the connections in use as well.
     const limiter = new ConcurrencyLimiter(Math.min(options.concurrency, options.connectorLimit));
     this.limiter = limiter;
+    this.agents = new AgentStates(options.endpoints.length, options.breaker);
     this.#dispatcher = new Agent({
       connections: options.connectorLimit,
       pipelining: 1,
@@ -109,15 +120,166 @@ export class PoolTransport {
     return this.#closing;
   }
 
-  /** The attempts of one call: a slot for each, given back while sleeping before the next. */
-  async #run<Answer>(
+  /** One call: hedged when asked (and another agent exists), else a single run of attempts. */
+  #run<Answer extends AnsweredBy & { ok: true }>(
     request: TransportRequest,
     reader: SuccessReader<Answer>,
   ): Promise<Answer | TransportFailure> {
-    const { member, signal } = request;
-    const plan: AttemptPlan = {
+    const hedgeAfterMs = request.hedgeAfterMs;
+    const members = request.members;
+    if (hedgeAfterMs === undefined || members === undefined || members.length < 2) {
+      return this.#call(request, reader, undefined);
+    }
+    return runHedged<Answer | TransportFailure>({
+      hedgeAfterMs,
+      maxHedges: request.maxHedges ?? 1,
+      signal: request.signal,
+      run: (leg) => this.#call(request, reader, leg),
+      canHedge: (avoid) => this.agents.pickLeastLoaded(members, avoid) >= 0,
+      discard: discardResult,
+    });
+  }
+
+  /**
+   * The attempts of one call (or of one call of a hedged race): a slot for each, given back
+   * while sleeping before the next. A fixed agent whose breaker refuses fails at once; a
+   * least-loaded call picks its agent once it holds a slot and, when that agent cannot be
+   * reached, fails over to another at once (within the retry budget).
+   */
+  async #call<Answer extends AnsweredBy & { ok: true }>(
+    request: TransportRequest,
+    reader: SuccessReader<Answer>,
+    leg: HedgeLeg | undefined,
+  ): Promise<Answer | TransportFailure> {
+    const agents = this.agents;
+    const members = request.members ?? (request.member === undefined ? [] : [request.member]);
+    const picking = request.member === undefined || leg?.hedge === true;
+    const signal = leg === undefined ? request.signal : leg.signal;
+    // Agents (global indices) this call must not go to: tried and failed, or used by the race.
+    let avoid: number[] | undefined = leg?.avoid;
+    let member = picking ? undefined : request.member;
+    // Known only for a member the transport picked; a fixed one is the caller's own.
+    let memberIndex = -1;
+    let plan: AttemptPlan | undefined;
+    let lastFailure: TransportFailure | undefined;
+    const startedAt = performance.now();
+    const stamp = <Result extends AnsweredBy>(result: Result): Result => {
+      result.member = member;
+      result.memberIndex = memberIndex;
+      return result;
+    };
+    const closedFailure = () =>
+      stamp(
+        transportFailure('aborted', 'the pool was closed before this call was sent', startedAt),
+      );
+    const refused = (): TransportFailure => {
+      if (lastFailure !== undefined) return lastFailure;
+      const error =
+        member === undefined
+          ? agents.noneAvailableMessage(members)
+          : agents.unavailableMessage(member);
+      return stamp(transportFailure('unavailable', error, startedAt));
+    };
+    for (let retryNumber = 0; ; retryNumber++) {
+      if (this.#closed) return closedFailure();
+      // A fixed agent whose breaker is open fails now, without waiting for a slot.
+      if (member !== undefined && !picking && !agents.admits(member.globalIndex)) return refused();
+      if (!this.limiter.tryAcquire() && !(await this.limiter.acquire(signal))) {
+        return stamp(
+          transportFailure(
+            'aborted',
+            `aborted before ${member?.label ?? 'an agent'} was called`,
+            startedAt,
+          ),
+        );
+      }
+      if (this.#closed) {
+        // Closed while this call waited for a slot.
+        this.limiter.release();
+        return closedFailure();
+      }
+      if (picking) {
+        // Picked only now that the call holds a slot, so the counts compared are current.
+        const picked = agents.pickLeastLoaded(members, avoid);
+        if (picked < 0) {
+          this.limiter.release();
+          return refused();
+        }
+        memberIndex = picked;
+        member = members[picked] as PoolMember;
+      }
+      const target = member as PoolMember;
+      const admission: Admission | undefined = agents.admit(target.globalIndex);
+      if (admission === undefined) {
+        this.limiter.release();
+        return refused();
+      }
+      if (plan === undefined || plan.member !== target) {
+        plan = this.#planFor(request, target, signal, leg, startedAt);
+      }
+      const globalIndex = target.globalIndex;
+      const send = agents.begin(globalIndex);
+      const outcome = await attemptOnce(plan, retryNumber, reader);
+      const failure = outcome.kind === 'retry' ? outcome.failure : outcome.result;
+      const opened = agents.record(
+        globalIndex,
+        send,
+        outcome.verdict,
+        admission,
+        failure.ok ? '' : (failure as TransportFailure).error,
+      );
+      if (opened && !failure.ok) (failure as TransportFailure).error += agents.openedNote();
+      if (outcome.kind === 'settled') {
+        if (outcome.holdsSlot) {
+          // A stream: the slot and the agent's count are given back by its finish().
+          const stream = outcome.result as unknown as TransportStream;
+          const finish = stream.finish;
+          stream.finish = () => {
+            agents.end(globalIndex);
+            finish();
+          };
+        } else {
+          agents.end(globalIndex);
+          this.limiter.release();
+        }
+        return stamp(outcome.result);
+      }
+      agents.end(globalIndex);
+      // The slot is released while waiting so other agents' calls keep flowing.
+      this.limiter.release();
+      lastFailure = stamp(outcome.failure);
+      if (picking && outcome.verdict !== 'unknown') {
+        // The agent's own fault (unreachable, or its 502/503): try another one at once.
+        avoid ??= [];
+        if (!avoid.includes(globalIndex)) avoid.push(globalIndex);
+        if (agents.pickLeastLoaded(members, avoid) >= 0) continue;
+        if (leg === undefined) avoid = undefined;
+      } else if (!picking && !agents.admits(globalIndex)) {
+        // Its breaker just opened (or a trial failed): no more attempts on it.
+        return lastFailure;
+      }
+      if (!(await sleep(outcome.delayMs, signal))) {
+        return stamp(
+          transportFailure('aborted', `aborted by the caller (${target.label})`, startedAt),
+        );
+      }
+    }
+  }
+
+  /** Where the attempts on `member` go: built once per agent a call tries. */
+  #planFor(
+    request: TransportRequest,
+    member: PoolMember,
+    signal: AbortSignal | undefined,
+    leg: HedgeLeg | undefined,
+    startedAt: number,
+  ): AttemptPlan {
+    return {
       dispatcher: this.#dispatcher,
       request,
+      member,
+      signal,
+      observer: leg?.observer,
       dispatchOptions: {
         origin: member.origin,
         path: member.pathPrefix + request.path,
@@ -126,41 +288,10 @@ export class PoolTransport {
         body: request.body,
         signal: undefined,
       },
-      startedAt: performance.now(),
+      startedAt,
       maxRetries: this.options.maxRetries,
       retryDelayMs: this.options.retryDelayMs,
     };
-    const closedFailure = () =>
-      transportFailure('aborted', 'the pool was closed before this call was sent', plan.startedAt);
-    for (let retryNumber = 0; ; retryNumber++) {
-      if (this.#closed) return closedFailure();
-      if (!this.limiter.tryAcquire() && !(await this.limiter.acquire(signal))) {
-        return transportFailure(
-          'aborted',
-          `aborted before ${member.label} was called`,
-          plan.startedAt,
-        );
-      }
-      if (this.#closed) {
-        // Closed while this call waited for a slot.
-        this.limiter.release();
-        return closedFailure();
-      }
-      const outcome = await attemptOnce(plan, retryNumber, reader);
-      if (outcome.kind === 'settled') {
-        if (!outcome.holdsSlot) this.limiter.release();
-        return outcome.result;
-      }
-      // The slot is released while waiting so other agents' calls keep flowing.
-      this.limiter.release();
-      if (!(await sleep(outcome.delayMs, signal))) {
-        return transportFailure(
-          'aborted',
-          `aborted by the caller (${member.label})`,
-          plan.startedAt,
-        );
-      }
-    }
   }
 
   /**
@@ -181,5 +312,15 @@ export class PoolTransport {
       if (this.#headerSets.size < MAX_CACHED_HEADER_SETS) this.#headerSets.set(key, headers);
     }
     return headers;
+  }
+}
+
+/** A result that lost a hedged race: a stream gives its slot back and stops. */
+function discardResult(result: AnsweredBy & { ok: boolean }): void {
+  if (!result.ok) return;
+  const stream = result as Partial<TransportStream>;
+  if (typeof stream.finish === 'function' && stream.callSignal !== undefined) {
+    stream.callSignal.abort(new Error('another agent answered first'));
+    stream.finish();
   }
 }

@@ -72,6 +72,7 @@ export class StreamingCall implements AsyncIterable<string> {
     let stream: TransportStream | undefined;
     let member: PoolMember | undefined;
     let agentIndex = -1;
+    let hedged = false;
     try {
       const prepared = await this.#prepare();
       agentIndex = prepared.agentIndex;
@@ -81,6 +82,12 @@ export class StreamingCall implements AsyncIterable<string> {
       }
       member = prepared.member;
       const opened = await prepared.transport.openStream(prepared.request);
+      hedged = opened.hedged === true;
+      if (opened.member !== undefined && opened.member !== member) {
+        // A hedge answered first: the stream is that agent's.
+        member = opened.member;
+        agentIndex = opened.memberIndex ?? -1;
+      }
       if (!opened.ok) {
         response = failedResponse(member, agentIndex, opened);
         return;
@@ -131,6 +138,7 @@ export class StreamingCall implements AsyncIterable<string> {
         });
       }
       stream?.finish();
+      if (hedged && response !== undefined) response.hedged = true;
       this.#resolveResponse(response ?? invalidIndexResponse(agentIndex, 0));
     }
   }

@@ -3,10 +3,10 @@
  * tell the loop in pool-transport.ts what to do next — settle with a result (an
  * answer or a failure) or retry after a delay. The attempt owns the attempt's
  * {@link CallSignal} (timeout and caller's abort); the loop owns the concurrency
- * slot, the pool's closing and the sleep between attempts. That seam is where more
- * policy goes: a circuit breaker looks at each outcome before the loop acts on it;
- * dispatch may pick another member for the next attempt; batch mode asks for its
- * timeouts to be retried (`retryOnTimeout`).
+ * slot, the pool's closing, the sleep between attempts, and the policy built on each
+ * outcome: the circuit breaker reads its {@link AgentVerdict}, least-loaded dispatch
+ * fails over to another member, hedging races a second call (hedged-call.ts); batch
+ * mode asks for its timeouts to be retried (`retryOnTimeout`).
  *
  * Internal. What is retried and how long to wait is retry.ts's decision.
  */
@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { CallSignal } from '../internal/call-signal.js';
+import { type AgentVerdict, answerVerdict, connectionVerdict } from './circuit-breaker.js';
 import {
   describeConnectionError,
   describeHttpFailure,
@@ -23,9 +24,22 @@ import {
 import type { PoolMember } from './pool-member.js';
 import { isRetryableErrorCode, isRetryableStatus, retryDelayMs } from './retry.js';
 
-/** One HTTP exchange with one agent. */
+/** One HTTP exchange with one agent of a pool. */
 export interface TransportRequest {
-  member: PoolMember;
+  /** The agent to call; `undefined` lets the transport pick the least loaded of `members`. */
+  member: PoolMember | undefined;
+  /**
+   * The pool's agents, in pool order: where least-loaded dispatch, failover and hedges
+   * may send the request. @default `[member]`
+   */
+  members?: readonly PoolMember[] | undefined;
+  /**
+   * When no response headers arrived this many milliseconds after sending, send the same
+   * request to another agent of `members` too; the first success wins. @default undefined (never)
+   */
+  hedgeAfterMs?: number | undefined;
+  /** Most extra agents one call is sent to when hedging. @default 1 */
+  maxHedges?: number | undefined;
   method: 'GET' | 'POST';
   /** Path on the agent, e.g. `/v1/chat/completions`. */
   path: string;
@@ -42,8 +56,21 @@ export interface TransportRequest {
   retryOnTimeout?: boolean | undefined;
 }
 
+/**
+ * Which agent a result is from, set by the transport: failover and hedges may make it
+ * another agent than the one asked for.
+ */
+export interface AnsweredBy {
+  /** The agent that answered (or failed); `undefined` when no agent could be called. */
+  member?: PoolMember | undefined;
+  /** Its index in the request's `members` when the transport picked it, else -1. */
+  memberIndex?: number;
+  /** Whether the request was also sent to another agent because an answer was slow to start. */
+  hedged?: boolean;
+}
+
 /** A 2xx answer read whole. */
-export interface TransportAnswer {
+export interface TransportAnswer extends AnsweredBy {
   ok: true;
   status: number;
   bodyText: string;
@@ -51,7 +78,7 @@ export interface TransportAnswer {
 }
 
 /** A 2xx answer whose body is still arriving; call `finish()` exactly once when done with it. */
-export interface TransportStream {
+export interface TransportStream extends AnsweredBy {
   ok: true;
   status: number;
   body: Readable;
@@ -62,7 +89,7 @@ export interface TransportStream {
 }
 
 /** A call that produced no usable answer. */
-export interface TransportFailure extends FailureDescription {
+export interface TransportFailure extends FailureDescription, AnsweredBy {
   ok: false;
   status?: number;
   latencyMs: number;
@@ -75,12 +102,25 @@ export type AttemptOutcome<Answer> =
       readonly result: Answer | TransportFailure;
       /** The answer keeps the slot (and the call signal) until its own `finish()`. */
       readonly holdsSlot: boolean;
+      /** What the attempt says about the agent (for its circuit breaker). */
+      readonly verdict: AgentVerdict;
     }
   | {
       readonly kind: 'retry';
       /** How long to wait before the next attempt, in milliseconds. */
       readonly delayMs: number;
+      /** What went wrong, should no further attempt be made. */
+      readonly failure: TransportFailure;
+      readonly verdict: AgentVerdict;
     };
+
+/** Told about an attempt's progress (hedging watches for response headers). */
+export interface AttemptObserver {
+  /** The request is about to be sent to the agent with this global (hostfile) index. */
+  onSend(globalIndex: number): void;
+  /** Response headers arrived with `status`. */
+  onResponseStart(status: number): void;
+}
 
 /** How a 2xx response becomes the caller's answer. */
 export interface SuccessReader<Answer> {
@@ -100,7 +140,12 @@ export interface SuccessReader<Answer> {
 export interface AttemptPlan {
   readonly dispatcher: Dispatcher;
   readonly request: TransportRequest;
-  /** Built once per call; each attempt sets its own `signal`. */
+  /** The agent this attempt goes to. */
+  readonly member: PoolMember;
+  /** The caller's signal for this attempt (a hedged call gives each of its calls its own). */
+  readonly signal: AbortSignal | undefined;
+  readonly observer: AttemptObserver | undefined;
+  /** Built once per agent; each attempt sets its own `signal`. */
   readonly dispatchOptions: Dispatcher.RequestOptions;
   /** `performance.now()` when the call started (latencies count from here). */
   readonly startedAt: number;
@@ -119,9 +164,10 @@ export function transportFailure(
 
 function settled<Answer>(
   result: Answer | TransportFailure,
+  verdict: AgentVerdict,
   holdsSlot = false,
 ): AttemptOutcome<Answer> {
-  return { kind: 'settled', result, holdsSlot };
+  return { kind: 'settled', result, holdsSlot, verdict };
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
@@ -137,53 +183,78 @@ export async function attemptOnce<Answer>(
   retryNumber: number,
   reader: SuccessReader<Answer>,
 ): Promise<AttemptOutcome<Answer>> {
-  const { request, startedAt } = plan;
-  const { member, timeoutMs } = request;
+  const { request, startedAt, member } = plan;
+  const { timeoutMs } = request;
+  const proxied = member.proxyAddress !== undefined;
   const canRetry = retryNumber < plan.maxRetries;
-  const callSignal = new CallSignal(timeoutMs, request.signal);
+  const callSignal = new CallSignal(timeoutMs, plan.signal);
   plan.dispatchOptions.signal = callSignal.signal;
   let answerStarted = false;
   let handedOver = false;
   try {
+    plan.observer?.onSend(member.globalIndex);
     const response = await plan.dispatcher.request(plan.dispatchOptions);
     answerStarted = true;
     const status = response.statusCode;
-    if (isRetryableStatus(status) && canRetry) {
-      await response.body.dump();
-      const retryAfter = headerValue(response.headers['retry-after']);
-      return { kind: 'retry', delayMs: retryDelayMs(retryNumber, plan.retryDelayMs, retryAfter) };
-    }
+    plan.observer?.onResponseStart(status);
     if (status >= 200 && status < 300) {
       const { answer, holdsSlot } = await reader.read(response, callSignal, startedAt);
       handedOver = holdsSlot;
-      return settled(answer, holdsSlot);
+      return settled(answer, 'answered', holdsSlot);
     }
     const bodyText = await response.body.text();
+    const verdict = answerVerdict(status, bodyText, proxied);
     const described = describeHttpFailure(status, bodyText, member);
-    return settled({ ok: false, ...described, status, latencyMs: performance.now() - startedAt });
+    const failure: TransportFailure = {
+      ok: false,
+      ...described,
+      status,
+      latencyMs: performance.now() - startedAt,
+    };
+    if (isRetryableStatus(status) && canRetry) {
+      const retryAfter = headerValue(response.headers['retry-after']);
+      const delayMs = retryDelayMs(retryNumber, plan.retryDelayMs, retryAfter);
+      return { kind: 'retry', delayMs, failure, verdict };
+    }
+    return settled(failure, verdict);
   } catch (error) {
     if (callSignal.timedOut) {
-      if (request.retryOnTimeout === true && canRetry) {
-        return { kind: 'retry', delayMs: retryDelayMs(retryNumber, plan.retryDelayMs, undefined) };
-      }
-      return settled(
-        transportFailure(
-          'timeout',
-          `timeout after ${timeoutMs} ms waiting for ${member.label}`,
-          startedAt,
-        ),
+      const failure = transportFailure(
+        'timeout',
+        `timeout after ${timeoutMs} ms waiting for ${member.label}`,
+        startedAt,
       );
+      const verdict: AgentVerdict = answerStarted ? 'answered' : 'unknown';
+      if (request.retryOnTimeout === true && canRetry) {
+        const delayMs = retryDelayMs(retryNumber, plan.retryDelayMs, undefined);
+        return { kind: 'retry', delayMs, failure, verdict };
+      }
+      return settled(failure, verdict);
     }
     if (callSignal.callerAborted) {
       return settled(
         transportFailure('aborted', `aborted by the caller (${member.label})`, startedAt),
+        answerStarted ? 'answered' : 'unknown',
       );
     }
-    if (!answerStarted && canRetry && isRetryableErrorCode(errorCode(error))) {
-      return { kind: 'retry', delayMs: retryDelayMs(retryNumber, plan.retryDelayMs, undefined) };
-    }
     const described = describeConnectionError(error, member, answerStarted);
-    return settled({ ok: false, ...described, latencyMs: performance.now() - startedAt });
+    const failure: TransportFailure = {
+      ok: false,
+      ...described,
+      latencyMs: performance.now() - startedAt,
+    };
+    if (answerStarted) return settled(failure, 'answered');
+    const code = errorCode(error);
+    const verdict = connectionVerdict(code, proxied);
+    if (canRetry && isRetryableErrorCode(code)) {
+      return {
+        kind: 'retry',
+        delayMs: retryDelayMs(retryNumber, plan.retryDelayMs, undefined),
+        failure,
+        verdict,
+      };
+    }
+    return settled(failure, verdict);
   } finally {
     if (!handedOver) callSignal.dispose();
   }

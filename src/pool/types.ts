@@ -37,7 +37,21 @@ export interface AgentResponse {
   usage?: TokenUsage;
   /** `finish_reason` of the completion, e.g. `stop` or `length`. */
   finishReason?: string;
+  /**
+   * `true` when the call was hedged: no answer had started after `hedgeAfterMs`, so the
+   * same prompt also went to another agent. `agentIndex` names the agent whose answer
+   * this is (the other call was aborted).
+   */
+  hedged?: boolean;
 }
+
+/**
+ * How a fan-out chooses the agent of each prompt. `round-robin`: prompt i to agent
+ * i % size (the Python original's rule). `least-loaded`: each prompt to the agent of the
+ * pool with the fewest calls in flight (counted over the whole pool family; agents whose
+ * circuit breaker is open are skipped), sent again to another agent when it cannot connect.
+ */
+export type DispatchPolicy = 'round-robin' | 'least-loaded';
 
 /** Options of a single call. */
 export interface CallOptions {
@@ -49,6 +63,22 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Extra JSON fields merged into the request body (sampling parameters, vLLM extras). */
   extraBody?: Record<string, unknown>;
+  /**
+   * Hedge the call: when no response headers arrived this many milliseconds after it was
+   * sent, send the same prompt to another agent of the pool too (the least loaded whose
+   * circuit breaker is closed, within the concurrency limit). The first success wins and
+   * the other call is aborted at once; the response has `hedged: true`. A streamed call is
+   * hedged only before its response started. @default undefined (never)
+   */
+  hedgeAfterMs?: number;
+  /** Most extra agents one call is hedged to (each after another `hedgeAfterMs`). @default 1 */
+  maxHedges?: number;
+}
+
+/** Options of `sendAll`: the call options plus how prompts are spread. */
+export interface SendAllOptions extends CallOptions {
+  /** How each prompt's agent is chosen. @default 'round-robin' */
+  dispatch?: DispatchPolicy;
 }
 
 /** The members every pool offers; patterns depend on this and nothing else. */
@@ -63,8 +93,15 @@ export interface SwarmPool {
   readonly maxTokensAggregation?: number;
   /** Send one prompt to the agent at `agentIndex` (pool numbering). Never rejects for agent failures. */
   post(agentIndex: number, prompt: string, options?: CallOptions): Promise<AgentResponse>;
-  /** Prompt i goes to agent i % size; results in input order. */
-  sendAll(prompts: readonly string[], options?: CallOptions): Promise<AgentResponse[]>;
+  /**
+   * Send one prompt to the least-loaded agent of the pool (fewest calls in flight, open
+   * circuit breakers skipped), failing over to another agent when it cannot connect.
+   * `agentIndex` of the response names the agent that answered. Pools without it cannot
+   * take `dispatch: 'least-loaded'`.
+   */
+  postLeastLoaded?(prompt: string, options?: CallOptions): Promise<AgentResponse>;
+  /** Prompt i goes to agent i % size (or the least loaded, see `dispatch`); results in input order. */
+  sendAll(prompts: readonly string[], options?: SendAllOptions): Promise<AgentResponse[]>;
   /** The same prompt to every agent; results in agent order. */
   broadcastPrompt(prompt: string, options?: CallOptions): Promise<AgentResponse[]>;
   /** Agents whose tag `key` equals `value`. */
@@ -88,6 +125,15 @@ export interface SwarmPool {
    */
   postBatch?(
     agentIndex: number,
+    prompts: readonly string[],
+    options?: CallOptions,
+  ): Promise<AgentResponse[]>;
+  /**
+   * `postBatch` to the least-loaded agent (a batch counts as one call in flight; open
+   * circuit breakers skipped), failing over to another agent when it cannot connect:
+   * what batch mode does with `dispatch: 'least-loaded'`.
+   */
+  postBatchLeastLoaded?(
     prompts: readonly string[],
     options?: CallOptions,
   ): Promise<AgentResponse[]>;

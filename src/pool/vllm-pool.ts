@@ -13,17 +13,20 @@ import {
   successResponse,
 } from './agent-response.js';
 import {
+  assertNoBatchHedge,
   assertPrompt,
   assertPrompts,
   type ResolvedCallOptions,
   resolveCallOptions,
+  resolveDispatch,
 } from './call-options.js';
 import { type ModelInfo, ModelInfoCache } from './model-info-cache.js';
 import { parseCompletion } from './parse-completion.js';
 import { createRootContext, type PoolContext, type PoolFamily } from './pool-base.js';
 import type { PoolMember } from './pool-member.js';
 import { StreamingCall } from './streaming-call.js';
-import type { AgentResponse, CallOptions, SwarmPool } from './types.js';
+import type { TransportFailure } from './transport-attempt.js';
+import type { AgentResponse, CallOptions, SendAllOptions, SwarmPool } from './types.js';
 import {
   batchTimeoutMs,
   DEFAULT_MODEL_MAX_CONTEXT,
@@ -108,7 +111,7 @@ export class VLLMPool extends AgentPool implements SwarmPool {
   /** `sendAll`, with batch mode when the pool was created with `batch: true`. */
   override async sendAll(
     prompts: readonly string[],
-    options?: CallOptions,
+    options?: SendAllOptions,
   ): Promise<AgentResponse[]> {
     if (this.#family.settings.batch) return this.sendAllBatched(prompts, options);
     return super.sendAll(prompts, options);
@@ -117,27 +120,28 @@ export class VLLMPool extends AgentPool implements SwarmPool {
   /**
    * Batch mode: prompt i still goes to agent i % size, but each agent's share is sent as
    * `/v1/completions` prompt lists (one per agent, or cut by `batchSize`) with
-   * {@link postBatch}. Raw completions skip the chat template, so answers may differ from
-   * `sendAll`'s. Results in input order.
+   * {@link postBatch}. With `dispatch: 'least-loaded'` the same lists each go to the agent
+   * with the fewest calls in flight when they are sent ({@link postBatchLeastLoaded}). Raw
+   * completions skip the chat template, so answers may differ from `sendAll`'s. Results in
+   * input order.
+   * @throws {InvalidOptionError} for wrong prompts or options, and for `hedgeAfterMs` (a
+   *   batch is never hedged).
    */
   async sendAllBatched(
     prompts: readonly string[],
-    options?: CallOptions,
+    options?: SendAllOptions,
   ): Promise<AgentResponse[]> {
-    this.assertOpen();
-    assertPrompts(prompts);
-    const call = resolveCallOptions(options, this.timeoutMs);
+    const call = this.#batchCall(prompts, options, 'sendAllBatched');
+    const leastLoaded = resolveDispatch(options?.dispatch, 'sendAllBatched') === 'least-loaded';
     const size = this.size;
-    if (prompts.length > 0 && size === 0) {
-      throw new InvalidArgumentError(`cannot send ${prompts.length} prompt(s) to an empty pool`);
-    }
+    this.#assertAgents(prompts.length);
     const batches = planBatches(prompts.length, size, this.#family.settings.batchSize);
     const results = new Array<AgentResponse>(prompts.length);
     await this.fanOut(batches.length, async (batchNumber) => {
       const { agentIndex, promptIndices } = batches[batchNumber]!;
       const answers = await this.#callBatch(
-        this.members[agentIndex]!,
-        agentIndex,
+        leastLoaded ? undefined : this.members[agentIndex]!,
+        leastLoaded ? -1 : agentIndex,
         promptIndices.map((index) => prompts[index]!),
         call,
       );
@@ -155,9 +159,12 @@ export class VLLMPool extends AgentPool implements SwarmPool {
    * request's timeout is `max(timeoutMs, ceil(n / batchConcurrency) × timeoutPerSequenceMs)`,
    * capped by `batchTimeoutCapMs`; a batch that times out (or meets a 502/503 or a refused
    * connection) is sent again after a backoff, up to `maxRetries` times, holding no
-   * concurrency slot while it waits. A failed request fails each of its prompts; a missing
-   * choice fails only its prompt. An index outside the pool gives `invalid-index` failures.
-   * @throws {InvalidOptionError} when `prompts` or `options` have a wrong type.
+   * concurrency slot while it waits. The agent's circuit breaker guards it as any call: once
+   * open, the batch fails at once, each prompt with `failureKind: 'unavailable'`. A failed
+   * request fails each of its prompts; a missing choice fails only its prompt. An index
+   * outside the pool gives `invalid-index` failures.
+   * @throws {InvalidOptionError} when `prompts` or `options` have a wrong type, and for
+   *   `hedgeAfterMs` (a batch is never hedged).
    * @throws {PoolClosedError} after the root pool was closed.
    */
   async postBatch(
@@ -165,13 +172,50 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     prompts: readonly string[],
     options?: CallOptions,
   ): Promise<AgentResponse[]> {
-    this.assertOpen();
-    assertPrompts(prompts);
-    const call = resolveCallOptions(options, this.timeoutMs);
+    const call = this.#batchCall(prompts, options, 'postBatch');
     const member = Number.isInteger(agentIndex) ? this.members[agentIndex] : undefined;
     if (member === undefined) return prompts.map(() => invalidIndexResponse(agentIndex, this.size));
     if (prompts.length === 0) return [];
     return this.#callBatch(member, agentIndex, [...prompts], call);
+  }
+
+  /**
+   * {@link postBatch} to the agent of this pool with the fewest calls in flight (a batch
+   * counts as one call; agents whose circuit breaker is open are skipped, ties spread),
+   * sent at once to another agent when that one cannot be reached. `agentIndex` and
+   * `globalIndex` of the responses name the agent that answered.
+   * @throws {InvalidOptionError} as {@link postBatch}.
+   * @throws {InvalidArgumentError} when the pool has no agents.
+   * @throws {PoolClosedError} after the root pool was closed.
+   */
+  async postBatchLeastLoaded(
+    prompts: readonly string[],
+    options?: CallOptions,
+  ): Promise<AgentResponse[]> {
+    const call = this.#batchCall(prompts, options, 'postBatchLeastLoaded');
+    if (prompts.length === 0) return [];
+    this.#assertAgents(prompts.length);
+    return this.#callBatch(undefined, -1, [...prompts], call);
+  }
+
+  /** The checks every batch method makes first; its call options. */
+  #batchCall(
+    prompts: readonly string[],
+    options: CallOptions | undefined,
+    functionName: string,
+  ): ResolvedCallOptions {
+    this.assertOpen();
+    assertPrompts(prompts);
+    const call = resolveCallOptions(options, this.timeoutMs);
+    assertNoBatchHedge(call.hedgeAfterMs, functionName);
+    return call;
+  }
+
+  /** @throws {InvalidArgumentError} when there are prompts and the pool has no agents. */
+  #assertAgents(promptCount: number): void {
+    if (promptCount > 0 && this.size === 0) {
+      throw new InvalidArgumentError(`cannot send ${promptCount} prompt(s) to an empty pool`);
+    }
   }
 
   /**
@@ -205,15 +249,18 @@ export class VLLMPool extends AgentPool implements SwarmPool {
   }
 
   protected override async callAgent(
-    member: PoolMember,
-    agentIndex: number,
+    requested: PoolMember | undefined,
+    requestedIndex: number,
     prompt: string,
     call: ResolvedCallOptions,
   ): Promise<AgentResponse> {
-    const fields = await this.#chatFields(member, prompt, call);
-    if (fields === undefined) return abortedResponse(member, agentIndex);
-    const result = await this.postJson(member, '/v1/chat/completions', fields, call);
-    if (!result.ok) return failedResponse(member, agentIndex, result);
+    const fields = await this.#chatFields(requested, prompt, call);
+    if (fields === undefined) return abortedResponse(requested, requestedIndex);
+    const result = await this.postJson(requested, '/v1/chat/completions', fields, call);
+    const { member, agentIndex } = this.answeredBy(result, requested, requestedIndex);
+    if (!result.ok || member === undefined) {
+      return failedResponse(member, agentIndex, result as TransportFailure);
+    }
     const parsed = parseCompletion(result.bodyText);
     if (!parsed.ok || parsed.choices.length === 0) {
       return badResponse(
@@ -223,6 +270,7 @@ export class VLLMPool extends AgentPool implements SwarmPool {
         result.bodyText,
         result.status,
         result.latencyMs,
+        result.hedged,
       );
     }
     const choice = parsed.choices[0]!;
@@ -232,11 +280,12 @@ export class VLLMPool extends AgentPool implements SwarmPool {
       latencyMs: result.latencyMs,
       usage: parsed.usage,
       finishReason: choice.finishReason,
+      hedged: result.hedged,
     });
   }
 
   async #chatFields(
-    member: PoolMember,
+    member: PoolMember | undefined,
     prompt: string,
     call: ResolvedCallOptions,
   ): Promise<Record<string, unknown> | undefined> {
@@ -249,14 +298,15 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     return fields;
   }
 
+  /** One batch to `requested`, or (`undefined`) to the least-loaded agent with failover. */
   async #callBatch(
-    member: PoolMember,
-    agentIndex: number,
+    requested: PoolMember | undefined,
+    requestedIndex: number,
     prompts: string[],
     call: ResolvedCallOptions,
   ): Promise<AgentResponse[]> {
-    const info = await this.#modelInfo(member, call);
-    if (info === undefined) return prompts.map(() => abortedResponse(member, agentIndex));
+    const info = await this.#modelInfo(requested, call);
+    if (info === undefined) return prompts.map(() => abortedResponse(requested, requestedIndex));
     const fields: Record<string, unknown> = {};
     if (info.model !== undefined) fields.model = info.model;
     fields.prompt = prompts;
@@ -265,9 +315,13 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     for (const prompt of prompts) if (prompt.length > longest) longest = prompt.length;
     fields.max_tokens = this.#sizeMaxTokens(info, longest, call);
     const timeoutMs = batchTimeoutMs(call.timeoutMs, prompts.length, this.#family.settings);
-    const request = this.jsonPost(member, '/v1/completions', fields, { ...call, timeoutMs });
+    const request = this.jsonPost(requested, '/v1/completions', fields, { ...call, timeoutMs });
     const result = await this.transport.exchange({ ...request, retryOnTimeout: true });
-    if (!result.ok) return prompts.map(() => failedResponse(member, agentIndex, result));
+    const { member, agentIndex } = this.answeredBy(result, requested, requestedIndex);
+    if (!result.ok || member === undefined) {
+      const failure = result as TransportFailure;
+      return prompts.map(() => failedResponse(member, agentIndex, failure));
+    }
     const parsed = parseCompletion(result.bodyText);
     if (!parsed.ok) {
       return prompts.map(() =>
@@ -307,14 +361,22 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     });
   }
 
-  /** The model information; `undefined` when the call's signal fired while waiting for it. */
+  /**
+   * The model information, looked up on `member` (`undefined`: the least-loaded agent, with
+   * failover); `undefined` when the call's signal fired while waiting for it.
+   */
   #modelInfo(
-    member: PoolMember,
+    member: PoolMember | undefined,
     call: ResolvedCallOptions,
   ): ModelInfo | undefined | Promise<ModelInfo | undefined> {
     return (
       this.#family.modelInfo.known ??
-      this.#family.modelInfo.get(member, call.timeoutMs, call.signal)
+      this.#family.modelInfo.get(
+        member,
+        call.timeoutMs,
+        call.signal,
+        member === undefined ? this.members : undefined,
+      )
     );
   }
 
@@ -334,10 +396,10 @@ export class VLLMPool extends AgentPool implements SwarmPool {
 }
 
 /** A call that stopped waiting for the model information because its caller aborted. */
-function abortedResponse(member: PoolMember, agentIndex: number): AgentResponse {
+function abortedResponse(member: PoolMember | undefined, agentIndex: number): AgentResponse {
   return failedResponse(member, agentIndex, {
     failureKind: 'aborted',
-    error: `aborted by the caller (${member.label})`,
+    error: `aborted by the caller (${member?.label ?? 'before an agent was picked'})`,
   });
 }
 

@@ -67,7 +67,11 @@ export interface WaitForAgentsResult {
   aborted: boolean;
   /** Milliseconds since the start. */
   elapsedMs: number;
-  /** The agents never ready, in hostfile order, with why their last probe failed. */
+  /**
+   * The agents never ready, in hostfile order, with why their last probe failed. A probe the
+   * deadline cut short (less than `probeTimeoutMs` was left) that timed out says nothing about
+   * the agent: it does not replace an earlier probe's reason (a refused connection stays so).
+   */
   notReady: Array<{ index: number; endpoint: AgentEndpoint; lastError: string }>;
 }
 
@@ -101,7 +105,7 @@ async function probe(
   endpoint: AgentEndpoint,
   timeoutMs: number,
   signal: AbortSignal | undefined,
-): Promise<{ ready: boolean; detail: string }> {
+): Promise<{ ready: boolean; detail: string; timedOut: boolean }> {
   const callSignal = new CallSignal(timeoutMs, signal);
   try {
     const response = await dispatcher.request({
@@ -113,10 +117,15 @@ async function probe(
       bodyTimeout: timeoutMs,
     });
     await response.body.dump();
-    return { ready: response.statusCode === 200, detail: `HTTP ${response.statusCode}` };
+    return {
+      ready: response.statusCode === 200,
+      detail: `HTTP ${response.statusCode}`,
+      timedOut: false,
+    };
   } catch (error) {
-    if (callSignal.callerAborted) return { ready: false, detail: 'stopped' };
-    return { ready: false, detail: probeFailure(error, callSignal.timedOut, timeoutMs) };
+    if (callSignal.callerAborted) return { ready: false, detail: 'stopped', timedOut: false };
+    const detail = probeFailure(error, callSignal.timedOut, timeoutMs);
+    return { ready: false, detail, timedOut: callSignal.timedOut };
   } finally {
     callSignal.dispose();
   }
@@ -141,7 +150,7 @@ export async function waitForAgents(options: WaitForAgentsOptions): Promise<Wait
   const startedAt = performance.now();
   let deadline = startedAt + Math.min(timeoutMs, options.firstReadyTimeoutMs ?? Infinity);
   const ready = new Array<boolean>(endpoints.length).fill(false);
-  const lastErrors = new Array<string>(endpoints.length).fill('not probed');
+  const lastErrors = new Array<string | undefined>(endpoints.length).fill(undefined);
   let readyCount = 0;
   const noteReady = (index: number) => {
     ready[index] = true;
@@ -175,8 +184,12 @@ export async function waitForAgents(options: WaitForAgentsOptions): Promise<Wait
           const result = await probe(dispatcher, endpoint, budgetMs, signal);
           if (signal?.aborted && !result.ready) break;
           options.onProbe?.(index, result.ready, result.detail);
+          // A timeout of a probe the deadline cut short is no news when an earlier probe said why.
+          const inconclusive = result.timedOut && budgetMs < probeTimeoutMs;
           if (result.ready) noteReady(index);
-          else lastErrors[index] = result.detail;
+          else if (!inconclusive || lastErrors[index] === undefined) {
+            lastErrors[index] = result.detail;
+          }
         }
       };
       await Promise.all(Array.from({ length: Math.min(concurrency, pending.length) }, worker));
@@ -196,7 +209,7 @@ export async function waitForAgents(options: WaitForAgentsOptions): Promise<Wait
     aborted: signal?.aborted ?? false,
     elapsedMs: performance.now() - startedAt,
     notReady: endpoints.flatMap((endpoint, index) =>
-      ready[index] ? [] : [{ index, endpoint, lastError: lastErrors[index] as string }],
+      ready[index] ? [] : [{ index, endpoint, lastError: lastErrors[index] ?? 'not probed' }],
     ),
   };
 }

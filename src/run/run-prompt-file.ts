@@ -16,11 +16,12 @@ import {
   FAILURE_CAUSES,
   type FailureCause,
 } from '../aggregators/failure-report.js';
+import { InvalidOptionError } from '../errors.js';
 import type { CompactStringSet } from '../internal/compact-string-set.js';
 import { linkAbortController } from '../internal/linked-abort-controller.js';
 import { runWindowed } from '../internal/windowed-stream.js';
 import { isRetryableFailureKind } from '../pool/failure-kind.js';
-import type { AgentResponse, FailureKind, SwarmPool } from '../pool/types.js';
+import type { AgentResponse, DispatchPolicy, FailureKind, SwarmPool } from '../pool/types.js';
 import { DEFAULT_OUTAGE_TIMEOUT_MS, OutageGuard, type OutageNotice } from './outage-guard.js';
 import {
   type PromptFileFormat,
@@ -42,8 +43,14 @@ import { SwarmReachability } from './swarm-reachability.js';
 
 /** Options of {@link runPromptFile}. */
 export interface RunPromptFileOptions {
-  /** The agents (prompt i of this run goes to agent i % size). */
+  /** The agents (prompt i of this run goes to agent i % size, unless `dispatch` says otherwise). */
   pool: SwarmPool;
+  /**
+   * `round-robin`: prompt i of this run to agent i % size. `least-loaded`: each prompt to the
+   * agent with the fewest calls in flight, open circuit breakers skipped, sent again to
+   * another agent when it cannot connect (the pool's `postLeastLoaded`). @default 'round-robin'
+   */
+  dispatch?: DispatchPolicy;
   /** The prompts file: JSONL (`{"id", "prompt"}`) or plain text, one prompt a line. */
   promptsPath: string;
   /** The results file, appended to; read first to skip prompts already done. */
@@ -170,6 +177,17 @@ function isFinalFailure(record: ResultRecord): boolean {
  */
 export async function runPromptFile(options: RunPromptFileOptions): Promise<RunSummary> {
   const { pool, promptsPath, outPath } = options;
+  const dispatch = options.dispatch ?? 'round-robin';
+  if (dispatch !== 'round-robin' && dispatch !== 'least-loaded') {
+    throw new InvalidOptionError(
+      `runPromptFile: dispatch must be 'round-robin' or 'least-loaded', got ${JSON.stringify(dispatch)}`,
+    );
+  }
+  if (dispatch === 'least-loaded' && typeof pool.postLeastLoaded !== 'function') {
+    throw new InvalidOptionError(
+      "runPromptFile: dispatch 'least-loaded' needs a pool with postLeastLoaded (VLLMPool, AgentPool)",
+    );
+  }
   const format = options.format ?? 'auto';
   await checkResultsPath(outPath, promptsPath);
   const scanned = await scanPromptIds(promptsPath, format, options.idSet);
@@ -294,13 +312,16 @@ async function sendPending(options: SendPendingOptions): Promise<RunCounts> {
       window: options.window ?? pool.concurrency,
       signal,
       launch: (prompt, index, callSignal) =>
-        guard.send(() =>
-          pool.post(index % pool.size, prompt.prompt, {
+        guard.send(() => {
+          const callOptions = {
             signal: callSignal,
             ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
             ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-          }),
-        ),
+          };
+          return options.dispatch === 'least-loaded' && pool.postLeastLoaded !== undefined
+            ? pool.postLeastLoaded(prompt.prompt, callOptions)
+            : pool.post(index % pool.size, prompt.prompt, callOptions);
+        }),
     });
     for await (const { item: prompt, result: response } of results) {
       // Not a result: held back by an outage that outlasted the timeout, or cut by the

@@ -133,6 +133,18 @@ describe('aurora-swarm wait, the Python script flags and job-script safety', {
     },
   );
 
+  test('a missing hostfile without --hostfile-timeout: exit 2 at once, naming the flag', async (t) => {
+    const hostfile = join(temporaryDirectory(t), 'job_hostfile.txt');
+    const run = scriptedIo();
+    assert.equal(
+      await runAuroraSwarm(['wait', '--hostfile', hostfile, '--health-timeout', '1800'], run.io),
+      2,
+    );
+    assert.deepEqual(run.stderrLines(), [
+      `aurora-swarm wait: error: cannot read hostfile ${hostfile}: no such file (to wait for a batch job to write it, add --hostfile-timeout SECONDS)`,
+    ]);
+  });
+
   test(
     'a hostfile that never appears: exit 1 after --hostfile-timeout, nothing written',
     SAFETY,

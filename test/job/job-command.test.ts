@@ -290,6 +290,19 @@ describe('aurora-swarm job, in-process', { skip: skipWithoutRedis(), concurrency
       assert.deepEqual(late.lines, [
         'aurora-swarm job work: job w is finished (6/6 done): nothing to do',
       ]);
+      // ... but its flags are still checked: no swarm, or two, is exit 2 as on a running job.
+      const noSwarm = await job(['work', '--job', 'w'], env);
+      assert.equal(noSwarm.exitCode, 2, noSwarm.stderr);
+      assert.match(
+        noSwarm.lines.join('\n'),
+        /^aurora-swarm job work: error: no swarm: pass --proxy URL/,
+      );
+      const both = await job(
+        ['work', '--job', 'w', '--proxy', 'http://127.0.0.1:9', '-f', 'h'],
+        env,
+      );
+      assert.equal(both.exitCode, 2, both.stderr);
+      assert.match(both.lines.join('\n'), /pass --proxy or --hostfile, not both/);
 
       // retry-failed: the two failures go back; a worker with a healthy agent 2 redoes them.
       swarm.agents[2]?.setBehavior({ failure: 'none' });
@@ -373,6 +386,28 @@ describe('aurora-swarm job, in-process', { skip: skipWithoutRedis(), concurrency
       }
     },
   );
+
+  test('work --dispatch least-loaded: a dead agent costs no result', SAFETY, async (t) => {
+    const redis = await startRedis(t);
+    const swarm = await startMockSwarm({ count: 3 });
+    t.after(() => swarm.close());
+    await swarm.agents[1]!.stop();
+    const directory = temporaryDirectory(t);
+    const hostfile = writeHostfile(t, swarm.hostfileText);
+    const prompts = writeJobPrompts(directory, 30);
+    const env = { AURORA_SWARM_REDIS_URL: redis.url };
+    assert.equal((await job(['submit', '--job', 'll', '-i', prompts], env)).exitCode, 0);
+    const worker = await job(
+      ['work', '--job', 'll', '-f', hostfile, '-c', '4', '--dispatch', 'least-loaded'],
+      env,
+    );
+    assert.equal(worker.exitCode, 0, worker.stderr);
+    assert.match(worker.stderr, /4 at a time \(least-loaded\), lease/);
+    assert.match(worker.stdout, /this worker recorded 30 result\(s\) \(30 succeeded, 0 failed\)/);
+    const bad = await job(['work', '--job', 'll', '-f', hostfile, '--dispatch', 'random'], env);
+    assert.equal(bad.exitCode, 2);
+    assert.match(bad.lines[0] ?? '', /--dispatch <policy>' argument 'random' is invalid/);
+  });
 
   test(
     "collect takes run's lock: a second collect, or a run, on the same file stops at once with exit 2",

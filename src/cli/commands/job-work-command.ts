@@ -13,6 +13,7 @@ import {
   addOutageTimeoutFlag,
   addPoolFlags,
   addSwarmTargetFlags,
+  chooseSwarmTarget,
   createSwarmPool,
   describeOutage,
   resolveSwarm,
@@ -56,6 +57,9 @@ function formatWorkSummary(summary: WorkSummary, outages: string): string {
 }
 
 async function runWork(flags: WorkFlags, io: CliIo): Promise<number> {
+  // Missing or contradictory swarm flags are exit 2 before Redis is reached, whatever the job's
+  // state (a finished job exits 0 without looking at the swarm itself).
+  chooseSwarmTarget(flags, io, 'one-of');
   return withInterruptibleJob(
     flags,
     io,
@@ -79,6 +83,7 @@ async function runWork(flags: WorkFlags, io: CliIo): Promise<number> {
       const summary = await job.work({
         pool,
         concurrency: flags.concurrency,
+        dispatch: flags.dispatch,
         leaseSeconds: flags.lease,
         maxDeliveries: flags.maxDeliveries,
         outageTimeoutMs: flags.outageTimeout * 1000,
@@ -95,7 +100,7 @@ async function runWork(flags: WorkFlags, io: CliIo): Promise<number> {
             return;
           }
           io.stderr(
-            `${PREFIX}: worker ${state.worker} on job ${job.name} (${state.done}/${state.total} done): sending to ${endpoints.length} agent(s) ${proxyUrl ? `through the proxy at ${proxyUrl}` : `of ${origin} directly`}, ${flags.concurrency} at a time, lease ${flags.lease}s\n`,
+            `${PREFIX}: worker ${state.worker} on job ${job.name} (${state.done}/${state.total} done): sending to ${endpoints.length} agent(s) ${proxyUrl ? `through the proxy at ${proxyUrl}` : `of ${origin} directly`}, ${flags.concurrency} at a time${flags.dispatch === 'least-loaded' ? ' (least-loaded)' : ''}, lease ${flags.lease}s\n`,
           );
         },
         onResult: (record, progress) => {

@@ -49,6 +49,11 @@ Every id ends up in the file exactly once. --out must be absent, empty or a resu
 of this command; anything else is refused untouched. One run at a time per results file
 (a lock beside it, <out>.lock, that works on network file systems).
 
+A dead agent is not called for 5 s after 3 connection failures in a row (its circuit
+breaker): with round-robin its prompts fail at once as "unavailable" (a rerun sends them
+again); with --dispatch least-loaded they go to the other agents, and fast agents take
+more prompts than slow ones.
+
 If the proxy (or, without one, every agent) stops answering, nothing is written as failed:
 the run waits, probing with backoff, and carries on when it answers again; after
 --outage-timeout seconds it stops as interrupted.
@@ -92,7 +97,7 @@ function describePlan(plan: RunPlan, flags: RunFlags, origin: string, via: strin
   return (
     `aurora-swarm run: ${plan.total} prompt(s) in ${flags.prompts} (${plan.format})` +
     `${notes.length > 0 ? `; ${notes.join('; ')}` : ''}\n` +
-    `aurora-swarm run: sending ${plan.toRun} to ${origin} ${via}, ${flags.concurrency} at a time; results to ${flags.out}\n`
+    `aurora-swarm run: sending ${plan.toRun} to ${origin} ${via}, ${flags.concurrency} at a time${flags.dispatch === 'least-loaded' ? ', each to the least-loaded agent' : ''}; results to ${flags.out}\n`
   );
 }
 
@@ -188,6 +193,7 @@ async function runRun(flags: RunFlags, io: CliIo): Promise<number> {
         format: flags.format,
         retryFailed: flags.retryFailed,
         retryAllFailed: flags.retryAllFailed === true,
+        dispatch: flags.dispatch,
         outageTimeoutMs: flags.outageTimeout * 1000,
         signal: interrupt.signal,
         onStart: (plan) => {

@@ -91,7 +91,18 @@ async function readHostfileWhenThere(
   signal: AbortSignal,
 ): Promise<AgentEndpoint[] | undefined> {
   if (timeoutSeconds === undefined) {
-    const endpoints = parseHostfile(hostfile);
+    let endpoints: AgentEndpoint[];
+    try {
+      endpoints = parseHostfile(hostfile);
+    } catch (error) {
+      // The Python script waits for a missing hostfile by default; here it takes a bound.
+      if (error instanceof HostfileError && error.code === 'ERR_HOSTFILE_NOT_FOUND') {
+        throw usageError(
+          `${error.message} (to wait for a batch job to write it, add --hostfile-timeout SECONDS)`,
+        );
+      }
+      throw error;
+    }
     if (endpoints.length === 0) throw usageError(`No endpoints found in hostfile ${hostfile}`);
     return endpoints;
   }

@@ -8,6 +8,11 @@
  * `healthyThreshold` consecutive successful probes bring it back: an unhealthy
  * agent keeps being probed every round (half-open), and only a probe can
  * readmit it. A response to a real request resets the failure streak.
+ *
+ * Without probes (`--health-interval 0`) the connection failures of real requests still
+ * take an agent out — a circuit breaker shared by every request — and after a cooldown it
+ * is readmitted on trial ({@link readmitOnTrial}): its next connection failure takes it out
+ * again at once, a response closes the breaker.
  */
 export class AgentHealth {
   /** Whether the pooled routes (`/v1/*`) may pick this agent. */
@@ -30,6 +35,17 @@ export class AgentHealth {
     if (this.healthy || this.consecutiveSuccesses < healthyThreshold) return false;
     this.healthy = true;
     return true;
+  }
+
+  /**
+   * Let an agent taken out by connection failures (without probes) take requests again, on
+   * trial: one more connection failure makes it unhealthy at once, while a response resets
+   * the streak as for any agent.
+   */
+  readmitOnTrial(unhealthyThreshold: number): void {
+    this.healthy = true;
+    this.consecutiveSuccesses = 0;
+    this.consecutiveFailures = Math.max(0, unhealthyThreshold - 1);
   }
 
   /**

@@ -9,6 +9,13 @@
  * can be sent again: no body, or a `Content-Length` of at most
  * {@link MAX_REPLAYABLE_BODY_BYTES}, which is then read whole before sending.
  * Larger or chunked bodies are streamed and never retried.
+ *
+ * Agents that cannot be connected to are taken out of the pool for every request at once
+ * (health/health-monitor.ts: passive marking, probes or a cooldown bring them back), so a
+ * dead agent costs a few requests one attempt each, not every request. An `X-Agent-Tag`
+ * that no agent of the hostfile has is the client's mistake and answered 400 — a 503 would
+ * be retried by OpenAI SDKs (three times, for nothing); 503 means agents with those tags
+ * exist but none is healthy right now.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
@@ -64,22 +71,25 @@ class PooledSelector implements TargetSelector {
   }
 
   unavailableMessage(): string {
-    const all = this.#targets.all;
     const filter = this.#filter;
     if (filter === undefined) {
-      return `no healthy agent: all ${all.length} agent(s) are unhealthy`;
+      return `no healthy agent: all ${this.#targets.all.length} agent(s) are unhealthy`;
     }
-    if (!this.#targets.anyMatches(filter)) {
-      return `no agent has the tag(s) ${filter.text} asked for by X-Agent-Tag`;
-    }
+    if (!this.#targets.anyMatches(filter)) return noAgentWithTagsMessage(filter);
     return `no healthy agent has the tag(s) ${filter.text} asked for by X-Agent-Tag`;
   }
 }
 
+/** The 400 message of an `X-Agent-Tag` that no agent of the hostfile has. */
+function noAgentWithTagsMessage(filter: AgentTagFilter): string {
+  return `no agent has the tag(s) ${filter.text} asked for by X-Agent-Tag`;
+}
+
 /**
  * Forward a `/v1/...` request (`path` is the request target, unchanged) to an
- * agent of the pool. Never throws: bad headers are 400, no healthy agent 503, and
- * the rest is as for `/agent/{index}/...`; successful answers carry `X-Agent-Index`.
+ * agent of the pool. Never throws: bad headers and tags no agent has are 400, no healthy
+ * agent 503, and the rest is as for `/agent/{index}/...`; successful answers carry
+ * `X-Agent-Index`.
  */
 export function forwardPooledRequest(
   context: ForwardContext,
@@ -103,12 +113,18 @@ export function forwardPooledRequest(
   const sessionId = head.sessionId?.trim() || undefined;
   const contentLength = head.contentLength === undefined ? Number.NaN : Number(head.contentLength);
   const buffered = head.hasBody && contentLength <= MAX_REPLAYABLE_BODY_BYTES;
-  const selector = new PooledSelector(targets, filter, sessionId, !head.hasBody || buffered);
   if (targets.candidates(filter).length === 0) {
+    // Off the hot path: nobody to send it to.
+    if (filter !== undefined && !targets.anyMatches(filter)) {
+      sendJsonError(response, 400, noAgentWithTagsMessage(filter));
+      return;
+    }
     context.metrics.noHealthyAgent++;
-    sendJsonError(response, 503, selector.unavailableMessage());
+    const noHealthy = new PooledSelector(targets, filter, sessionId, false);
+    sendJsonError(response, 503, noHealthy.unavailableMessage());
     return;
   }
+  const selector = new PooledSelector(targets, filter, sessionId, !head.hasBody || buffered);
   if (!head.hasBody) {
     forwardToSelected(context, selector, request, response, path, head.headers, null, timeoutMs);
   } else if (!buffered) {

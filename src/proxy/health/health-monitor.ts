@@ -4,7 +4,9 @@
  * 8,000 sockets at once), each bounded by `timeoutMs`. Rounds never overlap: the
  * next one is scheduled when the previous one ends. Connection failures of real
  * requests are reported here too (passive marking). See {@link AgentHealth} for
- * the thresholds.
+ * the thresholds. With probing off (`intervalMs` 0) the passive marking stays on as a
+ * circuit breaker: an agent taken out is readmitted on trial after
+ * {@link PASSIVE_COOLDOWN_MS}, since no probe will ever bring it back.
  */
 import { Agent, type Dispatcher } from 'undici';
 import type { ForwardTarget } from '../agents/agent-targets.js';
@@ -24,6 +26,11 @@ export interface HealthSettings {
   readonly healthyThreshold: number;
   /** Most probes at once. */
   readonly concurrency: number;
+  /**
+   * Without probes, how long an agent taken out by connection failures stays out.
+   * @default PASSIVE_COOLDOWN_MS
+   */
+  readonly passiveCooldownMs?: number;
 }
 
 /** What the monitor tells the proxy. */
@@ -61,6 +68,12 @@ export function countedHealthEvents(
 /** The path probed on each agent. */
 const HEALTH_PROBE_PATH = '/health';
 
+/**
+ * Without probes, how long an agent taken out by connection failures stays out of `/v1`
+ * before it is given requests again (on trial): 10 s, the default probe interval.
+ */
+export const PASSIVE_COOLDOWN_MS = 10_000;
+
 class ProbeTimeout extends Error {
   constructor(timeoutMs: number) {
     super(`no answer within ${formatSeconds(timeoutMs)}s`);
@@ -80,6 +93,8 @@ export class HealthMonitor {
   #pendingCheck: Promise<void> = Promise.resolve();
   #rounds = 0;
   #closed = false;
+  /** Without probes: the timers that readmit agents taken out (failure path only). */
+  readonly #readmissions = new Set<NodeJS.Timeout>();
 
   constructor(
     settings: HealthSettings,
@@ -128,23 +143,46 @@ export class HealthMonitor {
     return check;
   }
 
-  /** A real request could not reach `target` (refused, reset, unreachable). */
+  /**
+   * A real request could not reach `target` (refused, reset, unreachable): after
+   * `unhealthyThreshold` in a row it is out of `/v1`, until a probe readmits it — or,
+   * without probes, for {@link PASSIVE_COOLDOWN_MS}.
+   */
   reportConnectFailure(target: ForwardTarget, error: unknown): void {
-    if (!this.enabled) return;
+    if (this.#closed) return;
     const failures = target.health.consecutiveFailures + 1;
-    if (target.health.recordFailure(this.#settings.unhealthyThreshold, false)) {
+    if (!target.health.recordFailure(this.#settings.unhealthyThreshold, false)) return;
+    const why = `${failures} connection failure(s) in a row (${describeError(error)})`;
+    if (this.enabled) {
+      this.#transition(target, false, why);
+      return;
+    }
+    const cooldownMs = this.#settings.passiveCooldownMs ?? PASSIVE_COOLDOWN_MS;
+    this.#transition(
+      target,
+      false,
+      `${why}; no health checks (--health-interval 0): given requests again in ${formatSeconds(cooldownMs)}s`,
+    );
+    const timer = setTimeout(() => {
+      this.#readmissions.delete(timer);
+      if (this.#closed || target.health.healthy) return;
+      target.health.readmitOnTrial(this.#settings.unhealthyThreshold);
       this.#transition(
         target,
-        false,
-        `${failures} connection failure(s) in a row (${describeError(error)})`,
+        true,
+        'is given requests again, on trial (its next connection failure takes it out again)',
       );
-    }
+    }, cooldownMs);
+    timer.unref();
+    this.#readmissions.add(timer);
   }
 
   /** Stop probing and close the probes' connections. */
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    for (const timer of this.#readmissions) clearTimeout(timer);
+    this.#readmissions.clear();
     await this.#dispatcher.destroy();
     await this.#round?.catch(() => undefined);
   }
@@ -227,7 +265,7 @@ export class HealthMonitor {
 
   #transition(target: ForwardTarget, healthy: boolean, why: string): void {
     const name = `Agent ${target.index} (${target.authority})`;
-    if (healthy) this.#logger.info(`${name} is healthy again`);
+    if (healthy) this.#logger.info(`${name} ${why === '' ? 'is healthy again' : why}`);
     else this.#logger.warning(`${name} is unhealthy: ${why}`);
     this.#events.onTransition(target, healthy);
   }

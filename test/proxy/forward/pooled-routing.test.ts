@@ -122,7 +122,7 @@ describe('one endpoint for the whole swarm: /v1/*', () => {
   });
 
   test(
-    'a malformed X-Agent-Tag is 400, an unmatched one 503, and no agent is contacted',
+    'a malformed X-Agent-Tag is 400, and so is one no agent has (not 503: SDKs retry those); no agent is contacted',
     SAFETY,
     async (t) => {
       const swarm = await startMockSwarm({ count: 2, tags: () => ({ role: 'worker' }) });
@@ -135,7 +135,7 @@ describe('one endpoint for the whole swarm: /v1/*', () => {
           'invalid X-Agent-Tag header "role": expected key=value (several separated by commas)',
       });
       const unmatched = await chat(proxy.url, [['X-Agent-Tag', 'role=critic']]);
-      assert.equal(unmatched.status, 503);
+      assert.equal(unmatched.status, 400);
       assert.match(String(unmatched.headers['content-type']), /^application\/json/);
       assert.deepEqual(JSON.parse(unmatched.text), {
         error: 'no agent has the tag(s) role=critic asked for by X-Agent-Tag',
@@ -143,7 +143,30 @@ describe('one endpoint for the whole swarm: /v1/*', () => {
       assert.equal(swarm.agents[0]!.stats.requests + swarm.agents[1]!.stats.requests, 0);
       assert.match(
         (await send(proxy.url, '/metrics')).text,
-        /^aurora_swarm_proxy_no_healthy_agent_total 1$/m,
+        /^aurora_swarm_proxy_no_healthy_agent_total 0$/m,
+      );
+    },
+  );
+
+  test(
+    'a dead agent is taken out for every request: a few connection attempts, not one per request',
+    SAFETY,
+    async (t) => {
+      const swarm = await startMockSwarm({ count: 2 });
+      t.after(() => swarm.close());
+      await swarm.agents[1]!.stop();
+      // No health checks: the connection failures of real requests are the only signal.
+      const proxy = await startTestProxy(t, swarm.endpoints, { unhealthyThreshold: 2 });
+      for (let request = 0; request < 30; request++) {
+        const response = await chat(proxy.url);
+        assert.equal(response.status, 200);
+        assert.equal(response.headers['x-agent-index'], '0');
+      }
+      const metrics = (await send(proxy.url, '/metrics')).text;
+      assert.match(metrics, /^aurora_swarm_proxy_upstream_errors_total\{kind="connect"\} 2$/m);
+      assert.match(metrics, /^aurora_swarm_proxy_retries_total 2$/m);
+      await proxy.waitForLog(
+        /Agent 1 \(127\.0\.0\.1:\d+\) is unhealthy: 2 connection failure\(s\) in a row .*; no health checks \(--health-interval 0\): given requests again in 10s/,
       );
     },
   );
