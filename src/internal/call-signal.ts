@@ -15,7 +15,10 @@
 import { type AbortSubscriber, subscribeAbort, unsubscribeAbort } from './shared-abort.js';
 import { MAX_TIMER_DELAY_MS } from './timer-limit.js';
 
-type AbortListener = (this: unknown, event: { type: 'abort' }) => void;
+/** A function, or an object with `handleEvent` (as EventTarget takes them). */
+type AbortListener =
+  | ((this: unknown, event: { type: 'abort' }) => void)
+  | { handleEvent(event: { type: 'abort' }): void };
 
 export class CallSignal implements AbortSubscriber {
   readonly #callerSignal: AbortSignal | undefined;
@@ -87,7 +90,13 @@ export class CallSignal implements AbortSubscriber {
 
   /** EventTarget's, for `abort` only; a listener added after the abort is never called. */
   addEventListener(type: string, listener: AbortListener | null): void {
-    if (type !== 'abort' || typeof listener !== 'function' || this.#aborted) return;
+    if (
+      type !== 'abort' ||
+      listener === null ||
+      (typeof listener !== 'object' && typeof listener !== 'function') ||
+      this.#aborted
+    )
+      return;
     if (this.#listener === undefined) this.#listener = listener;
     else if (this.#moreListeners === undefined) this.#moreListeners = [listener];
     else this.#moreListeners.push(listener);
@@ -122,8 +131,13 @@ export class CallSignal implements AbortSubscriber {
     this.#listener = undefined;
     this.#moreListeners = undefined;
     const event = { type: 'abort' as const };
-    first?.call(this, event);
-    if (more !== undefined) for (const listener of more) listener.call(this, event);
+    if (first !== undefined) this.#call(first, event);
+    if (more !== undefined) for (const listener of more) this.#call(listener, event);
+  }
+
+  #call(listener: AbortListener, event: { type: 'abort' }): void {
+    if (typeof listener === 'function') listener.call(this, event);
+    else listener.handleEvent(event);
   }
 
   /** Stop the timer and detach from the caller's signal. Idempotent. */

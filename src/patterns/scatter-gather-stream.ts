@@ -11,6 +11,7 @@ import {
   assertLeastLoadedPool,
   assertNonEmptyPool,
   assertSwarmPool,
+  type ResolvedPatternOptions,
   resolvePatternOptions,
   type ScatterOptions,
 } from './pattern-options.js';
@@ -117,25 +118,52 @@ export async function* scatterGatherStream(
       `${FUNCTION_NAME}: prompts must be an iterable or async iterable, got ${describeValue(prompts)}`,
     );
   }
-  const leastLoaded = resolved.dispatch === 'least-loaded';
-  if (leastLoaded) assertLeastLoadedPool(pool, FUNCTION_NAME);
   const stream = runWindowed<ScatterInput, AgentResponse>(prompts, {
     window: resolved.window,
     signal: resolved.signal,
-    launch: (input, index, signal) => {
-      assertNonEmptyPool(pool, FUNCTION_NAME);
-      const item = normalizeItem(input, index, pool.size, leastLoaded);
-      const callOptions = { ...resolved.callOptions, ...item.callOptions, signal };
-      return item.agentIndex === undefined
-        ? (pool.postLeastLoaded as NonNullable<SwarmPool['postLeastLoaded']>)(
-            item.prompt,
-            callOptions,
-          )
-        : pool.post(item.agentIndex, item.prompt, callOptions);
-    },
+    launch: scatterLaunch(pool, resolved, FUNCTION_NAME),
   });
   for await (const { index, item, result } of stream) {
     const id = typeof item === 'string' ? undefined : item.id;
     yield id === undefined ? { index, response: result } : { index, id, response: result };
   }
+}
+
+/**
+ * How a scatter sends item `index`: to agent `index % pool.size` (a bare prompt), to the
+ * agent the item names, or to the least-loaded agent, with the scatter's call options and
+ * the window's signal. Shared by `scatterGatherStream` and `scatterGather`.
+ * @throws InvalidOptionError when `dispatch: 'least-loaded'` meets a pool without `postLeastLoaded`.
+ * @internal
+ */
+export function scatterLaunch(
+  pool: SwarmPool,
+  resolved: ResolvedPatternOptions,
+  functionName: string,
+): (input: ScatterInput, index: number, signal: AbortSignal) => Promise<AgentResponse> {
+  const leastLoaded = resolved.dispatch === 'least-loaded';
+  if (leastLoaded) assertLeastLoadedPool(pool, functionName);
+  // The options of every bare prompt: one object per window signal (there is one), not one
+  // per call. A pool only reads the options it is given.
+  let shared: CallOptions | undefined;
+  const sharedFor = (signal: AbortSignal): CallOptions => {
+    if (shared?.signal !== signal) shared = { ...resolved.callOptions, signal };
+    return shared;
+  };
+  const send = (agentIndex: number | undefined, prompt: string, options: CallOptions) =>
+    agentIndex === undefined
+      ? (pool.postLeastLoaded as NonNullable<SwarmPool['postLeastLoaded']>)(prompt, options)
+      : pool.post(agentIndex, prompt, options);
+  return (input, index, signal) => {
+    assertNonEmptyPool(pool, functionName);
+    if (typeof input === 'string') {
+      return send(leastLoaded ? undefined : index % pool.size, input, sharedFor(signal));
+    }
+    const item = normalizeItem(input, index, pool.size, leastLoaded);
+    const options =
+      item.callOptions === undefined
+        ? sharedFor(signal)
+        : { ...resolved.callOptions, ...item.callOptions, signal };
+    return send(item.agentIndex, item.prompt, options);
+  };
 }
