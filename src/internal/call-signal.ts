@@ -9,30 +9,33 @@
  * undici's `request()` reads only four members of the signal it is given — `aborted`,
  * `reason`, `addEventListener('abort', …)` and `removeEventListener('abort', …)`
  * (undici/lib/api/api-request.js and core/util.js `addAbortListener`). A `CallSignal` is
- * that signal itself: one object and one timer per attempt, released by `dispose()`.
+ * that signal itself, and its timeout waits in a shared deadline list (deadline-queue.ts):
+ * one object per attempt, released by `dispose()`.
  * Calls sharing a caller signal share one listener on it (see shared-abort.ts).
  */
+import { addDeadline, cancelDeadline, DeadlineEntry } from './deadline-queue.js';
 import { type AbortSubscriber, subscribeAbort, unsubscribeAbort } from './shared-abort.js';
-import { MAX_TIMER_DELAY_MS } from './timer-limit.js';
 
 /** A function, or an object with `handleEvent` (as EventTarget takes them). */
 type AbortListener =
   | ((this: unknown, event: { type: 'abort' }) => void)
   | { handleEvent(event: { type: 'abort' }): void };
 
-export class CallSignal implements AbortSubscriber {
+export class CallSignal extends DeadlineEntry implements AbortSubscriber {
   readonly #callerSignal: AbortSignal | undefined;
+  readonly #timeoutMs: number;
   #aborted = false;
   #reason: unknown;
   /** The one listener a request adds (undici's); more are kept in `#moreListeners`. */
   #listener: AbortListener | undefined;
   #moreListeners: AbortListener[] | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
   #timedOut = false;
   #listening = false;
 
   constructor(timeoutMs: number, callerSignal: AbortSignal | undefined) {
+    super();
     this.#callerSignal = callerSignal;
+    this.#timeoutMs = timeoutMs;
     if (callerSignal) {
       if (callerSignal.aborted) {
         this.#aborted = true;
@@ -42,21 +45,14 @@ export class CallSignal implements AbortSubscriber {
       subscribeAbort(callerSignal, this);
       this.#listening = true;
     }
-    this.#arm(timeoutMs, timeoutMs);
+    // One shared timer per duration, not one per attempt (deadline-queue.ts).
+    addDeadline(this, timeoutMs);
   }
 
-  /** Time out `leftMs` from now, in steps a Node timer can hold (timer-limit.ts). */
-  #arm(leftMs: number, timeoutMs: number): void {
-    const stepMs = Math.min(leftMs, MAX_TIMER_DELAY_MS);
-    this.#timer = setTimeout(() => {
-      if (leftMs > stepMs) {
-        this.#arm(leftMs - stepMs, timeoutMs);
-        return;
-      }
-      this.#timer = undefined;
-      this.#timedOut = true;
-      this.abort(new Error(`timeout after ${timeoutMs} ms`));
-    }, stepMs);
+  /** The timeout elapsed. @internal (deadline-queue.ts) */
+  onDeadline(): void {
+    this.#timedOut = true;
+    this.abort(new Error(`timeout after ${this.#timeoutMs} ms`));
   }
 
   /**
@@ -142,10 +138,7 @@ export class CallSignal implements AbortSubscriber {
 
   /** Stop the timer and detach from the caller's signal. Idempotent. */
   dispose(): void {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
+    cancelDeadline(this);
     if (this.#listening && this.#callerSignal) {
       unsubscribeAbort(this.#callerSignal, this);
       this.#listening = false;
