@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -251,6 +251,15 @@ describe('aurora-swarm mock-agents', { concurrency: true }, () => {
       assert.deepEqual(missing.stderrLines(), [
         `aurora-swarm mock-agents: error: cannot write hostfile ${nowhere}: directory ${join(directory, 'missing')} does not exist`,
       ]);
+      // A user's other file is not replaced by the hostfile (an earlier hostfile is).
+      const notes = join(directory, 'notes.txt');
+      writeFileSync(notes, 'my notes\nline two\n');
+      const refused = scriptedIo();
+      assert.equal(await runAuroraSwarm(['mock-agents', '--hostfile', notes], refused.io), 2);
+      assert.deepEqual(refused.stderrLines(), [
+        `aurora-swarm mock-agents: error: cannot write hostfile ${notes}: it is not a hostfile (line 1: expected a port (an integer 1-65535) or a key=value tag after the host, got "notes"): refusing to replace it; choose another --hostfile`,
+      ]);
+      assert.equal(readFileSync(notes, 'utf8'), 'my notes\nline two\n');
     },
   );
 
