@@ -245,6 +245,14 @@ describe('aurora-swarm mock-agents', { concurrency: true }, () => {
         assert.equal(await runAuroraSwarm(['mock-agents', '--tags', tags], bad.io), 2);
         assert.match(bad.stderr(), pattern);
       }
+      const tooHigh = scriptedIo();
+      assert.equal(
+        await runAuroraSwarm(['mock-agents', '-n', '2', '--base-port', '65535'], tooHigh.io),
+        2,
+      );
+      assert.deepEqual(tooHigh.stderrLines(), [
+        'aurora-swarm mock-agents: error: --base-port 65535 leaves no room for 2 agents (the last would listen on port 65536): at most 65534, or 0 for free ports',
+      ]);
       const missing = scriptedIo();
       const nowhere = join(directory, 'missing', 'hostfile.txt');
       assert.equal(await runAuroraSwarm(['mock-agents', '--hostfile', nowhere], missing.io), 2);

@@ -106,6 +106,11 @@ export function describePorts(host: string, ports: readonly number[]): string {
 }
 
 async function runMockAgents(flags: MockAgentsFlags, io: CliIo): Promise<number> {
+  if (flags.basePort > 0 && flags.basePort + flags.count - 1 > 65_535) {
+    throw usageError(
+      `--base-port ${flags.basePort} leaves no room for ${flags.count} agents (the last would listen on port ${flags.basePort + flags.count - 1}): at most ${65_536 - flags.count}, or 0 for free ports`,
+    );
+  }
   if (flags.hostfile !== undefined) {
     // Checked before any port is opened: a typo in the path is exit 2, nothing started.
     const problem = await hostfileOutputProblem(flags.hostfile, '--hostfile');
