@@ -44,14 +44,17 @@ async function killAndRestartTheProxy(t: TestContext, listener: 'port' | 'socket
   const { swarm, release } = await startStallingSwarm(t, 100);
   const directory = temporaryDirectory(t);
   const hostfile = writeHostfile(t, swarm.hostfileText);
-  let proxyArgs = ['-f', hostfile, '--host', '127.0.0.1'];
+  const socket = join(directory, 'proxy.sock');
+  const proxyArgs =
+    listener === 'port'
+      ? ['-f', hostfile, '--host', '127.0.0.1']
+      : ['-f', hostfile, '--unix', socket];
   const startProxy = async (args: string[]) => {
     const proxy = spawnProxy(t, args);
     if (listener === 'port') return { proxy, url: await proxyUrlOf(proxy) };
     await proxy.waitForLine(/Proxy started/);
-    return { proxy, url: `unix:${join(directory, 'proxy.sock')}` };
+    return { proxy, url: `unix:${socket}` };
   };
-  if (listener === 'socket') proxyArgs = ['-f', hostfile, '--unix', join(directory, 'proxy.sock')];
   const first = await startProxy(listener === 'port' ? [...proxyArgs, '-p', '0'] : proxyArgs);
   const proxyUrl = first.url;
   const restartArgs =
