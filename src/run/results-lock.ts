@@ -169,7 +169,7 @@ async function resolvedFilePath(path: string): Promise<string | undefined> {
  * need not exist). A directory that cannot be resolved (missing) leaves `path` as given;
  * making the lock then fails with the reason.
  */
-export async function resultsLockPath(path: string): Promise<string> {
+async function resultsLockPath(path: string): Promise<string> {
   const real = await resolvedFilePath(path);
   return `${real === undefined || real === resolve(path) ? path : real}.lock`;
 }
