@@ -80,13 +80,25 @@ function describeHolder(holder: FileLockHolder | undefined): string {
   return `another ${holderCommand(holder)} (pid ${holder.pid}${where}, started ${formatLockTime(holder.startedAt)})`;
 }
 
+/**
+ * Whether process `pid` (on this host) still runs. A zombie does not: a run killed with
+ * kill -9 whose parent has not collected it yet (a workflow tool that starts runs and
+ * reaps them late) still answers `kill(pid, 0)`, but it will never write again. Linux
+ * says so in /proc; elsewhere a zombie counts as running.
+ */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     // EPERM: it exists but belongs to someone else.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // "pid (command) state ...": the command may hold spaces and parentheses.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
 

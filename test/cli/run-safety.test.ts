@@ -4,6 +4,8 @@
  * once, a kill -9) are refused or recovered from before any prompt is sent.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import {
   existsSync,
   linkSync,
@@ -245,6 +247,40 @@ describe('one writer per results file (real processes)', { concurrency: true }, 
     assert.equal(existsSync(`${linkedFile}.lock`), false);
     assert.equal(existsSync(out), false, 'nothing written');
     assert.equal(requestsOf(swarm), 0, 'nothing sent');
+  });
+
+  test('a killed run its parent has not reaped yet (a zombie) holds no lock', {
+    skip: process.platform !== 'linux' && 'reads /proc',
+  }, async (t) => {
+    const { directory, hostfile } = await setUp(t);
+    const prompts = writePrompts(directory, 3);
+    const out = join(directory, 'results.jsonl');
+    // The background child exits at once; its parent execs into a sleep that never reaps it.
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 60'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    t.after(() => parent.kill('SIGKILL'));
+    const [chunk] = (await once(parent.stdout, 'data')) as [Buffer];
+    const zombie = Number(chunk.toString().trim());
+    const isZombie = () => /\) Z /.test(readFileSync(`/proc/${zombie}/stat`, 'utf8'));
+    while (!isZombie()) await new Promise((resolve) => setImmediate(resolve));
+    const lockPath = `${out}.lock`;
+    mkdirSync(lockPath);
+    const owner = { pid: zombie, host: hostname(), startedAt: new Date().toISOString() };
+    writeFileSync(join(lockPath, 'owner.json'), JSON.stringify(owner));
+    const run = scriptedIo();
+    assert.equal(
+      await runAuroraSwarm(['run', '-f', hostfile, '-i', prompts, '-o', out], run.io),
+      0,
+      run.stderr(),
+    );
+    assert.match(
+      run.stderrLines()[0] ?? '',
+      new RegExp(
+        `was locked by run pid ${zombie} .*, which is no longer running: taking the lock over$`,
+      ),
+    );
+    assert.equal(readJsonLines(out).length, 3);
   });
 
   test("another host's lock: refused while fresh, taken over once stale", async (t) => {
