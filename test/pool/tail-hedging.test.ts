@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { scatterGather } from '../../src/patterns/scatter-gather.js';
 import {
   TAIL_HEDGE_FACTOR,
@@ -16,7 +15,7 @@ import {
 } from '../../src/pool/tail-hedge.js';
 import type { AgentResponse } from '../../src/pool/types.js';
 import { VLLMPool } from '../../src/pool/vllm-pool.js';
-import { KNOWN_MODEL, swarmOf } from './dispatch-test-helpers.js';
+import { allAbortedAt, KNOWN_MODEL, swarmOf } from './dispatch-test-helpers.js';
 
 type Swarm = Awaited<ReturnType<typeof swarmOf>>;
 
@@ -27,15 +26,6 @@ const requests = (swarm: Swarm) =>
 
 const hedgedCount = (responses: readonly AgentResponse[]) =>
   responses.filter((response) => response.hedged === true).length;
-
-/** Wait until the agent has seen every request it received end in an abort (bounded). */
-async function allAbortedAt(agent: Swarm['agents'][number]): Promise<void> {
-  for (let poll = 0; poll < 2000; poll++) {
-    if (agent.stats.aborted === agent.stats.requests) return;
-    await delay(5);
-  }
-  assert.fail(`${agent.stats.aborted} of ${agent.stats.requests} stalled calls seen aborted`);
-}
 
 function assertAnswered(responses: readonly AgentResponse[]): void {
   responses.forEach((response, index) => {
