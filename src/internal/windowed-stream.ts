@@ -26,6 +26,8 @@ export interface WindowedStreamOptions<TItem, TResult> {
    * rejection ends the whole stream with that error (task failures should be values).
    */
   launch(item: TItem, index: number, signal: AbortSignal): Promise<TResult>;
+  /** Called once the source is exhausted (every item has been started). */
+  onExhausted?(): void;
 }
 
 function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
@@ -54,7 +56,7 @@ export async function* runWindowed<TItem, TResult>(
   source: Iterable<TItem> | AsyncIterable<TItem>,
   options: WindowedStreamOptions<TItem, TResult>,
 ): AsyncGenerator<WindowedResult<TItem, TResult>, void, undefined> {
-  const { window, signal, launch } = options;
+  const { window, signal, launch, onExhausted } = options;
   const { controller, dispose } = linkAbortController(signal);
   const iterator = iteratorOf(source);
   const completed: WindowedResult<TItem, TResult>[] = [];
@@ -100,7 +102,10 @@ export async function* runWindowed<TItem, TResult>(
     );
   };
   const accept = (step: IteratorResult<TItem>): void => {
-    if (step.done) exhausted = true;
+    if (step.done) {
+      exhausted = true;
+      onExhausted?.();
+    }
     // An item that arrives after an abort or a failure is dropped: it was never started.
     else if (!controller.signal.aborted) start(step.value);
   };

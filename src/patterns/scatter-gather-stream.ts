@@ -5,6 +5,8 @@
 import { InvalidOptionError } from '../errors.js';
 import { describeValue } from '../internal/describe-value.js';
 import { runWindowed } from '../internal/windowed-stream.js';
+import { withTailHedge } from '../pool/call-options.js';
+import { TailHedge } from '../pool/tail-hedge.js';
 import type { AgentResponse, CallOptions, SwarmPool } from '../pool/types.js';
 import {
   assertAgentIndex,
@@ -119,6 +121,8 @@ export async function* scatterGatherStream(
   }
   const leastLoaded = resolved.dispatch === 'least-loaded';
   if (leastLoaded) assertLeastLoadedPool(pool, FUNCTION_NAME);
+  // Least-loaded calls without hedgeAfterMs hedge adaptively once the input is exhausted.
+  const tail = leastLoaded ? new TailHedge() : undefined;
   const stream = runWindowed<ScatterInput, AgentResponse>(prompts, {
     window: resolved.window,
     signal: resolved.signal,
@@ -129,10 +133,11 @@ export async function* scatterGatherStream(
       return item.agentIndex === undefined
         ? (pool.postLeastLoaded as NonNullable<SwarmPool['postLeastLoaded']>)(
             item.prompt,
-            callOptions,
+            withTailHedge(callOptions, tail),
           )
         : pool.post(item.agentIndex, item.prompt, callOptions);
     },
+    onExhausted: () => tail?.drain(),
   });
   for await (const { index, item, result } of stream) {
     const id = typeof item === 'string' ? undefined : item.id;
