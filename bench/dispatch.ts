@@ -1,6 +1,7 @@
 /**
  * Dispatch over a swarm where some agents are 10× slower and some are dead: round-robin
- * vs least-loaded vs least-loaded + hedging. Per run: wall time against a ceiling (every
+ * vs least-loaded without hedging vs least-loaded (its default adaptive tail hedging) vs
+ * least-loaded + a fixed `hedgeAfterMs`. Per run: wall time against a ceiling (every
  * prompt on the fast agents only), prompts answered per agent, failures, hedged calls, and
  * the agent time spent on calls that were aborted (GPU-seconds wasted on a real swarm).
  *
@@ -63,11 +64,13 @@ if (fastAgents < 1) throw new Error('need at least one fast agent');
 interface Mode {
   name: string;
   dispatch: DispatchPolicy;
-  hedgeAfterMs: number | undefined;
+  /** undefined: the default (least-loaded: adaptive tail hedging); false: never. */
+  hedgeAfterMs: number | false | undefined;
 }
 const MODES: Mode[] = [
   { name: 'round-robin', dispatch: 'round-robin', hedgeAfterMs: undefined },
-  { name: 'least-loaded', dispatch: 'least-loaded', hedgeAfterMs: undefined },
+  { name: 'least-loaded, no hedging', dispatch: 'least-loaded', hedgeAfterMs: false },
+  { name: 'least-loaded (tail hedging)', dispatch: 'least-loaded', hedgeAfterMs: undefined },
   { name: 'least-loaded + hedging', dispatch: 'least-loaded', hedgeAfterMs: HEDGE_AFTER_MS },
 ];
 

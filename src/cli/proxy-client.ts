@@ -5,7 +5,7 @@
  * `AURORA_SWARM_PROXY_TOKEN`, else the token file (`--token-file`, else
  * `AURORA_SWARM_PROXY_TOKEN_FILE`, else `~/.aurora-swarm/proxy-token` when present).
  */
-import { Agent, fetch, type Response } from 'undici';
+import { Agent } from 'undici';
 import { type AgentEndpoint, createEndpoint } from '../hostfile/agent-endpoint.js';
 import {
   defaultProxyTokenFile,
@@ -13,6 +13,7 @@ import {
   readProxyTokenFile,
 } from '../internal/proxy-token-file.js';
 import { isUnixProxyUrl, unixSocketPathOf } from '../internal/unix-proxy-url.js';
+import { errorCode } from '../pool/describe-failure.js';
 import { POOL_PROXY_TOKEN_ENV_VAR } from '../pool/pool-options.js';
 import { CliError, usageError } from './cli-errors.js';
 import type { CliIo } from './cli-io.js';
@@ -20,18 +21,25 @@ import type { CliIo } from './cli-io.js';
 /** How long a read of the proxy's own routes may take, in milliseconds. */
 const PROXY_READ_TIMEOUT_MS = 10_000;
 
+/** Why the proxy could not be reached, in words (as `wait` says it of agents). */
 function causeOf(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  if (cause?.code) return cause.code;
-  if (cause?.message) return cause.message;
-  if ((error as Error).name === 'TimeoutError') {
+  const code = errorCode(error);
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ENOENT') return 'no such socket';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'unknown host';
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'connection closed';
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'host unreachable';
+  if (code === 'EACCES') return 'permission denied';
+  if ((error as Error).name === 'TimeoutError' || code === 'UND_ERR_CONNECT_TIMEOUT') {
     return `no answer within ${PROXY_READ_TIMEOUT_MS / 1000}s`;
   }
-  return (error as Error).message;
+  return code ?? (error as Error).message;
 }
 
 /**
- * GET `{proxyUrl}{path}` and parse its JSON.
+ * GET `{proxyUrl}{path}` and parse its JSON. Sent with undici's `request`, not `fetch`:
+ * the proxy may listen on any port, also one of those `fetch` refuses for browsers'
+ * sake (6000, 6666, 10080, ...).
  * @throws {CliError} unreachable, 401 (names --token and the variable), other statuses, not JSON.
  */
 export async function readProxyJson(
@@ -41,30 +49,34 @@ export async function readProxyJson(
 ): Promise<unknown> {
   const socketPath = isUnixProxyUrl(proxyUrl) ? unixSocketPathOf(proxyUrl) : undefined;
   const url = `${proxyUrl}${path}`;
-  const dispatcher = socketPath === undefined ? undefined : new Agent({ socketPath });
-  let response: Response;
+  const dispatcher = new Agent(socketPath === undefined ? {} : { socketPath });
+  let status: number;
   let text: string;
   try {
-    response = await fetch(socketPath === undefined ? url : `http://localhost${path}`, {
+    const target = new URL(socketPath === undefined ? url : `http://localhost${path}`);
+    const response = await dispatcher.request({
+      origin: target.origin,
+      path: `${target.pathname}${target.search}`,
+      method: 'GET',
       headers: token ? { 'proxy-authorization': `Bearer ${token}` } : {},
       signal: AbortSignal.timeout(PROXY_READ_TIMEOUT_MS),
-      ...(dispatcher === undefined ? {} : { dispatcher }),
     });
-    text = await response.text();
+    status = response.statusCode;
+    text = await response.body.text();
   } catch (error) {
     throw new CliError(
       `cannot reach the proxy at ${proxyUrl}: ${causeOf(error)} (is it running? is the SSH tunnel up?)`,
     );
   } finally {
-    await dispatcher?.close();
+    await dispatcher.close();
   }
-  if (response.status === 401) {
+  if (status === 401) {
     throw new CliError(
       `the proxy at ${proxyUrl} answered 401: ${token ? 'wrong token' : 'it requires a token'} (pass --token or --token-file, or set ${POOL_PROXY_TOKEN_ENV_VAR})`,
     );
   }
-  if (!response.ok) {
-    throw new CliError(`GET ${url} answered ${response.status}: ${text.slice(0, 200)}`);
+  if (status < 200 || status > 299) {
+    throw new CliError(`GET ${url} answered ${status}: ${text.slice(0, 200)}`);
   }
   try {
     return JSON.parse(text) as unknown;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { HostfileError } from '../errors.js';
+import { describeFileError } from '../internal/describe-file-error.js';
 import type { AgentEndpoint } from './agent-endpoint.js';
 import { parseHostfileText } from './parse-hostfile-text.js';
 
@@ -19,7 +20,7 @@ export function parseHostfile(path: string): AgentEndpoint[] {
     const reason =
       (error as NodeJS.ErrnoException).code === 'ENOENT'
         ? 'no such file'
-        : String((error as Error).message);
+        : describeFileError(error);
     throw new HostfileError('ERR_HOSTFILE_NOT_FOUND', `cannot read hostfile ${path}: ${reason}`, {
       path,
       cause: error,

@@ -7,7 +7,7 @@ const REASONS: Readonly<Record<string, string>> = {
   ENOENT: 'no such file or directory',
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',
-  EISDIR: 'is a directory',
+  EISDIR: 'it is a directory',
   ENOTDIR: 'a part of the path is not a directory',
   EROFS: 'read-only file system',
   ENOSPC: 'no space left on the device',

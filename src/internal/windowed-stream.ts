@@ -30,6 +30,8 @@ export interface WindowedStreamOptions<TItem, TResult> {
    * rejection ends the whole stream with that error (task failures should be values).
    */
   launch(item: TItem, index: number, signal: AbortSignal): Promise<TResult>;
+  /** Called once the source is exhausted (every item has been started). */
+  onExhausted?(): void;
 }
 
 function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
@@ -57,6 +59,7 @@ function iteratorOf<TItem>(
 class WindowedRun<TItem, TResult> {
   readonly #window: number;
   readonly #launch: WindowedStreamOptions<TItem, TResult>['launch'];
+  readonly #onExhausted: (() => void) | undefined;
   readonly #iterator: Iterator<TItem> | AsyncIterator<TItem>;
   readonly #controller: AbortController;
   readonly #dispose: () => void;
@@ -81,6 +84,7 @@ class WindowedRun<TItem, TResult> {
   ) {
     this.#window = options.window;
     this.#launch = options.launch;
+    this.#onExhausted = options.onExhausted?.bind(options);
     const { controller, dispose } = linkAbortController(options.signal);
     this.#controller = controller;
     this.#dispose = dispose;
@@ -167,7 +171,10 @@ class WindowedRun<TItem, TResult> {
   }
 
   #accept(step: IteratorResult<TItem>): void {
-    if (step.done) this.exhausted = true;
+    if (step.done) {
+      this.exhausted = true;
+      this.#onExhausted?.();
+    }
     // An item that arrives after an abort or a failure is dropped: it was never started.
     else if (!this.#controller.signal.aborted) this.#start(step.value);
   }

@@ -37,9 +37,12 @@ export interface ScatterOptions extends PatternOptions {
    * Hedge each call: when no response headers arrived this many milliseconds after it was
    * sent, the same prompt also goes to another agent (least loaded, breaker-aware, within
    * the concurrency limit); the first success wins, the other call is aborted at once, and
-   * the response has `hedged: true`. @default undefined (never)
+   * the response has `hedged: true`. Not set, `dispatch: 'least-loaded'` hedges adaptively
+   * at the tail: once every prompt is sent, a call with no headers after max(250 ms, 4 × the
+   * scatter's median time to headers) goes to a least-loaded agent with a free slot too.
+   * `0` or `false`: never. @default undefined (round-robin: never; least-loaded: adaptive)
    */
-  hedgeAfterMs?: number;
+  hedgeAfterMs?: number | false;
 }
 
 /** A pattern's options after validation. */
@@ -164,11 +167,12 @@ export function resolvePatternOptions(
   const hedgeAfterMs = callOptions.hedgeAfterMs;
   if (
     hedgeAfterMs !== undefined &&
-    (typeof hedgeAfterMs !== 'number' || !Number.isFinite(hedgeAfterMs) || hedgeAfterMs <= 0)
+    hedgeAfterMs !== false &&
+    (typeof hedgeAfterMs !== 'number' || !Number.isFinite(hedgeAfterMs) || hedgeAfterMs < 0)
   ) {
     fail(
       functionName,
-      `hedgeAfterMs must be a finite number of milliseconds > 0, got ${describeValue(hedgeAfterMs)}`,
+      `hedgeAfterMs must be a finite number of milliseconds > 0, or 0 / false for never, got ${describeValue(hedgeAfterMs)}`,
     );
   }
   const poolConcurrency =

@@ -5,6 +5,8 @@
 import { InvalidOptionError } from '../errors.js';
 import { describeValue } from '../internal/describe-value.js';
 import { runWindowed } from '../internal/windowed-stream.js';
+import { withTailHedge } from '../pool/call-options.js';
+import { TailHedge } from '../pool/tail-hedge.js';
 import type { AgentResponse, CallOptions, SwarmPool } from '../pool/types.js';
 import {
   assertAgentIndex,
@@ -121,7 +123,7 @@ export async function* scatterGatherStream(
   const stream = runWindowed<ScatterInput, AgentResponse>(prompts, {
     window: resolved.window,
     signal: resolved.signal,
-    launch: scatterLaunch(pool, resolved, FUNCTION_NAME),
+    ...scatterLaunch(pool, resolved, FUNCTION_NAME),
   });
   for await (const { index, item, result } of stream) {
     const id = typeof item === 'string' ? undefined : item.id;
@@ -130,9 +132,11 @@ export async function* scatterGatherStream(
 }
 
 /**
- * How a scatter sends item `index`: to agent `index % pool.size` (a bare prompt), to the
- * agent the item names, or to the least-loaded agent, with the scatter's call options and
- * the window's signal. Shared by `scatterGatherStream` and `scatterGather`.
+ * How a scatter sends item `index` (`launch`): to agent `index % pool.size` (a bare prompt), to
+ * the agent the item names, or to the least-loaded agent, with the scatter's call options and
+ * the window's signal; least-loaded calls without `hedgeAfterMs` hedge adaptively once the
+ * input is exhausted (`onExhausted`, tail-hedge.ts). Shared by `scatterGatherStream` and
+ * `scatterGather`.
  * @throws InvalidOptionError when `dispatch: 'least-loaded'` meets a pool without `postLeastLoaded`.
  * @internal
  */
@@ -140,30 +144,44 @@ export function scatterLaunch(
   pool: SwarmPool,
   resolved: ResolvedPatternOptions,
   functionName: string,
-): (input: ScatterInput, index: number, signal: AbortSignal) => Promise<AgentResponse> {
+): {
+  launch: (input: ScatterInput, index: number, signal: AbortSignal) => Promise<AgentResponse>;
+  onExhausted: () => void;
+} {
   const leastLoaded = resolved.dispatch === 'least-loaded';
   if (leastLoaded) assertLeastLoadedPool(pool, functionName);
+  const tail = leastLoaded ? new TailHedge() : undefined;
   // The options of every bare prompt: one object per window signal (there is one), not one
   // per call. A pool only reads the options it is given.
   let shared: CallOptions | undefined;
+  let sharedLeastLoaded: CallOptions | undefined;
   const sharedFor = (signal: AbortSignal): CallOptions => {
-    if (shared?.signal !== signal) shared = { ...resolved.callOptions, signal };
+    if (shared?.signal !== signal) {
+      shared = { ...resolved.callOptions, signal };
+      sharedLeastLoaded = withTailHedge(shared, tail);
+    }
     return shared;
   };
   const send = (agentIndex: number | undefined, prompt: string, options: CallOptions) =>
     agentIndex === undefined
-      ? (pool.postLeastLoaded as NonNullable<SwarmPool['postLeastLoaded']>)(prompt, options)
+      ? (pool.postLeastLoaded as NonNullable<SwarmPool['postLeastLoaded']>)(
+          prompt,
+          options === shared ? (sharedLeastLoaded as CallOptions) : withTailHedge(options, tail),
+        )
       : pool.post(agentIndex, prompt, options);
-  return (input, index, signal) => {
-    assertNonEmptyPool(pool, functionName);
-    if (typeof input === 'string') {
-      return send(leastLoaded ? undefined : index % pool.size, input, sharedFor(signal));
-    }
-    const item = normalizeItem(input, index, pool.size, leastLoaded);
-    const options =
-      item.callOptions === undefined
-        ? sharedFor(signal)
-        : { ...resolved.callOptions, ...item.callOptions, signal };
-    return send(item.agentIndex, item.prompt, options);
+  return {
+    launch: (input, index, signal) => {
+      assertNonEmptyPool(pool, functionName);
+      if (typeof input === 'string') {
+        return send(leastLoaded ? undefined : index % pool.size, input, sharedFor(signal));
+      }
+      const item = normalizeItem(input, index, pool.size, leastLoaded);
+      const options =
+        item.callOptions === undefined
+          ? sharedFor(signal)
+          : { ...resolved.callOptions, ...item.callOptions, signal };
+      return send(item.agentIndex, item.prompt, options);
+    },
+    onExhausted: () => tail?.drain(),
   };
 }

@@ -103,7 +103,7 @@ async function gather(
     {
       window: resolved.window,
       signal: resolved.signal,
-      launch: scatterLaunch(pool, resolved, functionName),
+      ...scatterLaunch(pool, resolved, functionName),
     },
     (index, _prompt, response) => {
       results[index] = response;

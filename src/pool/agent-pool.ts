@@ -26,6 +26,7 @@ import {
   type ResolvedPoolOptions,
   resolvePoolOptions,
 } from './pool-options.js';
+import { TailHedge } from './tail-hedge.js';
 import type { TransportFailure } from './transport-attempt.js';
 import type { AgentResponse, CallOptions, SendAllOptions, SwarmPool } from './types.js';
 
@@ -116,9 +117,14 @@ export class AgentPool extends PoolBase implements SwarmPool {
     const dispatch = resolveDispatch(options?.dispatch, 'sendAll');
     this.#assertNotEmpty(prompts.length);
     if (dispatch === 'least-loaded') {
-      return this.fanOut(prompts.length, (index) =>
-        this.callAgent(undefined, -1, prompts[index]!, call),
-      );
+      // Without hedgeAfterMs, calls hedge adaptively once the last prompt is handed out.
+      const tail = call.hedgeAfterMs === undefined ? new TailHedge() : undefined;
+      const tailCall = tail === undefined ? call : { ...call, tailHedge: tail };
+      let handedOut = 0;
+      return this.fanOut(prompts.length, (index) => {
+        if (++handedOut === prompts.length) tail?.drain();
+        return this.callAgent(undefined, -1, prompts[index]!, tailCall);
+      });
     }
     const members = this.members;
     const size = members.length;

@@ -5,6 +5,7 @@
 import { InvalidOptionError } from '../errors.js';
 import { describeValue } from '../internal/describe-value.js';
 import { extraBodyOption, positiveInteger, positiveNumber } from './pool-options.js';
+import { TAIL_HEDGE, type TailHedge } from './tail-hedge.js';
 import type { CallOptions, DispatchPolicy } from './types.js';
 
 /** Call options after validation, with the pool's timeout filled in. @internal */
@@ -13,8 +14,38 @@ export interface ResolvedCallOptions {
   readonly timeoutMs: number;
   readonly signal: AbortSignal | undefined;
   readonly extraBody: Record<string, unknown> | undefined;
-  readonly hedgeAfterMs: number | undefined;
+  /** A fixed delay; `false` when hedging is off (also the adaptive one); else undefined. */
+  readonly hedgeAfterMs: number | false | undefined;
   readonly maxHedges: number;
+  /** The least-loaded fan-out hedging this call adaptively (set by the fan-out only). */
+  readonly tailHedge?: TailHedge | undefined;
+}
+
+/** A fan-out's call options with its {@link TailHedge} attached (read by `resolveCallOptions`). */
+export type TailHedgedOptions<Options> = Options & { [TAIL_HEDGE]?: TailHedge };
+
+/**
+ * `options` with `tail` attached, unless they set `hedgeAfterMs` (a fixed delay, or off).
+ * @internal
+ */
+export function withTailHedge<Options extends { hedgeAfterMs?: number | false | undefined }>(
+  options: Options,
+  tail: TailHedge | undefined,
+): TailHedgedOptions<Options> {
+  if (tail === undefined || options.hedgeAfterMs !== undefined) return options;
+  return { ...options, [TAIL_HEDGE]: tail };
+}
+
+/** `hedgeAfterMs`: a number > 0, or 0 / `false` for never (not even adaptively). */
+function hedgeAfterMsOption(value: unknown): number | false | undefined {
+  if (value === undefined) return undefined;
+  if (value === false || value === 0) return false;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new InvalidOptionError(
+      `option hedgeAfterMs: expected a finite number of milliseconds > 0, or 0 / false for never, got ${describeValue(value)}`,
+    );
+  }
+  return value;
 }
 
 /** Extra agents a hedged call goes to unless `maxHedges` says otherwise. */
@@ -52,11 +83,9 @@ export function resolveCallOptions(
     timeoutMs: positiveNumber('timeoutMs', options.timeoutMs, poolTimeoutMs),
     signal,
     extraBody: extraBodyOption('extraBody', options.extraBody),
-    hedgeAfterMs:
-      options.hedgeAfterMs === undefined
-        ? undefined
-        : positiveNumber('hedgeAfterMs', options.hedgeAfterMs, 0),
+    hedgeAfterMs: hedgeAfterMsOption(options.hedgeAfterMs),
     maxHedges: positiveInteger('maxHedges', options.maxHedges, DEFAULT_MAX_HEDGES),
+    tailHedge: (options as TailHedgedOptions<CallOptions>)[TAIL_HEDGE],
   };
 }
 
@@ -72,8 +101,12 @@ export const BATCH_HEDGE_REFUSAL =
  * @throws {InvalidOptionError} when a batch request is asked to hedge (see
  *   {@link BATCH_HEDGE_REFUSAL}).
  */
-export function assertNoBatchHedge(hedgeAfterMs: number | undefined, functionName: string): void {
-  if (hedgeAfterMs !== undefined) {
+export function assertNoBatchHedge(
+  hedgeAfterMs: number | false | undefined,
+  functionName: string,
+): void {
+  // 0 / false (never) is what batch mode does anyway.
+  if (hedgeAfterMs !== undefined && hedgeAfterMs !== false && hedgeAfterMs !== 0) {
     throw new InvalidOptionError(`${functionName}: ${BATCH_HEDGE_REFUSAL}`);
   }
 }

@@ -5,15 +5,20 @@
  * other call is aborted at once — the agent sees its connection close and stops
  * generating. A call that fails does not end the race while another is still running.
  * Streams are decided at their response head too, so no byte is ever read from two agents.
+ * With a {@link TailHedge} instead of a fixed delay (tail-hedge.ts) the delay is the
+ * fan-out's own, asked again until it is known and a hedge may go out.
  *
  * Internal. Each call of the race is a full call of pool-transport.ts (slot, breaker,
  * retries), with its own signal and an observer that reports its progress here.
  */
+
+import { performance } from 'node:perf_hooks';
 import {
   type AbortSubscriber,
   subscribeAbort,
   unsubscribeAbort,
 } from '../internal/shared-abort.js';
+import type { TailHedge } from './tail-hedge.js';
 import type { AnsweredBy, AttemptObserver } from './transport-attempt.js';
 
 /** How one call of a hedged race is run. */
@@ -29,7 +34,8 @@ export interface HedgeLeg {
 
 /** What a hedged race needs from the transport. */
 export interface HedgedCallOptions<Result> {
-  hedgeAfterMs: number;
+  /** A fixed delay, or a fan-out's adaptive one (hedge only when it says so). */
+  hedgeAfterMs: number | TailHedge;
   maxHedges: number;
   /** The caller's signal. */
   signal: AbortSignal | undefined;
@@ -45,7 +51,13 @@ interface Leg {
   readonly controller: AbortController;
   done: boolean;
   result: unknown;
+  /** `performance.now()` at its latest send, and from there to its 2xx headers. */
+  sentAt: number;
+  headersAfterMs: number | undefined;
 }
+
+/** How soon a call whose adaptive hedge may not go out yet asks again (ms). */
+const TAIL_RECHECK_MS = 100;
 
 /** Run `options.run` as a hedged race; resolves with the winner (or the first call's failure). */
 export function runHedged<Result extends AnsweredBy & { ok: boolean }>(
@@ -77,6 +89,7 @@ class HedgedCall<Result extends AnsweredBy & { ok: boolean }> implements AbortSu
     });
     const signal = this.#options.signal;
     if (signal !== undefined && !signal.aborted) subscribeAbort(signal, this);
+    if (typeof this.#options.hedgeAfterMs !== 'number') this.#options.hedgeAfterMs.callStarted();
     this.#startLeg(false);
     return promise;
   }
@@ -90,12 +103,19 @@ class HedgedCall<Result extends AnsweredBy & { ok: boolean }> implements AbortSu
     const controller = new AbortController();
     const callerSignal = this.#options.signal;
     if (callerSignal?.aborted) controller.abort(callerSignal.reason);
-    const leg: Leg = { controller, done: false, result: undefined };
+    const leg: Leg = {
+      controller,
+      done: false,
+      result: undefined,
+      sentAt: 0,
+      headersAfterMs: undefined,
+    };
     this.#legs.push(leg);
     const observer: AttemptObserver = {
       onSend: (globalIndex) => {
         if (!this.#avoid.includes(globalIndex)) this.#avoid.push(globalIndex);
         this.#headersSeen = false;
+        leg.sentAt = performance.now();
         if (this.#winner === undefined) this.#armTimer();
       },
       onResponseStart: (status) => {
@@ -103,6 +123,7 @@ class HedgedCall<Result extends AnsweredBy & { ok: boolean }> implements AbortSu
         this.#headersSeen = true;
         if (status < 200 || status >= 300) return;
         if (this.#winner === undefined) {
+          leg.headersAfterMs = performance.now() - leg.sentAt;
           this.#winner = leg;
           this.#abortOthers(leg);
         } else if (this.#winner !== leg) {
@@ -117,6 +138,13 @@ class HedgedCall<Result extends AnsweredBy & { ok: boolean }> implements AbortSu
 
   #armTimer(): void {
     if (this.#timer !== undefined || this.#hedges >= this.#options.maxHedges) return;
+    const hedgeAfterMs = this.#options.hedgeAfterMs;
+    this.#schedule(
+      typeof hedgeAfterMs === 'number' ? hedgeAfterMs : this.#tailWaitMs(hedgeAfterMs),
+    );
+  }
+
+  #schedule(delayMs: number): void {
     this.#timer = setTimeout(() => {
       // Expired timers run before the event loop polls for I/O: an answer that arrived
       // while the loop was busy (a scatter sending hundreds of requests) is still unread.
@@ -126,11 +154,32 @@ class HedgedCall<Result extends AnsweredBy & { ok: boolean }> implements AbortSu
         this.#timer = undefined;
         this.#immediate = undefined;
         if (this.#resolved || this.#winner !== undefined || this.#headersSeen) return;
-        if (!this.#options.canHedge(this.#avoid)) return;
+        const hedgeAfterMs = this.#options.hedgeAfterMs;
+        const tail = typeof hedgeAfterMs === 'number' ? undefined : hedgeAfterMs;
+        if (tail !== undefined) {
+          const waitMs = this.#tailWaitMs(tail);
+          if (waitMs > 0) {
+            this.#schedule(waitMs);
+            return;
+          }
+        }
+        if (!this.#options.canHedge(this.#avoid)) {
+          // An adaptive hedge waits for room; a fixed one is given up, as before.
+          if (tail !== undefined) this.#schedule(TAIL_RECHECK_MS);
+          return;
+        }
         this.#hedges++;
         this.#startLeg(true);
       });
-    }, this.#options.hedgeAfterMs);
+    }, delayMs);
+  }
+
+  /** How long until the adaptive hedge is due (0: now), or the recheck delay while unknown. */
+  #tailWaitMs(tail: TailHedge): number {
+    const hedgeAfterMs = tail.hedgeAfterMs();
+    if (hedgeAfterMs === undefined) return TAIL_RECHECK_MS;
+    const sentAt = (this.#legs[this.#legs.length - 1] as Leg).sentAt;
+    return Math.max(0, Math.ceil(hedgeAfterMs - (performance.now() - sentAt)));
   }
 
   #clearTimer(): void {
@@ -177,6 +226,10 @@ class HedgedCall<Result extends AnsweredBy & { ok: boolean }> implements AbortSu
   #finish(result: Result): void {
     this.#resolved = true;
     this.#clearTimer();
+    const hedgeAfterMs = this.#options.hedgeAfterMs;
+    if (typeof hedgeAfterMs !== 'number') {
+      hedgeAfterMs.callEnded(result.ok ? this.#winner?.headersAfterMs : undefined);
+    }
     const signal = this.#options.signal;
     if (signal !== undefined) unsubscribeAbort(signal, this);
     result.hedged = this.#legs.length > 1;

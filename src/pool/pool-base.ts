@@ -252,8 +252,9 @@ export abstract class PoolBase {
     return {
       member,
       members: this.#context.members,
-      hedgeAfterMs: call.hedgeAfterMs,
+      hedgeAfterMs: call.hedgeAfterMs === false ? undefined : call.hedgeAfterMs,
       maxHedges: call.maxHedges,
+      tailHedge: call.hedgeAfterMs === undefined ? call.tailHedge : undefined,
       method: 'POST',
       path,
       body: JSON.stringify(body),

@@ -122,17 +122,24 @@ export class PoolTransport {
     request: TransportRequest,
     reader: SuccessReader<Answer>,
   ): Promise<Answer | TransportFailure> {
-    const hedgeAfterMs = request.hedgeAfterMs;
     const members = request.members;
+    // A fixed delay, else a least-loaded fan-out's adaptive one (tail-hedge.ts).
+    const hedgeAfterMs =
+      request.hedgeAfterMs ?? (request.member === undefined ? request.tailHedge : undefined);
     if (hedgeAfterMs === undefined || members === undefined || members.length < 2) {
       return this.#call(request, reader, undefined);
     }
+    const limiter = this.limiter;
+    const adaptive = typeof hedgeAfterMs !== 'number';
     return runHedged<Answer | TransportFailure>({
       hedgeAfterMs,
       maxHedges: request.maxHedges ?? 1,
       signal: request.signal,
       run: (leg) => this.#call(request, reader, leg),
-      canHedge: (avoid) => this.agents.pickLeastLoaded(members, avoid) >= 0,
+      // An adaptive hedge only takes a slot that is free now.
+      canHedge: (avoid) =>
+        (!adaptive || limiter.active < limiter.capacity) &&
+        this.agents.pickLeastLoaded(members, avoid) >= 0,
       discard: discardResult,
     });
   }

@@ -23,6 +23,7 @@ import {
 } from './describe-failure.js';
 import type { PoolMember } from './pool-member.js';
 import { isRetryableErrorCode, isRetryableStatus, retryDelayMs } from './retry.js';
+import type { TailHedge } from './tail-hedge.js';
 import { receiveWhole } from './whole-response.js';
 
 /** One HTTP exchange with one agent of a pool. */
@@ -41,6 +42,11 @@ export interface TransportRequest {
   hedgeAfterMs?: number | undefined;
   /** Most extra agents one call is sent to when hedging. @default 1 */
   maxHedges?: number | undefined;
+  /**
+   * The least-loaded fan-out this call is part of, when it hedges adaptively: used only
+   * without `hedgeAfterMs` and without a fixed `member` (tail-hedge.ts).
+   */
+  tailHedge?: TailHedge | undefined;
   method: 'GET' | 'POST';
   /** Path on the agent, e.g. `/v1/chat/completions`. */
   path: string;

@@ -38,8 +38,9 @@ export interface AgentResponse {
   /** `finish_reason` of the completion, e.g. `stop` or `length`. */
   finishReason?: string;
   /**
-   * `true` when the call was hedged: no answer had started after `hedgeAfterMs`, so the
-   * same prompt also went to another agent. `agentIndex` names the agent whose answer
+   * `true` when the call was hedged: no answer had started after `hedgeAfterMs` (or, in a
+   * least-loaded fan-out, after its adaptive delay), so the same prompt also went to
+   * another agent. `agentIndex` names the agent whose answer
    * this is (the other call was aborted).
    */
   hedged?: boolean;
@@ -68,9 +69,12 @@ export interface CallOptions {
    * sent, send the same prompt to another agent of the pool too (the least loaded whose
    * circuit breaker is closed, within the concurrency limit). The first success wins and
    * the other call is aborted at once; the response has `hedged: true`. A streamed call is
-   * hedged only before its response started. @default undefined (never)
+   * hedged only before its response started. `0` or `false`: never, also not the adaptive
+   * tail hedge that least-loaded fan-outs (`dispatch: 'least-loaded'` of `sendAll` and the
+   * scatter patterns) apply when this is not set (docs/pools.md, "Tail hedging").
+   * @default undefined (never; adaptive in a least-loaded fan-out)
    */
-  hedgeAfterMs?: number;
+  hedgeAfterMs?: number | false;
   /** Most extra agents one call is hedged to (each after another `hedgeAfterMs`). @default 1 */
   maxHedges?: number;
 }

@@ -208,7 +208,8 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     assertPrompts(prompts);
     const call = resolveCallOptions(options, this.timeoutMs);
     assertNoBatchHedge(call.hedgeAfterMs, functionName);
-    return call;
+    // A batch is never hedged, not even by a least-loaded fan-out's adaptive rule.
+    return call.tailHedge === undefined ? call : { ...call, tailHedge: undefined };
   }
 
   /** @throws {InvalidArgumentError} when there are prompts and the pool has no agents. */

@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { InputFileError } from '../errors.js';
 import { CompactStringSet } from '../internal/compact-string-set.js';
+import { describeFileError } from '../internal/describe-file-error.js';
 
 /** A prompt's id: the JSONL `id` as written, or the 1-based line number. */
 export type PromptId = string | number;
@@ -53,13 +54,17 @@ export async function* readPromptFile(
     stream.once('open', () => resolve());
     stream.once('error', (error) => reject(error));
   });
-  try {
-    await opened;
-  } catch (error) {
-    throw new InputFileError(`cannot read prompts file ${path}: ${(error as Error).message}`, {
+  // In words, as the other file errors: `no such file or directory`, `it is a directory`
+  // (a directory opens, and fails at the first read).
+  const unreadable = (error: unknown) =>
+    new InputFileError(`cannot read prompts file ${path}: ${describeFileError(error)}`, {
       path,
       cause: error,
     });
+  try {
+    await opened;
+  } catch (error) {
+    throw unreadable(error);
   }
   const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   try {
@@ -72,6 +77,14 @@ export async function* readPromptFile(
         ? { id: lineNumber, prompt: line, lineNumber, format: 'text' }
         : parseJsonLine(line, path, lineNumber);
     }
+  } catch (error) {
+    if (
+      error instanceof InputFileError ||
+      typeof (error as { code?: unknown })?.code !== 'string'
+    ) {
+      throw error;
+    }
+    throw unreadable(error);
   } finally {
     lines.close();
     stream.destroy();

@@ -13,11 +13,16 @@
  * Inside the directory, `owner.json` names the holder (pid, host, start), for the message a
  * second run prints and so that a holder on this host that no longer exists (kill -9, a
  * crash) is recognised at once instead of after the stale time.
+ *
+ * The lock belongs to the file, not to the name it was given by: a `--out` that is a
+ * symbolic link, or that is reached through a symlinked directory (a home directory's link
+ * to project storage, as HPC sites set them up), is locked beside the file it resolves to,
+ * so two runs that spell the same file differently still exclude each other.
  */
 import * as fs from 'node:fs';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readFile, readlink, realpath, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { FileLockedError, type FileLockHolder, InputFileError } from '../errors.js';
 import { describeFileError } from '../internal/describe-file-error.js';
 
@@ -75,13 +80,25 @@ function describeHolder(holder: FileLockHolder | undefined): string {
   return `another ${holderCommand(holder)} (pid ${holder.pid}${where}, started ${formatLockTime(holder.startedAt)})`;
 }
 
+/**
+ * Whether process `pid` (on this host) still runs. A zombie does not: a run killed with
+ * kill -9 whose parent has not collected it yet (a workflow tool that starts runs and
+ * reaps them late) still answers `kill(pid, 0)`, but it will never write again. Linux
+ * says so in /proc; elsewhere a zombie counts as running.
+ */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     // EPERM: it exists but belongs to someone else.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // "pid (command) state ...": the command may hold spaces and parentheses.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
 
@@ -134,6 +151,41 @@ function lockFileSystem(ownerText: string) {
   };
 }
 
+/** `path` with every symbolic link resolved, also when the file (or a link's target) does not exist yet. */
+async function resolvedFilePath(path: string): Promise<string | undefined> {
+  let current = resolve(path);
+  for (let links = 0; links < 40; links++) {
+    try {
+      return await realpath(current);
+    } catch {
+      // Missing: a link whose target does not exist yet, or a file not yet created.
+    }
+    let target: string;
+    try {
+      target = await readlink(current);
+    } catch {
+      try {
+        return join(await realpath(dirname(current)), basename(current));
+      } catch {
+        return undefined;
+      }
+    }
+    current = resolve(dirname(current), target);
+  }
+  return undefined;
+}
+
+/**
+ * Where the lock of results file `path` lives: `<path>.lock`, unless `path` is a symbolic
+ * link or lies under one, in which case beside the file it resolves to (the file itself
+ * need not exist). A directory that cannot be resolved (missing) leaves `path` as given;
+ * making the lock then fails with the reason.
+ */
+async function resultsLockPath(path: string): Promise<string> {
+  const real = await resolvedFilePath(path);
+  return `${real === undefined || real === resolve(path) ? path : real}.lock`;
+}
+
 /**
  * Take the lock on results file `path` (the file itself need not exist).
  * @throws {FileLockedError} when another live run holds it.
@@ -145,7 +197,7 @@ export async function lockResultsFile(
 ): Promise<ResultsLock> {
   const staleMs = options.staleMs ?? RESULTS_LOCK_STALE_MS;
   const updateMs = options.updateMs ?? RESULTS_LOCK_UPDATE_MS;
-  const lockPath = `${path}.lock`;
+  const lockPath = await resultsLockPath(path);
   const previous = await stat(lockPath).catch(() => undefined);
   if (previous !== undefined) {
     const holder = await readHolder(lockPath);

@@ -20,8 +20,16 @@ import { InvalidOptionError } from '../errors.js';
 import type { CompactStringSet } from '../internal/compact-string-set.js';
 import { linkAbortController } from '../internal/linked-abort-controller.js';
 import { runWindowed } from '../internal/windowed-stream.js';
+import { withTailHedge } from '../pool/call-options.js';
 import { isRetryableFailureKind } from '../pool/failure-kind.js';
-import type { AgentResponse, DispatchPolicy, FailureKind, SwarmPool } from '../pool/types.js';
+import { TailHedge } from '../pool/tail-hedge.js';
+import type {
+  AgentResponse,
+  CallOptions,
+  DispatchPolicy,
+  FailureKind,
+  SwarmPool,
+} from '../pool/types.js';
 import { DEFAULT_OUTAGE_TIMEOUT_MS, OutageGuard, type OutageNotice } from './outage-guard.js';
 import {
   type PromptFileFormat,
@@ -308,20 +316,23 @@ async function sendPending(options: SendPendingOptions): Promise<RunCounts> {
   const writer = new ResultWriter(options.outPath);
   try {
     if (plan.toRun === 0 || signal.aborted) return counts;
+    // Least-loaded calls hedge adaptively once the prompt file is read to its end.
+    const tail = options.dispatch === 'least-loaded' ? new TailHedge() : undefined;
     const results = runWindowed<PromptRecord, AgentResponse | undefined>(pending(), {
       window: options.window ?? pool.concurrency,
       signal,
       launch: (prompt, index, callSignal) =>
         guard.send(() => {
-          const callOptions = {
+          const callOptions: CallOptions = {
             signal: callSignal,
             ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
             ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
           };
           return options.dispatch === 'least-loaded' && pool.postLeastLoaded !== undefined
-            ? pool.postLeastLoaded(prompt.prompt, callOptions)
+            ? pool.postLeastLoaded(prompt.prompt, withTailHedge(callOptions, tail))
             : pool.post(index % pool.size, prompt.prompt, callOptions);
         }),
+      onExhausted: () => tail?.drain(),
     });
     for await (const { item: prompt, result: response } of results) {
       // Not a result: held back by an outage that outlasted the timeout, or cut by the

@@ -7,6 +7,7 @@
 import { Agent } from 'undici';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
 import { CallSignal } from '../internal/call-signal.js';
+import { isUnixProxyUrl, unixSocketPathOf } from '../internal/unix-proxy-url.js';
 import type { AgentResponse } from '../pool/types.js';
 import type { OutageProbe } from './outage-guard.js';
 
@@ -30,7 +31,7 @@ export class SwarmReachability {
   readonly #endpoints: readonly AgentEndpoint[];
   readonly #proxyUrl: string | undefined;
   readonly #probeTimeoutMs: number;
-  readonly #dispatcher = new Agent({ connections: 1, pipelining: 0 });
+  readonly #dispatcher: Agent;
   /** Global indices of the agents that answered last, most recent last, distinct. */
   readonly #recent: number[] = [];
 
@@ -38,6 +39,16 @@ export class SwarmReachability {
     this.#endpoints = options.endpoints;
     this.#proxyUrl = options.proxyUrl?.replace(/\/+$/, '');
     this.#probeTimeoutMs = options.probeTimeoutMs ?? DEFAULT_REACHABILITY_PROBE_TIMEOUT_MS;
+    // A `unix:` proxy is probed over its socket, as the pools reach it.
+    const socketPath =
+      this.#proxyUrl !== undefined && isUnixProxyUrl(this.#proxyUrl)
+        ? unixSocketPathOf(this.#proxyUrl)
+        : undefined;
+    this.#dispatcher = new Agent({
+      connections: 1,
+      pipelining: 0,
+      ...(socketPath === undefined ? {} : { socketPath }),
+    });
   }
 
   /** How messages name what is probed. */
@@ -67,7 +78,10 @@ export class SwarmReachability {
 
   /** Whether the proxy (or any probed agent) answers; never rejects. */
   probe = async (signal?: AbortSignal): Promise<boolean> => {
-    if (this.#proxyUrl !== undefined) return this.#answers(`${this.#proxyUrl}/health`, signal);
+    if (this.#proxyUrl !== undefined) {
+      const base = isUnixProxyUrl(this.#proxyUrl) ? 'http://localhost' : this.#proxyUrl;
+      return this.#answers(`${base}/health`, signal);
+    }
     const urls = this.#directCandidates().map((endpoint) => `${endpoint.url}/health`);
     const answers = await Promise.all(urls.map((url) => this.#answers(url, signal)));
     return answers.some(Boolean);

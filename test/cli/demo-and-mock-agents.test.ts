@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -245,12 +245,29 @@ describe('aurora-swarm mock-agents', { concurrency: true }, () => {
         assert.equal(await runAuroraSwarm(['mock-agents', '--tags', tags], bad.io), 2);
         assert.match(bad.stderr(), pattern);
       }
+      const tooHigh = scriptedIo();
+      assert.equal(
+        await runAuroraSwarm(['mock-agents', '-n', '2', '--base-port', '65535'], tooHigh.io),
+        2,
+      );
+      assert.deepEqual(tooHigh.stderrLines(), [
+        'aurora-swarm mock-agents: error: --base-port 65535 leaves no room for 2 agents (the last would listen on port 65536): at most 65534, or 0 for free ports',
+      ]);
       const missing = scriptedIo();
       const nowhere = join(directory, 'missing', 'hostfile.txt');
       assert.equal(await runAuroraSwarm(['mock-agents', '--hostfile', nowhere], missing.io), 2);
       assert.deepEqual(missing.stderrLines(), [
         `aurora-swarm mock-agents: error: cannot write hostfile ${nowhere}: directory ${join(directory, 'missing')} does not exist`,
       ]);
+      // A user's other file is not replaced by the hostfile (an earlier hostfile is).
+      const notes = join(directory, 'notes.txt');
+      writeFileSync(notes, 'my notes\nline two\n');
+      const refused = scriptedIo();
+      assert.equal(await runAuroraSwarm(['mock-agents', '--hostfile', notes], refused.io), 2);
+      assert.deepEqual(refused.stderrLines(), [
+        `aurora-swarm mock-agents: error: cannot write hostfile ${notes}: it is not a hostfile (line 1: expected a port (an integer 1-65535) or a key=value tag after the host, got "notes"): refusing to replace it; choose another --hostfile`,
+      ]);
+      assert.equal(readFileSync(notes, 'utf8'), 'my notes\nline two\n');
     },
   );
 

@@ -84,12 +84,17 @@ describe('aurora-swarm run, in-process', { concurrency: true }, () => {
     const cases: Array<[string[], RegExp, Record<string, string>?]> = [
       [
         ['-f', hostfile, '-i', join(directory, 'nope.jsonl'), '-o', out],
-        /cannot read prompts file .*nope\.jsonl/,
+        /cannot read prompts file .*nope\.jsonl: no such file or directory$/,
+      ],
+      [
+        ['-f', hostfile, '-i', directory, '-o', out],
+        /cannot read prompts file .*: it is a directory$/,
       ],
       [
         ['-f', join(directory, 'nope.txt'), '-i', prompts, '-o', out],
         /cannot read hostfile .*nope\.txt: no such file/,
       ],
+      [['-f', directory, '-i', prompts, '-o', out], /cannot read hostfile .*: it is a directory$/],
       [
         ['-i', prompts, '-o', out],
         /no agents: pass --hostfile \(or set AURORA_SWARM_HOSTFILE\), or --proxy/,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { runAuroraSwarm } from '../../src/cli/program.js';
 import { startMockSwarm } from '../../src/mock/mock-swarm.js';
+import { allAbortedAt } from '../pool/dispatch-test-helpers.js';
 import { temporaryDirectory, writeHostfile } from '../proxy/proxy-test-helpers.js';
 import { readJsonLines, scriptedIo, writePrompts } from './cli-test-helpers.js';
 
@@ -65,6 +66,28 @@ describe('aurora-swarm run and dead agents', () => {
     const records = readJsonLines(out);
     assert.equal(records.length, 200);
     assert.ok(records.every((record) => record.success === true && record.agent !== 2));
+  });
+
+  test("--dispatch least-loaded at the default concurrency: a stalled agent's prompts are hedged to the others", async (t) => {
+    const swarm = await startMockSwarm({ count: 4 });
+    t.after(() => swarm.close());
+    const stalled = swarm.agents[3]!;
+    stalled.setBehavior({ failure: 'hang' });
+    const directory = temporaryDirectory(t);
+    const hostfile = writeHostfile(t, swarm.hostfileText);
+    const prompts = writePrompts(directory, 60);
+    const out = join(directory, 'results.jsonl');
+    const run = scriptedIo();
+    const exitCode = await runAuroraSwarm(
+      ['run', '-f', hostfile, '-i', prompts, '-o', out, '--dispatch', 'least-loaded'],
+      run.io,
+    );
+    assert.equal(exitCode, 0, run.stdout());
+    const records = readJsonLines(out);
+    assert.equal(records.length, 60);
+    assert.ok(records.every((record) => record.success === true && record.agent !== 3));
+    assert.ok(stalled.stats.requests > 0, 'the stalled agent got its share first');
+    await allAbortedAt(stalled);
   });
 
   test('a bad --dispatch is one line and exit 2, nothing sent', async (t) => {

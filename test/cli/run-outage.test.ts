@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { describe, type TestContext, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { runAuroraSwarm } from '../../src/cli/program.js';
 import { startMockSwarm } from '../../src/mock/mock-swarm.js';
@@ -36,58 +36,82 @@ function assertCompleteWithoutFailures(out: string, count: number): void {
   assert.deepEqual(failures, [], 'no failure written');
 }
 
+/**
+ * The proxy killed while 256 calls are held by the agents and 244 queued, down for 3 s,
+ * then restarted where it was: the same TCP port, or the same `--unix` socket.
+ */
+async function killAndRestartTheProxy(t: TestContext, listener: 'port' | 'socket') {
+  const { swarm, release } = await startStallingSwarm(t, 100);
+  const directory = temporaryDirectory(t);
+  const hostfile = writeHostfile(t, swarm.hostfileText);
+  const socket = join(directory, 'proxy.sock');
+  const proxyArgs =
+    listener === 'port'
+      ? ['-f', hostfile, '--host', '127.0.0.1']
+      : ['-f', hostfile, '--unix', socket];
+  const startProxy = async (args: string[]) => {
+    const proxy = spawnProxy(t, args);
+    if (listener === 'port') return { proxy, url: await proxyUrlOf(proxy) };
+    await proxy.waitForLine(/Proxy started/);
+    return { proxy, url: `unix:${socket}` };
+  };
+  const first = await startProxy(listener === 'port' ? [...proxyArgs, '-p', '0'] : proxyArgs);
+  const proxyUrl = first.url;
+  const restartArgs =
+    listener === 'port' ? [...proxyArgs, '-p', new URL(proxyUrl).port] : proxyArgs;
+  const prompts = writePrompts(directory, 600);
+  const out = join(directory, 'results.jsonl');
+  const run = spawnProxy(
+    t,
+    [
+      'run',
+      '--proxy',
+      proxyUrl,
+      '-i',
+      prompts,
+      '-o',
+      out,
+      '-c',
+      '256',
+      '--progress-interval',
+      '1',
+      '--outage-timeout',
+      '60',
+    ],
+    { bin: MAIN_BIN },
+  );
+  // 100 answered, then 256 calls held by the agents and 244 queued: the proxy dies now.
+  await run.waitForLine(/^aurora-swarm run: 100\/600 done/);
+  first.proxy.child.kill('SIGKILL');
+  await first.proxy.exited;
+  release();
+  await run.waitForLine(/the proxy at .* is unreachable: waiting, retrying every 1s to 10s/);
+  await delay(3000); // the outage itself: the tunnel is down for a few seconds
+  const restarted = await startProxy(restartArgs);
+  assert.equal(await run.exited, 0, run.stderrLines.join('\n'));
+  const stderr = run.stderrLines.join('\n');
+  assert.match(
+    stderr,
+    /the proxy at .* answers again after \d+s: carrying on \(\d+ prompt\(s\) held back are sent again\)/,
+  );
+  assert.equal(stderr.match(/is unreachable/g)?.length, 1, 'one line per outage');
+  assertCompleteWithoutFailures(out, 600);
+  assert.match(run.stdout(), /600 succeeded, 0 failed/);
+  restarted.proxy.child.kill('SIGTERM');
+  await restarted.proxy.exited;
+}
+
 describe('run waits out outages', { concurrency: true }, () => {
   test(
     'the proxy killed for 3 s and restarted on the same port: every id once, 0 failures',
     SAFETY,
-    async (t) => {
-      const { swarm, release } = await startStallingSwarm(t, 100);
-      const directory = temporaryDirectory(t);
-      const hostfile = writeHostfile(t, swarm.hostfileText);
-      const proxyArgs = ['-f', hostfile, '--host', '127.0.0.1'];
-      const proxy = spawnProxy(t, [...proxyArgs, '-p', '0']);
-      const proxyUrl = await proxyUrlOf(proxy);
-      const port = new URL(proxyUrl).port;
-      const prompts = writePrompts(directory, 600);
-      const out = join(directory, 'results.jsonl');
-      const run = spawnProxy(
-        t,
-        [
-          'run',
-          '--proxy',
-          proxyUrl,
-          '-i',
-          prompts,
-          '-o',
-          out,
-          '-c',
-          '256',
-          '--progress-interval',
-          '1',
-        ],
-        { bin: MAIN_BIN },
-      );
-      // 100 answered, then 256 calls held by the agents and 244 queued: the proxy dies now.
-      await run.waitForLine(/^aurora-swarm run: 100\/600 done/);
-      proxy.child.kill('SIGKILL');
-      await proxy.exited;
-      release();
-      await run.waitForLine(/the proxy at .* is unreachable: waiting, retrying every 1s to 10s/);
-      await delay(3000); // the outage itself: the tunnel is down for a few seconds
-      const restarted = spawnProxy(t, [...proxyArgs, '-p', port]);
-      await proxyUrlOf(restarted);
-      assert.equal(await run.exited, 0, run.stderrLines.join('\n'));
-      const stderr = run.stderrLines.join('\n');
-      assert.match(
-        stderr,
-        /the proxy at .* answers again after \d+s: carrying on \(\d+ prompt\(s\) held back are sent again\)/,
-      );
-      assert.equal(stderr.match(/is unreachable/g)?.length, 1, 'one line per outage');
-      assertCompleteWithoutFailures(out, 600);
-      assert.match(run.stdout(), /600 succeeded, 0 failed/);
-      restarted.child.kill('SIGTERM');
-      await restarted.exited;
-    },
+    (t) => killAndRestartTheProxy(t, 'port'),
+  );
+
+  test(
+    'the same through a --unix socket proxy (its outage probe goes over the socket too)',
+    SAFETY,
+    (t) => killAndRestartTheProxy(t, 'socket'),
   );
 
   test(

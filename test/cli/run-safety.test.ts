@@ -4,13 +4,23 @@
  * once, a kill -9) are refused or recovered from before any prompt is sent.
  */
 import assert from 'node:assert/strict';
-import { existsSync, linkSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
 import { runAuroraSwarm } from '../../src/cli/program.js';
 import { type MockSwarm, startMockSwarm } from '../../src/mock/mock-swarm.js';
-import { formatLockTime } from '../../src/run/results-lock.js';
+import { formatLockTime, lockResultsFile } from '../../src/run/results-lock.js';
 import {
   MAIN_BIN,
   spawnProxy,
@@ -212,6 +222,66 @@ describe('one writer per results file (real processes)', { concurrency: true }, 
       assertEveryIdOnce(out, 300);
     },
   );
+
+  test('the same file by another name (a symlink to it, a symlinked directory): one lock', async (t) => {
+    const { swarm, directory, hostfile } = await setUp(t);
+    const prompts = writePrompts(directory, 3);
+    const storage = join(directory, 'project-storage');
+    mkdirSync(storage);
+    const out = join(storage, 'results.jsonl');
+    const held = await lockResultsFile(out);
+    t.after(() => held.release());
+    const started = lockStarted(out);
+    const linkedFile = join(directory, 'results-link.jsonl');
+    symlinkSync(out, linkedFile);
+    const linkedDirectory = join(directory, 'home-link');
+    symlinkSync(storage, linkedDirectory);
+    for (const name of [linkedFile, join(linkedDirectory, 'results.jsonl')]) {
+      const second = await refused(['-f', hostfile, '-i', prompts, '-o', name]);
+      assert.equal(second.exitCode, 2);
+      assert.equal(
+        second.line,
+        `aurora-swarm run: error: another run (pid ${process.pid}, started ${started}) is writing ${name} (lock ${out}.lock; a lock not refreshed for 120s is taken over)`,
+      );
+    }
+    assert.equal(existsSync(`${linkedFile}.lock`), false);
+    assert.equal(existsSync(out), false, 'nothing written');
+    assert.equal(requestsOf(swarm), 0, 'nothing sent');
+  });
+
+  test('a killed run its parent has not reaped yet (a zombie) holds no lock', {
+    skip: process.platform !== 'linux' && 'reads /proc',
+  }, async (t) => {
+    const { directory, hostfile } = await setUp(t);
+    const prompts = writePrompts(directory, 3);
+    const out = join(directory, 'results.jsonl');
+    // The background child exits at once; its parent execs into a sleep that never reaps it.
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 60'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    t.after(() => parent.kill('SIGKILL'));
+    const [chunk] = (await once(parent.stdout, 'data')) as [Buffer];
+    const zombie = Number(chunk.toString().trim());
+    const isZombie = () => /\) Z /.test(readFileSync(`/proc/${zombie}/stat`, 'utf8'));
+    while (!isZombie()) await new Promise((resolve) => setImmediate(resolve));
+    const lockPath = `${out}.lock`;
+    mkdirSync(lockPath);
+    const owner = { pid: zombie, host: hostname(), startedAt: new Date().toISOString() };
+    writeFileSync(join(lockPath, 'owner.json'), JSON.stringify(owner));
+    const run = scriptedIo();
+    assert.equal(
+      await runAuroraSwarm(['run', '-f', hostfile, '-i', prompts, '-o', out], run.io),
+      0,
+      run.stderr(),
+    );
+    assert.match(
+      run.stderrLines()[0] ?? '',
+      new RegExp(
+        `was locked by run pid ${zombie} .*, which is no longer running: taking the lock over$`,
+      ),
+    );
+    assert.equal(readJsonLines(out).length, 3);
+  });
 
   test("another host's lock: refused while fresh, taken over once stale", async (t) => {
     const { directory, hostfile } = await setUp(t);

@@ -69,7 +69,14 @@ describe('aurora-swarm status', { concurrency: true }, () => {
       1,
     );
     assert.deepEqual(unreachable.stderrLines(), [
-      `aurora-swarm status: error: cannot reach the proxy at http://127.0.0.1:${port}: ECONNREFUSED (is it running? is the SSH tunnel up?)`,
+      `aurora-swarm status: error: cannot reach the proxy at http://127.0.0.1:${port}: connection refused (is it running? is the SSH tunnel up?)`,
+    ]);
+    // Any port is tried, also those fetch refuses for browsers (1, 6000, 6666, 10080, ...):
+    // nothing listens on port 1, and the answer says so instead of "bad port".
+    const blocked = scriptedIo();
+    assert.equal(await runAuroraSwarm(['status', '--proxy', 'http://127.0.0.1:1'], blocked.io), 1);
+    assert.deepEqual(blocked.stderrLines(), [
+      'aurora-swarm status: error: cannot reach the proxy at http://127.0.0.1:1: connection refused (is it running? is the SSH tunnel up?)',
     ]);
     const missing = scriptedIo();
     assert.equal(await runAuroraSwarm(['status'], missing.io), 2);

@@ -1,6 +1,6 @@
 /** `aurora-swarm wait` against a partly dead swarm: stopped agents and hanging agents. */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { runAuroraSwarm } from '../../src/cli/program.js';
@@ -167,6 +167,64 @@ describe('aurora-swarm wait', { concurrency: true }, () => {
     run.signal('SIGINT');
     assert.equal(await exited, 130);
     assert.equal(run.stdout().trim().split('\n').length, 3);
+  });
+
+  test("--output never replaces the hostfile it waits for or a user's other file: exit 2, untouched, nothing probed", async (t) => {
+    const swarm = await startMockSwarm({ count: 2 });
+    t.after(() => swarm.close());
+    const directory = temporaryDirectory(t);
+    const hostfile = join(directory, 'hostfile.txt');
+    // An agent that is not up (yet): replacing the hostfile by the ready list would lose it.
+    const hostfileText = `${swarm.hostfileText}127.0.0.1\t1\n`;
+    writeFileSync(hostfile, hostfileText);
+    const link = join(directory, 'same-file.txt');
+    linkSync(hostfile, link);
+    const notes = join(directory, 'notes.txt');
+    const notesText = 'my notes\nline two\nline three\n';
+    writeFileSync(notes, notesText);
+    const cases: Array<[string, string]> = [
+      [
+        hostfile,
+        `cannot write --output ${hostfile}: it is the hostfile being waited for (--hostfile ${hostfile}); choose another --output`,
+      ],
+      [
+        link,
+        `cannot write --output ${link}: it is the hostfile being waited for (--hostfile ${hostfile}); choose another --output`,
+      ],
+      [
+        notes,
+        `cannot write --output ${notes}: it is not a hostfile (line 1: expected a port (an integer 1-65535) or a key=value tag after the host, got "notes"): refusing to replace it; choose another --output`,
+      ],
+    ];
+    for (const [output, message] of cases) {
+      const run = scriptedIo();
+      assert.equal(
+        await runAuroraSwarm(['wait', '-f', hostfile, '--timeout', '1', '-o', output], run.io),
+        2,
+        output,
+      );
+      assert.deepEqual(run.stderrLines(), [`aurora-swarm wait: error: ${message}`]);
+    }
+    assert.equal(readFileSync(hostfile, 'utf8'), hostfileText);
+    assert.equal(readFileSync(notes, 'utf8'), notesText);
+    assert.equal(
+      swarm.agents.reduce((total, agent) => total + agent.stats.requests, 0),
+      0,
+      'nothing probed',
+    );
+    // An earlier list (a hostfile) and an empty file are replaced as before.
+    const earlier = join(directory, 'ready.txt');
+    writeFileSync(earlier, '# ready agents\ncompute-001\t8000\n');
+    const empty = join(directory, 'empty.txt');
+    writeFileSync(empty, '');
+    for (const output of [earlier, empty]) {
+      const run = scriptedIo();
+      assert.equal(
+        await runAuroraSwarm(['wait', '-f', hostfile, '--min-hosts', '2', '-o', output], run.io),
+        0,
+      );
+      assert.equal(readFileSync(output, 'utf8'), swarm.hostfileText);
+    }
   });
 
   test('usage errors: one line, exit 2', async (t) => {

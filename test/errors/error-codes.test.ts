@@ -11,6 +11,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { SWARM_ERROR_CODES, SwarmError } from '../../src/errors.js';
 import * as api from '../../src/index.js';
+import { FAILURE_KINDS } from '../../src/pool/failure-kind.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -77,5 +78,12 @@ describe('error codes', () => {
         /new SwarmError\(/.test(readFileSync(path, 'utf8')),
     );
     assert.deepEqual(bare, []);
+  });
+
+  test('docs/errors.md names every failure kind an AgentResponse can carry, and no other', () => {
+    const markdown = readFileSync(join(root, 'docs/errors.md'), 'utf8');
+    const list = /`failureKind` \(([^)]*)\)/.exec(markdown)?.[1] ?? '';
+    const named = [...list.matchAll(/`([a-z-]+)`/g)].map((match) => match[1]);
+    assert.deepEqual(named.sort(), Object.keys(FAILURE_KINDS).sort());
   });
 });

@@ -110,7 +110,7 @@ describe("patterns with dispatch: 'least-loaded'", () => {
     );
     await assert.rejects(
       scatterGather(pool, ['a'], { hedgeAfterMs: -5 }),
-      /scatterGather: hedgeAfterMs must be a finite number of milliseconds > 0, got -5/,
+      /scatterGather: hedgeAfterMs must be a finite number of milliseconds > 0, or 0 \/ false for never, got -5/,
     );
   });
 });

@@ -129,3 +129,14 @@ export function openPoolBreaker(
     dead,
   );
 }
+
+/** Wait until `agent` has seen every request it received end in an abort (bounded polling). */
+export async function allAbortedAt(agent: {
+  readonly stats: { readonly requests: number; readonly aborted: number };
+}): Promise<void> {
+  for (let poll = 0; poll < 2000; poll++) {
+    if (agent.stats.aborted === agent.stats.requests) return;
+    await delay(5);
+  }
+  assert.fail(`${agent.stats.aborted} of ${agent.stats.requests} stalled calls seen aborted`);
+}

@@ -155,7 +155,11 @@ describe('hedged calls (hedgeAfterMs)', () => {
   test('hedgeAfterMs and maxHedges are validated', async (t) => {
     const swarm = await swarmOf(t, 1);
     await using pool = new VLLMPool({ endpoints: swarm.endpoints, ...KNOWN_MODEL });
-    await assert.rejects(pool.post(0, 'x', { hedgeAfterMs: 0 }), InvalidOptionError);
+    await assert.rejects(pool.post(0, 'x', { hedgeAfterMs: -1 }), InvalidOptionError);
+    await assert.rejects(pool.post(0, 'x', { hedgeAfterMs: Number.NaN }), InvalidOptionError);
+    // 0 and false mean never.
+    assert.equal((await pool.post(0, 'x', { hedgeAfterMs: 0 })).hedged, undefined);
+    assert.equal((await pool.post(0, 'x', { hedgeAfterMs: false })).hedged, undefined);
     await assert.rejects(pool.post(0, 'x', { maxHedges: 0 }), InvalidOptionError);
   });
 });

@@ -1,6 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { describeFileError } from '../../internal/describe-file-error.js';
-import { writableFileProblem } from '../../internal/writable-path.js';
 import {
   DEFAULT_MOCK_BEHAVIOR,
   MOCK_FAILURES,
@@ -25,6 +24,7 @@ import {
 } from '../cli-errors.js';
 import type { CliIo, CliOutcome } from '../cli-io.js';
 import { configureCommand } from '../configure-command.js';
+import { hostfileOutputProblem } from '../hostfile-output.js';
 import { ShutdownSignals } from '../shutdown-signals.js';
 
 /** Number of simulated agents when `--count` is not given. */
@@ -106,9 +106,14 @@ export function describePorts(host: string, ports: readonly number[]): string {
 }
 
 async function runMockAgents(flags: MockAgentsFlags, io: CliIo): Promise<number> {
+  if (flags.basePort > 0 && flags.basePort + flags.count - 1 > 65_535) {
+    throw usageError(
+      `--base-port ${flags.basePort} leaves no room for ${flags.count} agents (the last would listen on port ${flags.basePort + flags.count - 1}): at most ${65_536 - flags.count}, or 0 for free ports`,
+    );
+  }
   if (flags.hostfile !== undefined) {
     // Checked before any port is opened: a typo in the path is exit 2, nothing started.
-    const problem = await writableFileProblem(flags.hostfile);
+    const problem = await hostfileOutputProblem(flags.hostfile, '--hostfile');
     if (problem !== undefined) {
       throw usageError(`cannot write hostfile ${flags.hostfile}: ${problem}`);
     }

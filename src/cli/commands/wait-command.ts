@@ -6,7 +6,6 @@ import { formatHostfile } from '../../hostfile/format-hostfile.js';
 import { parseHostfile } from '../../hostfile/parse-hostfile.js';
 import { describeFileError } from '../../internal/describe-file-error.js';
 import { sleep } from '../../internal/sleep.js';
-import { writableFileProblem } from '../../internal/writable-path.js';
 import { HOSTFILE_ENV_VAR } from '../../proxy/proxy-options.js';
 import {
   DEFAULT_PROBE_TIMEOUT_SECONDS,
@@ -24,6 +23,7 @@ import {
 } from '../cli-errors.js';
 import { type CliIo, type CliOutcome, EXIT_FAILURE, EXIT_INTERRUPTED } from '../cli-io.js';
 import { configureCommand } from '../configure-command.js';
+import { hostfileOutputProblem } from '../hostfile-output.js';
 import { formatDuration } from '../run-progress.js';
 import { ShutdownSignals } from '../shutdown-signals.js';
 
@@ -151,7 +151,10 @@ async function runWait(flags: WaitFlags, io: CliIo, timeoutGiven: boolean): Prom
   const output = flags.output ?? flags.outputHostfile;
   if (output !== undefined) {
     // Checked now, not after a wait of half an hour.
-    const problem = await writableFileProblem(output);
+    const problem = await hostfileOutputProblem(output, '--output', {
+      path: hostfile,
+      flag: '--hostfile',
+    });
     if (problem !== undefined) throw usageError(`cannot write --output ${output}: ${problem}`);
   }
   const log = waitLog(io, flags.quiet ? 'WARNING' : (flags.logLevel.toUpperCase() as WaitLogLevel));
