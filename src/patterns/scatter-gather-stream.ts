@@ -13,6 +13,7 @@ import {
   assertLeastLoadedPool,
   assertNonEmptyPool,
   assertSwarmPool,
+  type ResolvedPatternOptions,
   resolvePatternOptions,
   type ScatterOptions,
 } from './pattern-options.js';
@@ -119,28 +120,68 @@ export async function* scatterGatherStream(
       `${FUNCTION_NAME}: prompts must be an iterable or async iterable, got ${describeValue(prompts)}`,
     );
   }
-  const leastLoaded = resolved.dispatch === 'least-loaded';
-  if (leastLoaded) assertLeastLoadedPool(pool, FUNCTION_NAME);
-  // Least-loaded calls without hedgeAfterMs hedge adaptively once the input is exhausted.
-  const tail = leastLoaded ? new TailHedge() : undefined;
   const stream = runWindowed<ScatterInput, AgentResponse>(prompts, {
     window: resolved.window,
     signal: resolved.signal,
-    launch: (input, index, signal) => {
-      assertNonEmptyPool(pool, FUNCTION_NAME);
-      const item = normalizeItem(input, index, pool.size, leastLoaded);
-      const callOptions = { ...resolved.callOptions, ...item.callOptions, signal };
-      return item.agentIndex === undefined
-        ? (pool.postLeastLoaded as NonNullable<SwarmPool['postLeastLoaded']>)(
-            item.prompt,
-            withTailHedge(callOptions, tail),
-          )
-        : pool.post(item.agentIndex, item.prompt, callOptions);
-    },
-    onExhausted: () => tail?.drain(),
+    ...scatterLaunch(pool, resolved, FUNCTION_NAME),
   });
   for await (const { index, item, result } of stream) {
     const id = typeof item === 'string' ? undefined : item.id;
     yield id === undefined ? { index, response: result } : { index, id, response: result };
   }
+}
+
+/**
+ * How a scatter sends item `index` (`launch`): to agent `index % pool.size` (a bare prompt), to
+ * the agent the item names, or to the least-loaded agent, with the scatter's call options and
+ * the window's signal; least-loaded calls without `hedgeAfterMs` hedge adaptively once the
+ * input is exhausted (`onExhausted`, tail-hedge.ts). Shared by `scatterGatherStream` and
+ * `scatterGather`.
+ * @throws InvalidOptionError when `dispatch: 'least-loaded'` meets a pool without `postLeastLoaded`.
+ * @internal
+ */
+export function scatterLaunch(
+  pool: SwarmPool,
+  resolved: ResolvedPatternOptions,
+  functionName: string,
+): {
+  launch: (input: ScatterInput, index: number, signal: AbortSignal) => Promise<AgentResponse>;
+  onExhausted: () => void;
+} {
+  const leastLoaded = resolved.dispatch === 'least-loaded';
+  if (leastLoaded) assertLeastLoadedPool(pool, functionName);
+  const tail = leastLoaded ? new TailHedge() : undefined;
+  // The options of every bare prompt: one object per window signal (there is one), not one
+  // per call. A pool only reads the options it is given.
+  let shared: CallOptions | undefined;
+  let sharedLeastLoaded: CallOptions | undefined;
+  const sharedFor = (signal: AbortSignal): CallOptions => {
+    if (shared?.signal !== signal) {
+      shared = { ...resolved.callOptions, signal };
+      sharedLeastLoaded = withTailHedge(shared, tail);
+    }
+    return shared;
+  };
+  const send = (agentIndex: number | undefined, prompt: string, options: CallOptions) =>
+    agentIndex === undefined
+      ? (pool.postLeastLoaded as NonNullable<SwarmPool['postLeastLoaded']>)(
+          prompt,
+          options === shared ? (sharedLeastLoaded as CallOptions) : withTailHedge(options, tail),
+        )
+      : pool.post(agentIndex, prompt, options);
+  return {
+    launch: (input, index, signal) => {
+      assertNonEmptyPool(pool, functionName);
+      if (typeof input === 'string') {
+        return send(leastLoaded ? undefined : index % pool.size, input, sharedFor(signal));
+      }
+      const item = normalizeItem(input, index, pool.size, leastLoaded);
+      const options =
+        item.callOptions === undefined
+          ? sharedFor(signal)
+          : { ...resolved.callOptions, ...item.callOptions, signal };
+      return send(item.agentIndex, item.prompt, options);
+    },
+    onExhausted: () => tail?.drain(),
+  };
 }

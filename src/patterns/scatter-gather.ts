@@ -1,6 +1,8 @@
 /**
  * Scatter-gather: different prompts spread round-robin over the agents, answers in input order.
  */
+
+import { runWindowedEach } from '../internal/windowed-stream.js';
 import type { AgentResponse, SwarmPool } from '../pool/types.js';
 import {
   assertNonEmptyPool,
@@ -14,7 +16,7 @@ import {
   batchingPool,
   scatterGatherBatched,
 } from './scatter-gather-batched.js';
-import { scatterGatherStream } from './scatter-gather-stream.js';
+import { scatterLaunch } from './scatter-gather-stream.js';
 import { NOT_SENT_ABORTED, unsentResponse } from './unsent-response.js';
 
 /** Options of `scatterGather`: see `ScatterOptions` (`dispatch`, `hedgeAfterMs`, `window`…). */
@@ -94,10 +96,19 @@ async function gather(
   if (prompts.length === 0) return [];
   assertNonEmptyPool(pool, functionName);
   if (batching !== undefined) return scatterGatherBatched(batching, prompts, resolved);
-  const results: (AgentResponse | undefined)[] = [];
-  for await (const { index, response } of scatterGatherStream(pool, prompts, options)) {
-    results[index] = response;
-  }
+  const results = new Array<AgentResponse | undefined>(prompts.length);
+  // Results are only stored: delivered by callback, no async generator between the calls.
+  await runWindowedEach(
+    prompts,
+    {
+      window: resolved.window,
+      signal: resolved.signal,
+      ...scatterLaunch(pool, resolved, functionName),
+    },
+    (index, _prompt, response) => {
+      results[index] = response;
+    },
+  );
   // A prompt never sent had no agent yet under least-loaded dispatch.
   const unsentAgent = (index: number) =>
     resolved.dispatch === 'least-loaded' ? -1 : index % pool.size;

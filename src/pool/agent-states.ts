@@ -95,8 +95,10 @@ export class AgentStates {
   }
 
   /** Whether a call to agent `globalIndex` would be let through now (no side effect). */
-  admits(globalIndex: number, nowMs: number = performance.now()): boolean {
-    return this.#breakers[globalIndex]?.admits(nowMs) ?? true;
+  admits(globalIndex: number, nowMs?: number): boolean {
+    // No clock read for an agent that never failed (no breaker): this runs per call.
+    const breaker = this.#breakers[globalIndex];
+    return breaker === undefined || breaker.admits(nowMs ?? performance.now());
   }
 
   /** Let a call to agent `globalIndex` through (maybe as the half-open trial), or refuse it. */

@@ -243,7 +243,12 @@ export abstract class PoolBase {
     call: ResolvedCallOptions,
     fixed?: Readonly<Record<string, unknown>>,
   ): TransportRequest {
-    const body = Object.assign({}, fields, this.extraBody, call.extraBody, fixed);
+    const extraBody = this.extraBody;
+    // Usually nothing to merge: `fields` is the body (it is the caller's own, fresh object).
+    const body =
+      extraBody === undefined && call.extraBody === undefined && fixed === undefined
+        ? fields
+        : Object.assign({}, fields, extraBody, call.extraBody, fixed);
     return {
       member,
       members: this.#context.members,

@@ -38,14 +38,13 @@ const JSON_CONTENT_TYPE = 'application/json';
 const MAX_CACHED_HEADER_SETS = 64;
 
 const READ_WHOLE: SuccessReader<TransportAnswer> = {
-  async read(response, _callSignal, startedAt) {
-    const bodyText = await response.body.text();
-    const latencyMs = performance.now() - startedAt;
-    return {
-      answer: { ok: true, status: response.statusCode, bodyText, latencyMs },
-      holdsSlot: false,
-    };
-  },
+  kind: 'whole',
+  answer: (status, bodyText, startedAt) => ({
+    ok: true,
+    status,
+    bodyText,
+    latencyMs: performance.now() - startedAt,
+  }),
 };
 
 /** @internal */
@@ -76,19 +75,17 @@ export class PoolTransport {
       ...(options.proxySocketPath === undefined ? {} : { socketPath: options.proxySocketPath }),
     });
     this.#handOverStream = {
+      kind: 'stream',
       read: async (response, callSignal, startedAt) => ({
-        answer: {
-          ok: true,
-          status: response.statusCode,
-          body: response.body,
-          startedAt,
-          callSignal,
-          finish: () => {
-            callSignal.dispose();
-            limiter.release();
-          },
+        ok: true,
+        status: response.statusCode,
+        body: response.body,
+        startedAt,
+        callSignal,
+        finish: () => {
+          callSignal.dispose();
+          limiter.release();
         },
-        holdsSlot: true,
       }),
     };
   }
@@ -170,27 +167,16 @@ export class PoolTransport {
     let plan: AttemptPlan | undefined;
     let lastFailure: TransportFailure | undefined;
     const startedAt = performance.now();
-    const stamp = <Result extends AnsweredBy>(result: Result): Result => {
-      result.member = member;
-      result.memberIndex = memberIndex;
-      return result;
-    };
-    const closedFailure = () =>
-      stamp(
-        transportFailure('aborted', 'the pool was closed before this call was sent', startedAt),
-      );
-    const refused = (): TransportFailure => {
-      if (lastFailure !== undefined) return lastFailure;
-      const error =
-        member === undefined
-          ? agents.noneAvailableMessage(members)
-          : agents.unavailableMessage(member);
-      return stamp(transportFailure('unavailable', error, startedAt));
-    };
+    // No closure per call: the failures are made where they happen (this runs per request).
+    const closedMessage = 'the pool was closed before this call was sent';
     for (let retryNumber = 0; ; retryNumber++) {
-      if (this.#closed) return closedFailure();
+      if (this.#closed) {
+        return stamp(transportFailure('aborted', closedMessage, startedAt), member, memberIndex);
+      }
       // A fixed agent whose breaker is open fails now, without waiting for a slot.
-      if (member !== undefined && !picking && !agents.admits(member.globalIndex)) return refused();
+      if (member !== undefined && !picking && !agents.admits(member.globalIndex)) {
+        return lastFailure ?? this.#refused(members, member, memberIndex, startedAt);
+      }
       if (!this.limiter.tryAcquire() && !(await this.limiter.acquire(signal))) {
         return stamp(
           transportFailure(
@@ -198,19 +184,21 @@ export class PoolTransport {
             `aborted before ${member?.label ?? 'an agent'} was called`,
             startedAt,
           ),
+          member,
+          memberIndex,
         );
       }
       if (this.#closed) {
         // Closed while this call waited for a slot.
         this.limiter.release();
-        return closedFailure();
+        return stamp(transportFailure('aborted', closedMessage, startedAt), member, memberIndex);
       }
       if (picking) {
         // Picked only now that the call holds a slot, so the counts compared are current.
         const picked = agents.pickLeastLoaded(members, avoid);
         if (picked < 0) {
           this.limiter.release();
-          return refused();
+          return lastFailure ?? this.#refused(members, member, memberIndex, startedAt);
         }
         memberIndex = picked;
         member = members[picked] as PoolMember;
@@ -219,7 +207,7 @@ export class PoolTransport {
       const admission: Admission | undefined = agents.admit(target.globalIndex);
       if (admission === undefined) {
         this.limiter.release();
-        return refused();
+        return lastFailure ?? this.#refused(members, member, memberIndex, startedAt);
       }
       if (plan === undefined || plan.member !== target) {
         plan = this.#planFor(request, target, signal, leg, startedAt);
@@ -249,12 +237,12 @@ export class PoolTransport {
           agents.end(globalIndex);
           this.limiter.release();
         }
-        return stamp(outcome.result);
+        return stamp(outcome.result, member, memberIndex);
       }
       agents.end(globalIndex);
       // The slot is released while waiting so other agents' calls keep flowing.
       this.limiter.release();
-      lastFailure = stamp(outcome.failure);
+      lastFailure = stamp(outcome.failure, member, memberIndex);
       if (picking && outcome.verdict !== 'unknown') {
         // The agent's own fault (unreachable, or its 502/503): try another one at once.
         avoid ??= [];
@@ -268,9 +256,25 @@ export class PoolTransport {
       if (!(await sleep(outcome.delayMs, signal))) {
         return stamp(
           transportFailure('aborted', `aborted by the caller (${target.label})`, startedAt),
+          member,
+          memberIndex,
         );
       }
     }
+  }
+
+  /** A call refused by the circuit breakers: of `member`, or of every one of `members`. */
+  #refused(
+    members: readonly PoolMember[],
+    member: PoolMember | undefined,
+    memberIndex: number,
+    startedAt: number,
+  ): TransportFailure {
+    const error =
+      member === undefined
+        ? this.agents.noneAvailableMessage(members)
+        : this.agents.unavailableMessage(member);
+    return stamp(transportFailure('unavailable', error, startedAt), member, memberIndex);
   }
 
   /** Where the attempts on `member` go: built once per agent a call tries. */
@@ -320,6 +324,17 @@ export class PoolTransport {
     }
     return headers;
   }
+}
+
+/** Mark `result` as `member`'s (`memberIndex`: its index in the request's members, or -1). */
+function stamp<Result extends AnsweredBy>(
+  result: Result,
+  member: PoolMember | undefined,
+  memberIndex: number,
+): Result {
+  result.member = member;
+  result.memberIndex = memberIndex;
+  return result;
 }
 
 /** A result that lost a hedged race: a stream gives its slot back and stops. */

@@ -24,6 +24,7 @@ import {
 import type { PoolMember } from './pool-member.js';
 import { isRetryableErrorCode, isRetryableStatus, retryDelayMs } from './retry.js';
 import type { TailHedge } from './tail-hedge.js';
+import { receiveWhole } from './whole-response.js';
 
 /** One HTTP exchange with one agent of a pool. */
 export interface TransportRequest {
@@ -128,19 +129,29 @@ export interface AttemptObserver {
   onResponseStart(status: number): void;
 }
 
-/** How a 2xx response becomes the caller's answer. */
-export interface SuccessReader<Answer> {
-  /**
-   * Turn `response` (status 2xx) into the answer. Errors while reading are the
-   * attempt's: a timeout, an abort or a cut connection, never retried (bytes came).
-   * `holdsSlot: true` hands the slot and `callSignal` over to the answer.
-   */
-  read(
-    response: Dispatcher.ResponseData,
-    callSignal: CallSignal,
-    startedAt: number,
-  ): Promise<{ readonly answer: Answer; readonly holdsSlot: boolean }>;
-}
+/**
+ * How a 2xx response becomes the caller's answer: read whole (`whole`: the body text, through
+ * undici's `dispatch()`, whole-response.ts), or handed over as a stream (`stream`: undici's
+ * `request()` body, the slot and `callSignal` kept until the answer's own `finish()`).
+ */
+export type SuccessReader<Answer> =
+  | {
+      readonly kind: 'whole';
+      /** The answer to a 2xx whose body is `bodyText`. */
+      answer(statusCode: number, bodyText: string, startedAt: number): Answer;
+    }
+  | {
+      readonly kind: 'stream';
+      /**
+       * Turn `response` (status 2xx) into the answer. Errors while reading are the
+       * attempt's: a timeout, an abort or a cut connection, never retried (bytes came).
+       */
+      read(
+        response: Dispatcher.ResponseData,
+        callSignal: CallSignal,
+        startedAt: number,
+      ): Promise<Answer>;
+    };
 
 /** A call's attempts share these: where they go, and the retry budget. */
 export interface AttemptPlan {
@@ -151,7 +162,7 @@ export interface AttemptPlan {
   /** The caller's signal for this attempt (a hedged call gives each of its calls its own). */
   readonly signal: AbortSignal | undefined;
   readonly observer: AttemptObserver | undefined;
-  /** Built once per agent; each attempt sets its own `signal`. */
+  /** Built once per agent; each attempt of a stream sets its own `signal`. */
   readonly dispatchOptions: Dispatcher.RequestOptions;
   /** `performance.now()` when the call started (latencies count from here). */
   readonly startedAt: number;
@@ -194,21 +205,43 @@ export async function attemptOnce<Answer>(
   const proxied = member.proxyAddress !== undefined;
   const canRetry = retryNumber < plan.maxRetries;
   const callSignal = new CallSignal(timeoutMs, plan.signal);
-  plan.dispatchOptions.signal = callSignal.signal;
   let answerStarted = false;
   let handedOver = false;
   try {
     plan.observer?.onSend(member.globalIndex);
-    const response = await plan.dispatcher.request(plan.dispatchOptions);
-    answerStarted = true;
-    const status = response.statusCode;
-    plan.observer?.onResponseStart(status);
-    if (status >= 200 && status < 300) {
-      const { answer, holdsSlot } = await reader.read(response, callSignal, startedAt);
-      handedOver = holdsSlot;
-      return settled(answer, 'answered', holdsSlot);
+    let status: number;
+    let bodyText: string;
+    let retryAfter: string | undefined;
+    if (reader.kind === 'whole') {
+      const whole = await receiveWhole(
+        plan.dispatcher,
+        plan.dispatchOptions,
+        callSignal,
+        (code) => {
+          answerStarted = true;
+          plan.observer?.onResponseStart(code);
+        },
+      );
+      status = whole.statusCode;
+      if (status >= 200 && status < 300) {
+        return settled(reader.answer(status, whole.bodyText, startedAt), 'answered');
+      }
+      bodyText = whole.bodyText;
+      retryAfter = whole.retryAfter;
+    } else {
+      plan.dispatchOptions.signal = callSignal.signal;
+      const response = await plan.dispatcher.request(plan.dispatchOptions);
+      answerStarted = true;
+      status = response.statusCode;
+      plan.observer?.onResponseStart(status);
+      if (status >= 200 && status < 300) {
+        const answer = await reader.read(response, callSignal, startedAt);
+        handedOver = true;
+        return settled(answer, 'answered', true);
+      }
+      bodyText = await response.body.text();
+      retryAfter = headerValue(response.headers['retry-after']);
     }
-    const bodyText = await response.body.text();
     const verdict = answerVerdict(status, bodyText, proxied);
     const described = describeHttpFailure(status, bodyText, member);
     const failure: TransportFailure = {
@@ -218,7 +251,6 @@ export async function attemptOnce<Answer>(
       latencyMs: performance.now() - startedAt,
     };
     if (isRetryableStatus(status) && canRetry) {
-      const retryAfter = headerValue(response.headers['retry-after']);
       const delayMs = retryDelayMs(retryNumber, plan.retryDelayMs, retryAfter);
       return { kind: 'retry', delayMs, failure, verdict };
     }

@@ -255,7 +255,8 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     prompt: string,
     call: ResolvedCallOptions,
   ): Promise<AgentResponse> {
-    const fields = await this.#chatFields(requested, prompt, call);
+    const pending = this.#chatFields(requested, prompt, call);
+    const fields = pending instanceof Promise ? await pending : pending;
     if (fields === undefined) return abortedResponse(requested, requestedIndex);
     const result = await this.postJson(requested, '/v1/chat/completions', fields, call);
     const { member, agentIndex } = this.answeredBy(result, requested, requestedIndex);
@@ -285,13 +286,28 @@ export class VLLMPool extends AgentPool implements SwarmPool {
     });
   }
 
-  async #chatFields(
+  /**
+   * The chat request's fields; `undefined` when the call's signal fired while waiting for the
+   * model information. Synchronous once that information is known (every call but the
+   * first few): no promise per call.
+   */
+  #chatFields(
     member: PoolMember | undefined,
     prompt: string,
     call: ResolvedCallOptions,
-  ): Promise<Record<string, unknown> | undefined> {
-    const info = await this.#modelInfo(member, call);
-    if (info === undefined) return undefined;
+  ): Record<string, unknown> | undefined | Promise<Record<string, unknown> | undefined> {
+    const info = this.#modelInfo(member, call);
+    if (info instanceof Promise) {
+      return info.then((known) => known && this.#chatFieldsFor(known, prompt, call));
+    }
+    return info && this.#chatFieldsFor(info, prompt, call);
+  }
+
+  #chatFieldsFor(
+    info: ModelInfo,
+    prompt: string,
+    call: ResolvedCallOptions,
+  ): Record<string, unknown> {
     const fields: Record<string, unknown> = {};
     if (info.model !== undefined) fields.model = info.model;
     fields.messages = [{ role: 'user', content: prompt }];

@@ -6,6 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { InputFileError } from '../errors.js';
+import { CompactStringSet } from '../internal/compact-string-set.js';
 import { describeFileError } from '../internal/describe-file-error.js';
 
 /** A prompt's id: the JSONL `id` as written, or the 1-based line number. */
@@ -90,24 +91,45 @@ export async function* readPromptFile(
   }
 }
 
+/** Options of {@link scanPromptFile}. */
+export interface ScanPromptFileOptions {
+  /** Return the ids' keys as `ids`. @default false */
+  keepIds?: boolean;
+}
+
 /**
  * Read a whole prompts file once without keeping the prompts, to count them and to
  * fail before any GPU time is spent: malformed lines and duplicate ids are errors.
- * Memory: the set of ids (returned as `ids` with `keepIds: true`).
+ * Memory: the ids' keys, compactly (their bytes plus ~15 bytes an id, outside the JS heap:
+ * see compact-string-set.ts), returned as `ids` with `keepIds: true`.
  * @throws {InputFileError}
  */
 export async function scanPromptFile(
   path: string,
   format: PromptFileFormat = 'auto',
-  options: { keepIds?: boolean } = {},
+  options: ScanPromptFileOptions = {},
 ): Promise<PromptFileSummary> {
-  const seen = new Map<string, number>();
+  const scanned = await scanPromptIds(path, format);
+  const summary: PromptFileSummary = { format: scanned.format, count: scanned.count };
+  if (options.keepIds) summary.ids = scanned.ids;
+  return summary;
+}
+
+/** {@link scanPromptFile}'s work, the ids as entries of a `CompactStringSet`. @internal */
+export async function scanPromptIds(
+  path: string,
+  format: PromptFileFormat,
+  newSet: () => CompactStringSet = () => new CompactStringSet(),
+): Promise<{ format: 'jsonl' | 'text'; count: number; ids: CompactStringSet }> {
+  const seen = newSet();
+  // Line of each id, by its entry number in `seen` (for a duplicate's message): 4 bytes an id.
+  let lines = new Uint32Array(1024);
   let detected: 'jsonl' | 'text' = format === 'jsonl' ? 'jsonl' : 'text';
   for await (const record of readPromptFile(path, format)) {
     if (seen.size === 0 && format === 'auto') detected = record.format;
     const key = promptIdKey(record.id);
-    const first = seen.get(key);
-    if (first !== undefined) {
+    if (!seen.insert(key)) {
+      const first = lines[seen.entryOf(key)];
       throw new InputFileError(
         `${path}:${record.lineNumber}: duplicate id ${JSON.stringify(record.id)} (first on line ${first})`,
         {
@@ -116,11 +138,15 @@ export async function scanPromptFile(
         },
       );
     }
-    seen.set(key, record.lineNumber);
+    const entry = seen.size - 1;
+    if (entry >= lines.length) {
+      const grown = new Uint32Array(lines.length * 2);
+      grown.set(lines);
+      lines = grown;
+    }
+    lines[entry] = record.lineNumber;
   }
-  const summary: PromptFileSummary = { format: detected, count: seen.size };
-  if (options.keepIds) summary.ids = new Set(seen.keys());
-  return summary;
+  return { format: detected, count: seen.size, ids: seen };
 }
 
 function parseJsonLine(line: string, path: string, lineNumber: number): PromptRecord {

@@ -7,6 +7,7 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { open, rename, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { InputFileError } from '../errors.js';
+import { CompactStringSet } from '../internal/compact-string-set.js';
 import { describeFileError } from '../internal/describe-file-error.js';
 import { writableFileProblem } from '../internal/writable-path.js';
 import type { AgentResponse } from '../pool/types.js';
@@ -64,7 +65,10 @@ export function toResultRecord(
 
 /** What a previous run left in a results file. */
 export interface PreviousResults {
-  /** Keys (see `promptIdKey`) of the prompts not to send again. */
+  /**
+   * Keys (see `promptIdKey`) of the prompts not to send again. A compact exact set (the keys'
+   * bytes outside the JS heap, for files of millions of results); iteration follows the file.
+   */
   finished: Set<string>;
   /** Lines kept: successes, and failures when they are not retried. */
   kept: number;
@@ -92,6 +96,12 @@ export interface LoadPreviousResultsOptions {
   isFinalFailure?(record: ResultRecord): boolean;
   /** Told of each line kept (its prompt key, the record, the line as it is in the file). */
   onKept?(key: string, record: ResultRecord, line: string): void;
+}
+
+/** What reading a results file needs of a set of prompt keys. @internal */
+export interface ResultKeys {
+  has(key: string): boolean;
+  add(key: string): unknown;
 }
 
 // Every line this tool writes starts so (JSON.stringify of a ResultRecord, id first).
@@ -144,12 +154,26 @@ async function endsWithNewline(path: string, size: number): Promise<boolean> {
  * @throws {InputFileError} for a file that is not a results file, or cannot be read;
  *   nothing is changed then.
  */
-export async function loadPreviousResults(
+export function loadPreviousResults(
   path: string,
   options: LoadPreviousResultsOptions,
 ): Promise<PreviousResults> {
-  const result: PreviousResults = {
-    finished: new Set(),
+  return readPreviousResults(path, options, () => new CompactStringSet());
+}
+
+/**
+ * {@link loadPreviousResults} with the sets of keys it keeps made by `newKeys`: the finished
+ * keys (returned as `finished`) and, while the file is rewritten, the keys already written.
+ * `aurora-swarm run` marks its prompts' own entries instead of keeping a second set.
+ * @internal
+ */
+export async function readPreviousResults<Keys extends ResultKeys>(
+  path: string,
+  options: LoadPreviousResultsOptions,
+  newKeys: () => Keys,
+): Promise<Omit<PreviousResults, 'finished'> & { finished: Keys }> {
+  const result: Omit<PreviousResults, 'finished'> & { finished: Keys } = {
+    finished: newKeys(),
     kept: 0,
     keptFailures: 0,
     finalFailures: 0,
@@ -202,7 +226,7 @@ export async function loadPreviousResults(
   }
   if (pendingError && result.torn === 0) throw pendingError;
   // A complete record without its newline (cut just before it) is kept and given one.
-  if (rewrite || !terminated) await rewriteResults(path, retried);
+  if (rewrite || !terminated) await rewriteResults(path, retried, newKeys());
   return result;
 }
 
@@ -210,10 +234,10 @@ export async function loadPreviousResults(
 async function rewriteResults(
   path: string,
   retried: (record: ResultRecord) => boolean,
+  seen: ResultKeys,
 ): Promise<void> {
   const temporaryPath = `${path}.rewrite-${process.pid}`;
   const writer = createWriteStream(temporaryPath);
-  const seen = new Set<string>();
   for await (const { line, record } of resultLines(path)) {
     if (!record) continue;
     const key = promptIdKey(record.id);

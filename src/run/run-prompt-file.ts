@@ -6,9 +6,10 @@
  * file, nothing in it but result records), locked for the whole run (see results-lock.ts),
  * and an unreachable proxy or swarm is waited out, not written as failures (outage-guard.ts).
  *
- * Memory: the prompts in flight (the window), plus one short key per prompt id (to detect
- * duplicates up front and to skip finished prompts on a rerun); never the prompts or the
- * results as a whole.
+ * Memory: the prompts in flight (the window), plus each prompt id's key in a compact exact
+ * set (its bytes plus ~16 bytes, outside the JS heap: compact-string-set.ts) and one byte a
+ * prompt for "done" (to detect duplicates up front and to skip finished prompts on a rerun);
+ * never the prompts or the results as a whole.
  */
 import {
   classifyFailure,
@@ -16,6 +17,7 @@ import {
   type FailureCause,
 } from '../aggregators/failure-report.js';
 import { InvalidOptionError } from '../errors.js';
+import type { CompactStringSet } from '../internal/compact-string-set.js';
 import { linkAbortController } from '../internal/linked-abort-controller.js';
 import { runWindowed } from '../internal/windowed-stream.js';
 import { withTailHedge } from '../pool/call-options.js';
@@ -34,13 +36,14 @@ import {
   type PromptRecord,
   promptIdKey,
   readPromptFile,
-  scanPromptFile,
+  scanPromptIds,
 } from './prompt-file.js';
+import { PromptMarks } from './prompt-marks.js';
 import {
   checkResultsPath,
-  loadPreviousResults,
   type ResultRecord,
   ResultWriter,
+  readPreviousResults,
   toResultRecord,
 } from './result-file.js';
 import { lockResultsFile } from './results-lock.js';
@@ -94,6 +97,8 @@ export interface RunPromptFileOptions {
   onResult?(record: ResultRecord, progress: RunProgress): void;
   /** One-line notices: a stale lock taken over, an outage, its end. */
   onNotice?(message: string, event?: RunNoticeEvent): void;
+  /** @internal tests: the id sets' factory (a constant hash exercises the collision path). */
+  idSet?: () => CompactStringSet;
 }
 
 /** What a notice of {@link RunPromptFileOptions.onNotice} is about. */
@@ -193,7 +198,7 @@ export async function runPromptFile(options: RunPromptFileOptions): Promise<RunS
   }
   const format = options.format ?? 'auto';
   await checkResultsPath(outPath, promptsPath);
-  const scanned = await scanPromptFile(promptsPath, format, { keepIds: true });
+  const scanned = await scanPromptIds(promptsPath, format, options.idSet);
   const { controller: stop, dispose: disposeStop } = linkAbortController(options.signal);
   let stopReason: RunStopReason | undefined;
   const stopRun = (reason: RunStopReason) => {
@@ -213,24 +218,7 @@ export async function runPromptFile(options: RunPromptFileOptions): Promise<RunS
   const proxyUrl = options.proxyUrl ?? (pool as { proxyUrl?: string }).proxyUrl;
   const reachability = new SwarmReachability({ endpoints: pool.endpoints, proxyUrl });
   try {
-    const previous = await loadPreviousResults(outPath, {
-      retryFailed: options.retryFailed ?? true,
-      isFinalFailure: options.retryAllFailed ? undefined : isFinalFailure,
-    });
-    let alreadyDone = 0;
-    for (const key of previous.finished) if (scanned.ids?.has(key)) alreadyDone++;
-    const plan: RunPlan = {
-      format: scanned.format,
-      total: scanned.count,
-      alreadyDone,
-      alreadyFailed: Math.min(previous.keptFailures, alreadyDone),
-      finalFailures: Math.min(previous.finalFailures, alreadyDone),
-      toRun: scanned.count - alreadyDone,
-      retried: previous.retried,
-      torn: previous.torn,
-      duplicates: previous.duplicates,
-      unmatched: previous.finished.size - alreadyDone,
-    };
+    const { plan, done } = await planRun(scanned, outPath, options);
     options.onStart?.(plan);
     const guard = new OutageGuard({
       ...reachability.outageProbe(),
@@ -247,7 +235,8 @@ export async function runPromptFile(options: RunPromptFileOptions): Promise<RunS
       ...options,
       plan,
       format: scanned.format,
-      finished: previous.finished,
+      ids: scanned.ids,
+      done,
       guard,
       signal: stop.signal,
     });
@@ -259,10 +248,47 @@ export async function runPromptFile(options: RunPromptFileOptions): Promise<RunS
   }
 }
 
+/**
+ * Read the results file (see `loadPreviousResults`), marking which prompts are done on the
+ * prompts' own id set (one byte a prompt) rather than in a second set of keys.
+ */
+async function planRun(
+  scanned: { format: 'jsonl' | 'text'; count: number; ids: CompactStringSet },
+  outPath: string,
+  options: RunPromptFileOptions,
+): Promise<{ plan: RunPlan; done: PromptMarks }> {
+  const newMarks = () => new PromptMarks(scanned.ids, options.idSet);
+  const previous = await readPreviousResults(
+    outPath,
+    {
+      retryFailed: options.retryFailed ?? true,
+      isFinalFailure: options.retryAllFailed ? undefined : isFinalFailure,
+    },
+    newMarks,
+  );
+  const done = previous.finished;
+  const alreadyDone = done.marked;
+  const plan: RunPlan = {
+    format: scanned.format,
+    total: scanned.count,
+    alreadyDone,
+    alreadyFailed: Math.min(previous.keptFailures, alreadyDone),
+    finalFailures: Math.min(previous.finalFailures, alreadyDone),
+    toRun: scanned.count - alreadyDone,
+    retried: previous.retried,
+    torn: previous.torn,
+    duplicates: previous.duplicates,
+    unmatched: done.others,
+  };
+  return { plan, done };
+}
+
 interface SendPendingOptions extends RunPromptFileOptions {
   plan: RunPlan;
   format: 'jsonl' | 'text';
-  finished: ReadonlySet<string>;
+  /** The prompts' ids, and which of them are done (by entry). */
+  ids: CompactStringSet;
+  done: PromptMarks;
   guard: OutageGuard;
   signal: AbortSignal;
 }
@@ -281,10 +307,10 @@ async function sendPending(options: SendPendingOptions): Promise<RunCounts> {
   };
   const { progress, failures } = counts;
   const startedAt = performance.now();
-  const { promptsPath, format, finished } = options;
+  const { promptsPath, format, ids, done } = options;
   async function* pending() {
     for await (const record of readPromptFile(promptsPath, format)) {
-      if (!finished.has(promptIdKey(record.id))) yield record;
+      if (!done.isMarked(ids.entryOf(promptIdKey(record.id)))) yield record;
     }
   }
   const writer = new ResultWriter(options.outPath);

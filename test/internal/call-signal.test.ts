@@ -44,3 +44,59 @@ test('the timeout aborts the call and says so', async () => {
   assert.equal(call.callerAborted, false);
   call.dispose();
 });
+
+test('as undici uses it: abort listeners run once with the reason set, removed ones never', () => {
+  const call = new CallSignal(60_000, undefined);
+  const heard: string[] = [];
+  const first = () => heard.push(`first ${String(call.signal.reason)}`);
+  const second = () => heard.push('second');
+  const removed = () => heard.push('removed');
+  call.signal.addEventListener('abort', first, { once: true });
+  call.signal.addEventListener('abort', removed);
+  call.signal.addEventListener('abort', second);
+  call.signal.removeEventListener('abort', removed);
+  call.signal.addEventListener('other' as 'abort', removed);
+  assert.equal(call.signal.aborted, false);
+  call.abort('stopped');
+  call.abort('again');
+  assert.deepEqual(heard, ['first stopped', 'second']);
+  assert.equal(call.signal.aborted, true);
+  assert.equal(call.signal.reason, 'stopped');
+  assert.equal(call.timedOut, false);
+  assert.equal(call.callerAborted, false);
+  call.signal.addEventListener('abort', removed);
+  assert.deepEqual(heard.length, 2, 'a listener added after the abort is not called');
+});
+
+test('abort() without a reason gives an AbortError, as AbortController does', () => {
+  const call = new CallSignal(60_000, undefined);
+  call.abort();
+  assert.equal((call.signal.reason as DOMException).name, 'AbortError');
+});
+
+test('undici request() is cut by the timeout and by the caller through it', async (t) => {
+  const { createServer } = await import('node:http');
+  const { Agent } = await import('undici');
+  // A server that never answers.
+  const server = createServer(() => undefined);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const agent = new Agent();
+  t.after(async () => {
+    await agent.destroy();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  const { port } = server.address() as { port: number };
+  const origin = `http://127.0.0.1:${port}`;
+  const timed = new CallSignal(50, undefined);
+  await assert.rejects(agent.request({ origin, path: '/', method: 'GET', signal: timed.signal }));
+  assert.equal(timed.timedOut, true);
+  const caller = new AbortController();
+  const cut = new CallSignal(60_000, caller.signal);
+  const pending = agent.request({ origin, path: '/', method: 'GET', signal: cut.signal });
+  setImmediate(() => caller.abort(new Error('caller stopped')));
+  await assert.rejects(pending, /caller stopped/);
+  assert.equal(cut.callerAborted, true);
+  cut.dispose();
+  timed.dispose();
+});

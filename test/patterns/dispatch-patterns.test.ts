@@ -100,7 +100,7 @@ describe("patterns with dispatch: 'least-loaded'", () => {
       scatterGather(pool, ['a'], { dispatch: 'least-loaded' }),
       (error: unknown) =>
         error instanceof InvalidOptionError &&
-        /scatterGatherStream: dispatch 'least-loaded' needs a pool with postLeastLoaded/.test(
+        /^scatterGather: dispatch 'least-loaded' needs a pool with postLeastLoaded/.test(
           error.message,
         ),
     );

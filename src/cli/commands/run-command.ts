@@ -13,6 +13,7 @@ import {
   formatDuration,
 } from '../run-progress.js';
 import { ShutdownSignals } from '../shutdown-signals.js';
+import { useSteadyHeap } from '../steady-heap.js';
 import {
   addOutageTimeoutFlag,
   addPoolFlags,
@@ -159,6 +160,8 @@ function finalFailureAdvice(cause: string, count: number): string {
 }
 
 async function runRun(flags: RunFlags, io: CliIo): Promise<number> {
+  // Peak memory flat in the size of the job (see steady-heap.ts).
+  useSteadyHeap();
   const signals = new ShutdownSignals(io);
   try {
     // The files first: a results file that cannot be used is refused before the swarm is asked.
