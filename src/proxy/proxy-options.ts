@@ -9,6 +9,7 @@ import { resolve as resolvePath } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
 import { describeValue } from '../internal/describe-value.js';
+import { DEFAULT_MAX_IDLE_PER_AGENT } from './agents/agent-connections.js';
 import { parseAllowedOrigin } from './guards/cross-site-guard.js';
 import { parseAllowedHost } from './guards/host-allowlist.js';
 import {
@@ -89,6 +90,12 @@ export interface ProxyOptions extends ProxyLimitOptions {
   allowOrigins?: readonly string[];
   /** Most simultaneous outbound requests to agents; more wait in a FIFO queue. @default 1024 */
   connectorLimit?: number | string;
+  /**
+   * Most idle keep-alive connections kept to each agent; a connection that finishes its
+   * request while that many are idle is closed (0: a new connection per request). Idle
+   * connections close after 4 s in any case. @default 64
+   */
+  maxIdlePerAgent?: number | string;
   /** Default upstream timeout in seconds (fractions allowed); `X-Timeout` overrides it per request. @default 300 */
   timeoutSeconds?: number | string;
   /** Cap on a request's `X-Timeout`, in seconds; larger values are lowered to it. @default 2147483 (no cap) */
@@ -136,6 +143,7 @@ export interface ResolvedProxyOptions extends ResolvedProxyLimits {
   allowHosts: readonly string[];
   allowOrigins: readonly string[];
   connectorLimit: number;
+  maxIdlePerAgent: number;
   timeoutMs: number;
   maxTimeoutMs: number;
   logLevel: LogLevel;
@@ -312,6 +320,13 @@ export function resolveProxyOptions(
       options.connectorLimit,
       DEFAULT_CONNECTOR_LIMIT,
       1,
+      1_000_000,
+    ),
+    maxIdlePerAgent: resolveInteger(
+      '--max-idle-per-agent',
+      options.maxIdlePerAgent,
+      DEFAULT_MAX_IDLE_PER_AGENT,
+      0,
       1_000_000,
     ),
     timeoutMs: timeoutSeconds * 1000,

@@ -10,14 +10,13 @@
  * constructor is that wiring, read best in one place.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Agent } from 'undici';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
 import { unixProxyUrl } from '../internal/unix-proxy-url.js';
+import { connectionSettings, UpstreamConnections } from './agents/agent-connections.js';
 import { AgentTargets } from './agents/agent-targets.js';
 import { ConnectionLimiter } from './agents/connection-limiter.js';
 import { type ForwardContext, forwardRequest } from './forward/forward-request.js';
 import { forwardPooledRequest } from './forward/pooled-request.js';
-import { createUpstreamDispatcher } from './forward/upstream-dispatcher.js';
 import { CrossSiteGuard } from './guards/cross-site-guard.js';
 import { HostAllowlist } from './guards/host-allowlist.js';
 import {
@@ -71,7 +70,7 @@ export class ProxyServer implements RunningProxy {
   readonly #startedAt = performance.now();
   readonly #targets: AgentTargets;
   readonly #health: HealthMonitor;
-  readonly #dispatcher: Agent;
+  readonly #upstream: UpstreamConnections;
   readonly #exchanges = new ExchangeTracker();
   readonly #forward: ForwardContext;
   readonly #secrets: ProxySecrets | undefined;
@@ -120,7 +119,12 @@ export class ProxyServer implements RunningProxy {
       },
       resolved.metricsAgentLabel,
     );
-    this.#targets = new AgentTargets(endpoints, (index) => metrics.statusCountsFor(index));
+    this.#upstream = new UpstreamConnections(connectionSettings(resolved.maxIdlePerAgent));
+    this.#targets = new AgentTargets(
+      endpoints,
+      (index) => metrics.statusCountsFor(index),
+      this.#upstream,
+    );
     this.#health = new HealthMonitor(
       {
         intervalMs: resolved.healthIntervalMs,
@@ -133,9 +137,7 @@ export class ProxyServer implements RunningProxy {
       this.#logger,
       countedHealthEvents(metrics, () => this.#targets.healthChanged()),
     );
-    this.#dispatcher = createUpstreamDispatcher();
     this.#forward = {
-      dispatcher: this.#dispatcher,
       limiter,
       logger: this.#logger,
       metrics,
@@ -260,7 +262,7 @@ export class ProxyServer implements RunningProxy {
       }
     } catch (error) {
       await Promise.all(this.#servers.map(closeIfListening));
-      await this.#dispatcher.destroy();
+      await this.#upstream.destroy();
       await this.#health.close();
       throw error;
     }
@@ -302,7 +304,7 @@ export class ProxyServer implements RunningProxy {
     // and the idle keep-alive connections.
     for (const server of this.#servers) server.closeAllConnections();
     await serversClosed;
-    await this.#dispatcher.destroy();
+    await this.#upstream.destroy();
     await healthClosed;
     this.#logger.info('Proxy shut down');
   }
