@@ -19,6 +19,7 @@ import { type ForwardContext, forwardRequest } from './forward/forward-request.j
 import { forwardPooledRequest } from './forward/pooled-request.js';
 import { CrossSiteGuard } from './guards/cross-site-guard.js';
 import { HostAllowlist } from './guards/host-allowlist.js';
+import { scanRequestHead } from './guards/request-head.js';
 import {
   installServerGuards,
   limitedServerOptions,
@@ -315,8 +316,9 @@ export class ProxyServer implements RunningProxy {
       sendJsonError(response, 503, 'the proxy is shutting down');
       return;
     }
-    if (refuseOverLimit(request, response, this.#options)) return;
-    if (this.#crossSite.guard(request, response)) return;
+    const head = scanRequestHead(request.rawHeaders);
+    if (refuseOverLimit(request, response, this.#options, head)) return;
+    if (this.#crossSite.guard(request, response, head)) return;
     const targets = this.#targets;
     const route = routeRequest(request.url ?? '/', targets.all.length);
     const access = gateRequest(route, request, this.#secrets);

@@ -138,6 +138,7 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
     path: string,
     headers: string[],
     body: IncomingMessage | Buffer | null,
+    declaredLength: boolean,
     timeoutMs: number,
   ) {
     this.#context = context;
@@ -151,7 +152,7 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
       path,
       method: request.method as Dispatcher.HttpMethod,
       headers,
-      body: this.#guardBody(body, context),
+      body: this.#guardBody(body, declaredLength, context),
     };
     context.onExchangeOpened();
     // The one closure of an exchange ('close' is emitted once: no `once` wrapper needed).
@@ -167,10 +168,11 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
    */
   #guardBody(
     body: IncomingMessage | Buffer | null,
+    declaredLength: boolean,
     context: ForwardContext,
   ): Readable | Buffer | null {
     if (body === null || Buffer.isBuffer(body)) return body;
-    if (declaredContentLength(body) !== undefined) {
+    if (declaredLength) {
       this.#stopBodyWatch = watchDeclaredBody(body, context.bodyIdleTimeoutMs, this);
       return body;
     }
@@ -225,7 +227,7 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
   }
 
   onResponseStart(
-    controller: Dispatcher.DispatchController,
+    _controller: Dispatcher.DispatchController,
     statusCode: number,
     headers: Record<string, string | string[] | undefined>,
     statusMessage?: string,
@@ -257,12 +259,14 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
     this.#state = STREAMING;
     this.#statusCode = statusCode;
     this.#timer?.refresh();
-    this.#controller = controller;
-    // Whatever of the body arrived in the same packet (often all of it, and its end)
-    // is relayed synchronously by undici; corking until the next tick sends headers,
-    // body and end in one write instead of several.
-    response.cork();
-    process.nextTick(ForwardedExchange.#afterResponseStart, this);
+    // Whatever of the body arrived in the same packet (often all of it, and its end) is
+    // relayed synchronously by undici, and Node corks the client's socket from the first
+    // write to the next tick: headers, body and end leave in one write. An answer whose
+    // length is not declared (an SSE stream) may have nothing more to send for a while:
+    // its headers go out at the next tick rather than with its first chunk.
+    if (headers['content-length'] === undefined) {
+      process.nextTick(ForwardedExchange.#flushHeadersIfIdle, this);
+    }
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -364,13 +368,11 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
     else exchange.#send(next);
   }
 
-  static #afterResponseStart(exchange: ForwardedExchange): void {
-    const response = exchange.#response;
-    response.uncork();
+  static #flushHeadersIfIdle(exchange: ForwardedExchange): void {
     // No body chunk came with the headers (an SSE stream that has not produced yet):
-    // send the headers now rather than with the first chunk. (`headersSent` cannot
-    // tell: it is true as soon as writeHead composed them.)
-    if (exchange.#state === STREAMING && !exchange.#bodyStarted) response.flushHeaders();
+    // send the headers now. (`headersSent` cannot tell: it is true as soon as writeHead
+    // composed them.)
+    if (exchange.#state === STREAMING && !exchange.#bodyStarted) exchange.#response.flushHeaders();
   }
 
   #drained(): void {
@@ -572,6 +574,7 @@ export function forwardToSelected(
       path,
       headers,
       body,
+      body !== null && !Buffer.isBuffer(body) && declaredContentLength(body) !== undefined,
       timeoutMs,
     ),
     context.limiter,
@@ -603,6 +606,7 @@ export function forwardRequest(
       path,
       head.headers,
       head.hasBody ? request : null,
+      head.contentLength !== undefined,
       timeoutMs,
     ),
     context.limiter,
