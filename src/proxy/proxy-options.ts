@@ -124,6 +124,13 @@ export interface ProxyOptions extends ProxyLimitOptions {
   watchHostfile?: boolean;
   /** Label `aurora_swarm_proxy_requests_total` by agent index (up to 6 series per agent). @default true */
   metricsAgentLabel?: boolean;
+  /**
+   * Once no forwarded request has been open for 2 s and the heap grew by 64 MiB, run
+   * one full garbage collection so memory returns after a burst (server/idle-heap-release.ts).
+   * It is the whole process's heap: turn it off when the proxy runs inside a program
+   * of yours that minds. @default true
+   */
+  releaseIdleHeap?: boolean;
   /** Receives each log line. @default writes to process.stderr */
   logSink?: LogSink;
   /** Set by `--workers` in each worker process: which worker this is (shown by `/status`). */
@@ -156,6 +163,7 @@ export interface ResolvedProxyOptions extends ResolvedProxyLimits {
   healthConcurrency: number;
   watchHostfile: boolean;
   metricsAgentLabel: boolean;
+  releaseIdleHeap: boolean;
   logSink: LogSink;
   clusterWorker: { index: number; count: number } | undefined;
 }
@@ -376,6 +384,7 @@ export function resolveProxyOptions(
     ),
     watchHostfile: resolveBoolean('watchHostfile', options.watchHostfile, true),
     metricsAgentLabel: resolveBoolean('metricsAgentLabel', options.metricsAgentLabel, true),
+    releaseIdleHeap: resolveBoolean('releaseIdleHeap', options.releaseIdleHeap, true),
     logSink: options.logSink ?? writeToStderr,
     ...resolveProxyLimits(options),
     clusterWorker: options.clusterWorker,

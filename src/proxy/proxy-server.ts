@@ -39,6 +39,7 @@ import { routeRequest } from './route-request.js';
 import { NOT_FOUND_MESSAGE } from './route-table.js';
 import type { RunningProxy } from './running-proxy.js';
 import { ExchangeTracker } from './server/exchange-tracker.js';
+import { IdleHeapRelease } from './server/idle-heap-release.js';
 import { connectHost, listen, openPortWarning, proxyStartedMessage } from './server/listening.js';
 import { LocalRoutes } from './server/local-routes.js';
 import {
@@ -73,6 +74,7 @@ export class ProxyServer implements RunningProxy {
   readonly #health: HealthMonitor;
   readonly #upstream: UpstreamConnections;
   readonly #exchanges = new ExchangeTracker();
+  readonly #heapRelease: IdleHeapRelease | undefined;
   readonly #forward: ForwardContext;
   readonly #secrets: ProxySecrets | undefined;
   readonly #localRoutes: LocalRoutes;
@@ -150,6 +152,12 @@ export class ProxyServer implements RunningProxy {
       onExchangeOpened: this.#exchanges.opened,
       onExchangeClosed: this.#exchanges.closed,
     };
+    this.#heapRelease = resolved.releaseIdleHeap
+      ? new IdleHeapRelease({
+          quietForMs: () => this.#exchanges.quietForMs(),
+          logger: this.#logger,
+        })
+      : undefined;
     this.#secrets = createProxySecrets(resolved.token);
     const statusSource: StatusSource = {
       targets: this.#targets,
@@ -284,10 +292,12 @@ export class ProxyServer implements RunningProxy {
     }
     this.#health.start();
     this.#reloader.startWatching();
+    this.#heapRelease?.start();
   }
 
   async #shutDown(graceMs: number): Promise<void> {
     this.#reloader.close();
+    this.#heapRelease?.close();
     const healthClosed = this.#health.close();
     // A Unix socket's file is removed as its server closes.
     const serversClosed = Promise.all(
