@@ -125,13 +125,18 @@ describe('the circuit breaker of each agent', () => {
     const responses = await pool.sendAll(prompts);
     const dead = responses.filter((_, index) => index % 2 === 1);
     assert.ok(responses.filter((_, index) => index % 2 === 0).every((r) => r.success));
-    // The first list spends its retries (nothing had answered during its streak yet), the
-    // second opens the breaker, the other eight are refused without a connection.
-    assert.deepEqual(
-      dead.map((response) => response.failureKind),
-      ['connect', 'connect', ...new Array<string>(8).fill('unavailable')],
-    );
-    assert.match(dead[1]!.error ?? '', /its circuit breaker is now open/);
+    // The first list spends its retries (nothing had answered during its streak yet); a
+    // later one opens the breaker (the second, or the third when the live agent's answer
+    // lands after it: the breaker opens only on evidence that others answer), and every
+    // list after that is refused without a connection.
+    const kinds = dead.map((response) => response.failureKind);
+    const connects = kinds.filter((kind) => kind === 'connect').length;
+    assert.ok(connects >= 2 && connects <= 3, `${connects} connect failures: ${kinds.join(',')}`);
+    assert.deepEqual(kinds, [
+      ...new Array<string>(connects).fill('connect'),
+      ...new Array<string>(10 - connects).fill('unavailable'),
+    ]);
+    assert.match(dead[connects - 1]!.error ?? '', /its circuit breaker is now open/);
     assert.equal(pool.agentHealth()[1]!.state, 'open');
   });
 
