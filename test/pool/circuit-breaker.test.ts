@@ -126,9 +126,9 @@ describe('the circuit breaker of each agent', () => {
     const dead = responses.filter((_, index) => index % 2 === 1);
     assert.ok(responses.filter((_, index) => index % 2 === 0).every((r) => r.success));
     // The first list spends its retries (nothing had answered during its streak yet); a
-    // later one opens the breaker (the second, or the third when the live agent's answer
-    // lands after it: the breaker opens only on evidence that others answer), and every
-    // list after that is refused without a connection.
+    // later failure opens the breaker (in the second or the third list: it opens only on
+    // evidence that others answer), and every list after that is refused without a
+    // connection.
     const kinds = dead.map((response) => response.failureKind);
     const connects = kinds.filter((kind) => kind === 'connect').length;
     assert.ok(connects >= 2 && connects <= 3, `${connects} connect failures: ${kinds.join(',')}`);
@@ -136,7 +136,14 @@ describe('the circuit breaker of each agent', () => {
       ...new Array<string>(connects).fill('connect'),
       ...new Array<string>(10 - connects).fill('unavailable'),
     ]);
-    assert.match(dead[connects - 1]!.error ?? '', /its circuit breaker is now open/);
+    // Exactly one of the connect failures is the one that opened the breaker. Which one is
+    // not fixed: a list sleeping before its retry when another list's failure opens the
+    // breaker ends with its own earlier failure, so the opener may come before it.
+    const openers = dead.filter((response) =>
+      /its circuit breaker is now open/.test(response.error ?? ''),
+    );
+    assert.equal(openers.length, 1, dead.map((response) => response.error).join('\n'));
+    assert.equal(openers[0]!.failureKind, 'connect');
     assert.equal(pool.agentHealth()[1]!.state, 'open');
   });
 
