@@ -114,7 +114,8 @@ function readChildren(pid: number): string {
   return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
 }
 
-async function waitUntilServing(url: string, child: RunningChild): Promise<void> {
+/** Resolve once `url` answers at all (any status); fail if `child` exits or after 10 s. */
+export async function waitUntilServing(url: string, child: RunningChild): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (child.process.exitCode !== null) {
