@@ -272,7 +272,7 @@ export async function runProxyOverhead(): Promise<Record<string, unknown>> {
         const moved = placement === 'one core' && pinProcesses(agentsAll(), SUT_CPUS);
         if (placement === 'one core' && !moved) continue;
         try {
-          for (const side of [sides.direct, sides.nginx, sides.ours]) {
+          for (const side of order) {
             const run = await leastDisturbedIf(placement === 'split', () =>
               measure(side, agentPids, 1, LATENCY_SECONDS, wrkCpus),
             );
@@ -314,6 +314,8 @@ export async function runProxyOverhead(): Promise<Record<string, unknown>> {
           ? null
           : ratio(runs.requestsPerSecond, nginxRuns.requestsPerSecond),
         headroom: ratio(direct.requestsPerSecond, runs.requestsPerSecond),
+        addedP50MsOneCore: addedP50(latencyOneCore[floor.name] ?? [], latencyOneCore.direct ?? []),
+        addedP50MsSplit: addedP50(latency[floor.name] ?? [], latency.direct ?? []),
       };
     });
     const latencyOf = (runs: Record<string, Measured[]>) => ({
@@ -371,13 +373,21 @@ export async function runProxyOverhead(): Promise<Record<string, unknown>> {
     if (floorResults.length > 0) {
       console.log('\nfloors (same run, same placement; experiments, not products)');
       printTable([
-        ['side', 'req/s', 'CPU µs/request', '/ nginx req/s', 'ceiling / req/s'],
+        [
+          'side',
+          'req/s',
+          'CPU µs/request',
+          '/ nginx req/s',
+          'ceiling / req/s',
+          'added p50 ms, one core / split',
+        ],
         ...floorResults.map((floor) => [
           floor.name,
           floor.requestsPerSecond,
           floor.cpuUsPerRequest,
           floor.ratioToNginx ?? 'not reported',
           floor.headroom,
+          `+${floor.addedP50MsOneCore} / +${floor.addedP50MsSplit}`,
         ]),
       ]);
     }
