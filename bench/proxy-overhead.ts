@@ -86,6 +86,8 @@ interface Measured {
   foreignShare: number;
   /** Foreign shares of the attempts of this round (the last is the one kept). */
   attempts?: number[];
+  /** With --workers: CPU of each process over the round, primary first, ms. */
+  perProcessCpuMs?: number[];
 }
 
 /** One side of the comparison. */
@@ -425,6 +427,10 @@ async function measureCluster(
         try {
           const side = { name: 'cluster', url: candidate.url, script, pids: candidate.pids };
           await measure(side, agentPids, CONNECTIONS, WARMUP_SECONDS);
+          // Each process's CPU over the round: the primary's (it only hands connections
+          // out) and each worker's (how evenly the connections were spread).
+          const pids = candidate.pids();
+          const before = pids.map((pid) => cpuMsOf([pid]));
           // Unpinned rounds leave wrk unpinned too: both cores are everyone's.
           const run = await measure(
             side,
@@ -433,10 +439,11 @@ async function measureCluster(
             SECONDS,
             cpus === undefined ? undefined : LOAD_CPUS,
           );
+          const perProcessMs = pids.map((pid, at) => round(cpuMsOf([pid]) - (before[at] ?? 0), 0));
           const key = `${cpus === undefined ? 'unpinned' : `cpu${cpus}`}-${workers}`;
-          variants[key] = [...(variants[key] ?? []), run];
+          variants[key] = [...(variants[key] ?? []), { ...run, perProcessCpuMs: perProcessMs }];
           log(
-            `cluster round ${index + 1}/${ROUNDS}, ${key}: ${run.requestsPerSecond} req/s, ${run.cpuUsPerRequest} µs CPU/request`,
+            `cluster round ${index + 1}/${ROUNDS}, ${key}: ${run.requestsPerSecond} req/s, ${run.cpuUsPerRequest} µs CPU/request, CPU ms per process (primary first) ${perProcessMs.join(' / ')}`,
           );
         } finally {
           await candidate.stop();
