@@ -28,7 +28,7 @@ import {
 import { nginxAvailable, type RunningNginx, startNginx } from './lib/nginx.js';
 import { type NginxAgents, STATIC_COMPLETION, startNginxAgents } from './lib/nginx-agents.js';
 import { cpuBusyShares, cpuMsOf, sampleCpus } from './lib/proc-stats.js';
-import { type ProxyProcess, startProxyProcess } from './lib/proxy-process.js';
+import { type ProxyProcess, resultsName, startProxyProcess } from './lib/proxy-process.js';
 import { log, printTable, scratchDirectory, writeResults } from './lib/results.js';
 import { median, ratio, round } from './lib/stats.js';
 import { runWrk, writeWrkScript } from './lib/wrk.js';
@@ -370,7 +370,7 @@ export async function runProxyOverhead(): Promise<Record<string, unknown>> {
       floors: floorResults,
       cluster,
     };
-    const path = writeResults('proxy-overhead', results);
+    const path = writeResults(resultsName('proxy-overhead'), results);
     printSummary(results.throughput, results.latency, cluster);
     if (floorResults.length > 0) {
       console.log('\nfloors (same run, same placement; experiments, not products)');

@@ -14,7 +14,7 @@ import { type AgentsProcess, startAgentsProcess } from './lib/agents.js';
 import { benchScript, startChild, stopAllChildren } from './lib/child-process.js';
 import { nginxAvailable, type RunningNginx, startNginx } from './lib/nginx.js';
 import { listenOverflows, sampleProcess } from './lib/proc-stats.js';
-import { type ProxyProcess, startProxyProcess } from './lib/proxy-process.js';
+import { type ProxyProcess, resultsName, startProxyProcess } from './lib/proxy-process.js';
 import { log, printTable, scratchDirectory, writeResults } from './lib/results.js';
 import { type SseAgentsProcess, startSseAgents } from './lib/sse-agents.js';
 import { median, ratio, round } from './lib/stats.js';
@@ -266,7 +266,10 @@ export async function runStreams(): Promise<Record<string, unknown>> {
         rssMet: oursSummary.proxyPeakRssMb <= 300,
       },
     };
-    const path = writeResults(STREAMS === 4000 ? 'streams' : `streams-${STREAMS}`, results);
+    const path = writeResults(
+      resultsName(STREAMS === 4000 ? 'streams' : `streams-${STREAMS}`),
+      results,
+    );
     console.log(`\nstreams: ${STREAMS} concurrent SSE streams (medians of ${ROUNDS} rounds)`);
     printTable([
       ['measure', 'proxy', 'direct', 'nginx', 'target', 'met'],
