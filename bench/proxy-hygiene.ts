@@ -22,7 +22,7 @@ import type { BurstClientOptions, BurstClientSummary } from './lib/burst-client-
 import { benchScript, hasCommand, startChild, stopAllChildren } from './lib/child-process.js';
 import { startNginxAgents } from './lib/nginx-agents.js';
 import { openDescriptors, sampleProcess } from './lib/proc-stats.js';
-import { startProxyProcess } from './lib/proxy-process.js';
+import { resultsName, startProxyProcess } from './lib/proxy-process.js';
 import { log, printTable, scratchDirectory, writeResults } from './lib/results.js';
 import { round } from './lib/stats.js';
 
@@ -196,7 +196,7 @@ export async function runProxyHygiene(): Promise<Record<string, unknown>> {
       aborted,
       burst,
     };
-    const path = writeResults('proxy-hygiene', results);
+    const path = writeResults(resultsName('proxy-hygiene'), results);
     console.log('\naborted streams');
     printTable([
       ['descriptors', 'before', 'right after', `+${SETTLE_MS} ms`, 'delta'],

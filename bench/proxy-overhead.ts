@@ -28,7 +28,7 @@ import {
 import { nginxAvailable, type RunningNginx, startNginx } from './lib/nginx.js';
 import { type NginxAgents, STATIC_COMPLETION, startNginxAgents } from './lib/nginx-agents.js';
 import { cpuBusyShares, cpuMsOf, sampleCpus } from './lib/proc-stats.js';
-import { type ProxyProcess, startProxyProcess } from './lib/proxy-process.js';
+import { type ProxyProcess, resultsName, startProxyProcess } from './lib/proxy-process.js';
 import { log, printTable, scratchDirectory, writeResults } from './lib/results.js';
 import { median, ratio, round } from './lib/stats.js';
 import { runWrk, writeWrkScript } from './lib/wrk.js';
@@ -86,6 +86,8 @@ interface Measured {
   foreignShare: number;
   /** Foreign shares of the attempts of this round (the last is the one kept). */
   attempts?: number[];
+  /** With --workers: CPU of each process over the round, primary first, ms. */
+  perProcessCpuMs?: number[];
 }
 
 /** One side of the comparison. */
@@ -272,7 +274,7 @@ export async function runProxyOverhead(): Promise<Record<string, unknown>> {
         const moved = placement === 'one core' && pinProcesses(agentsAll(), SUT_CPUS);
         if (placement === 'one core' && !moved) continue;
         try {
-          for (const side of [sides.direct, sides.nginx, sides.ours]) {
+          for (const side of order) {
             const run = await leastDisturbedIf(placement === 'split', () =>
               measure(side, agentPids, 1, LATENCY_SECONDS, wrkCpus),
             );
@@ -314,6 +316,8 @@ export async function runProxyOverhead(): Promise<Record<string, unknown>> {
           ? null
           : ratio(runs.requestsPerSecond, nginxRuns.requestsPerSecond),
         headroom: ratio(direct.requestsPerSecond, runs.requestsPerSecond),
+        addedP50MsOneCore: addedP50(latencyOneCore[floor.name] ?? [], latencyOneCore.direct ?? []),
+        addedP50MsSplit: addedP50(latency[floor.name] ?? [], latency.direct ?? []),
       };
     });
     const latencyOf = (runs: Record<string, Measured[]>) => ({
@@ -366,18 +370,26 @@ export async function runProxyOverhead(): Promise<Record<string, unknown>> {
       floors: floorResults,
       cluster,
     };
-    const path = writeResults('proxy-overhead', results);
+    const path = writeResults(resultsName('proxy-overhead'), results);
     printSummary(results.throughput, results.latency, cluster);
     if (floorResults.length > 0) {
       console.log('\nfloors (same run, same placement; experiments, not products)');
       printTable([
-        ['side', 'req/s', 'CPU µs/request', '/ nginx req/s', 'ceiling / req/s'],
+        [
+          'side',
+          'req/s',
+          'CPU µs/request',
+          '/ nginx req/s',
+          'ceiling / req/s',
+          'added p50 ms, one core / split',
+        ],
         ...floorResults.map((floor) => [
           floor.name,
           floor.requestsPerSecond,
           floor.cpuUsPerRequest,
           floor.ratioToNginx ?? 'not reported',
           floor.headroom,
+          `+${floor.addedP50MsOneCore} / +${floor.addedP50MsSplit}`,
         ]),
       ]);
     }
@@ -415,6 +427,10 @@ async function measureCluster(
         try {
           const side = { name: 'cluster', url: candidate.url, script, pids: candidate.pids };
           await measure(side, agentPids, CONNECTIONS, WARMUP_SECONDS);
+          // Each process's CPU over the round: the primary's (it only hands connections
+          // out) and each worker's (how evenly the connections were spread).
+          const pids = candidate.pids();
+          const before = pids.map((pid) => cpuMsOf([pid]));
           // Unpinned rounds leave wrk unpinned too: both cores are everyone's.
           const run = await measure(
             side,
@@ -423,10 +439,11 @@ async function measureCluster(
             SECONDS,
             cpus === undefined ? undefined : LOAD_CPUS,
           );
+          const perProcessMs = pids.map((pid, at) => round(cpuMsOf([pid]) - (before[at] ?? 0), 0));
           const key = `${cpus === undefined ? 'unpinned' : `cpu${cpus}`}-${workers}`;
-          variants[key] = [...(variants[key] ?? []), run];
+          variants[key] = [...(variants[key] ?? []), { ...run, perProcessCpuMs: perProcessMs }];
           log(
-            `cluster round ${index + 1}/${ROUNDS}, ${key}: ${run.requestsPerSecond} req/s, ${run.cpuUsPerRequest} µs CPU/request`,
+            `cluster round ${index + 1}/${ROUNDS}, ${key}: ${run.requestsPerSecond} req/s, ${run.cpuUsPerRequest} µs CPU/request, CPU ms per process (primary first) ${perProcessMs.join(' / ')}`,
           );
         } finally {
           await candidate.stop();

@@ -16,7 +16,7 @@ import { hasCommand, stopAllChildren } from './lib/child-process.js';
 import { type CpuProfile, summarizeProfile } from './lib/cpu-profile.js';
 import { type NginxAgents, startNginxAgents } from './lib/nginx-agents.js';
 import { cpuMsOf } from './lib/proc-stats.js';
-import { type ProxyProcess, startProxyProcess } from './lib/proxy-process.js';
+import { type ProxyProcess, resultsName, startProxyProcess } from './lib/proxy-process.js';
 import { log, printTable, scratchDirectory, writeResults } from './lib/results.js';
 import { round } from './lib/stats.js';
 import { runWrk, writeWrkScript } from './lib/wrk.js';
@@ -87,7 +87,7 @@ export async function runProxyProfile(): Promise<Record<string, unknown>> {
       cpuUsPerRequest: round((cpuMs * 1000) / result.requests, 1),
       ...summary,
     };
-    const path = writeResults('proxy-profile', results);
+    const path = writeResults(resultsName('proxy-profile'), results);
     console.log(
       `\n${results.requestsPerSecond} req/s under the profiler, ${results.cpuUsPerRequest} µs CPU per request`,
     );

@@ -83,3 +83,24 @@ export function cpuMsOf(pids: readonly number[]): number {
 export function openDescriptors(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
+
+/**
+ * Connections the kernel dropped because a listen queue was full, since boot, for the
+ * whole machine (`TcpExt: ListenOverflows` in /proc/net/netstat); NaN where unreadable.
+ * A client whose SYN is dropped retries after 1, 3, 7, 15 s.
+ */
+export function listenOverflows(): number {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+    for (let index = 0; index + 1 < lines.length; index += 2) {
+      const names = (lines[index] as string).split(/\s+/);
+      const numbers = (lines[index + 1] as string).split(/\s+/);
+      if (names[0] !== 'TcpExt:') continue;
+      const at = names.indexOf('ListenOverflows');
+      return at < 0 ? Number.NaN : Number(numbers[at]);
+    }
+  } catch {
+    // Not Linux.
+  }
+  return Number.NaN;
+}

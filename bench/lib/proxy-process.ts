@@ -22,6 +22,16 @@ export function proxyBin(): string {
   return process.env.AURORA_BENCH_PROXY || packageScript('cli/aurora-swarm-proxy.js');
 }
 
+/**
+ * The results file name of benchmark `name`: `name`, or `name-LABEL` when another build
+ * runs (`AURORA_BENCH_PROXY`; LABEL from `AURORA_BENCH_LABEL`, e.g. the commit), so a
+ * before/after never overwrites this build's figures.
+ */
+export function resultsName(name: string): string {
+  if (!process.env.AURORA_BENCH_PROXY) return name;
+  return `${name}-${process.env.AURORA_BENCH_LABEL || 'other-build'}`;
+}
+
 /** Start `aurora-swarm-proxy` on 127.0.0.1:0 over `hostfileText`. */
 export async function startProxyProcess(
   directory: string,
