@@ -119,6 +119,8 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
   #sentAt = 0;
   #state = QUEUED;
   #holdsSlot = false;
+  /** The agent whose in-flight count holds this exchange (the current attempt's), if any. */
+  #countedAt: ForwardTarget | undefined;
   /** The connection carrying the request, from the target's pool, until it is handed back. */
   #client: Client | undefined;
   #controller: Dispatcher.DispatchController | undefined;
@@ -216,6 +218,7 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
     this.#target = target;
     target.stats.requests++;
     target.stats.inFlight++;
+    this.#countedAt = target;
     this.#sentAt = performance.now();
     const client = target.connections.acquire();
     this.#client = client;
@@ -354,7 +357,7 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
       `${this.#describeRequest()}: cannot connect to agent ${previous.index} (${previous.authority}) (${describeError(error)}); retrying on agent ${next.index} (${next.authority})`,
     );
     this.#context.metrics.retries++;
-    previous.stats.inFlight--;
+    this.#leaveAgent();
     this.#controller = undefined;
     this.#timer?.refresh();
     // Not from inside undici's error callback for the previous attempt.
@@ -477,11 +480,14 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
 
   /**
    * Give up on the upstream request: its connection is destroyed, which stops the
-   * agent (it sees the connection close) and fails the request in undici, whose
-   * error callback then gives the slot back. Nothing reconnects in its place.
+   * agent (it sees the connection close) and fails the request in undici; nothing
+   * reconnects in its place. The slot and the agent's in-flight count go back now, not
+   * when undici reports the socket closed (a loop iteration or two later): whoever
+   * reads /status after its answer (or after leaving) must not see it still in flight.
    */
   #abandonUpstream(reason: string): void {
     this.#dropConnection(new ExchangeAbort(reason));
+    this.#upstreamDone();
   }
 
   #dropConnection(reason: Error): void {
@@ -498,14 +504,22 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
     this.#stopBodyWatch?.();
   }
 
-  /** undici is finished with the request (ended or failed): give the slot back. */
+  /** The upstream request is over (ended, failed or abandoned): give the slot back. */
   #upstreamDone(): void {
     if (!this.#holdsSlot) return;
     this.#holdsSlot = false;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#stopBodyWatch?.();
-    this.#target.stats.inFlight--;
+    this.#leaveAgent();
     this.#context.limiter.release();
+  }
+
+  /** The current attempt no longer counts in its agent's in-flight requests. */
+  #leaveAgent(): void {
+    const target = this.#countedAt;
+    if (target === undefined) return;
+    this.#countedAt = undefined;
+    target.stats.inFlight--;
   }
 
   #describeRequest(): string {
