@@ -10,12 +10,17 @@
  * constructor is that wiring, read best in one place.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
 import { unixProxyUrl } from '../internal/unix-proxy-url.js';
 import { connectionSettings, UpstreamConnections } from './agents/agent-connections.js';
 import { AgentTargets } from './agents/agent-targets.js';
 import { ConnectionLimiter } from './agents/connection-limiter.js';
-import { type ForwardContext, forwardRequest } from './forward/forward-request.js';
+import {
+  type ForwardContext,
+  forwardRequest,
+  onClientConnectionEnd,
+} from './forward/forward-request.js';
 import { forwardPooledRequest } from './forward/pooled-request.js';
 import { CrossSiteGuard } from './guards/cross-site-guard.js';
 import { HostAllowlist } from './guards/host-allowlist.js';
@@ -187,6 +192,7 @@ export class ProxyServer implements RunningProxy {
     const guardedServer = () => {
       const server = createServer(limitedServerOptions(resolved), this.#onRequest);
       installServerGuards(server, resolved, this.#logger);
+      server.on('connection', watchClientConnection);
       return server;
     };
     this.#tcpServer = resolved.listenTcp ? guardedServer() : undefined;
@@ -389,4 +395,9 @@ export function startProxy(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<RunningProxy> {
   return ProxyServer.start(options, env);
+}
+
+/** A client connection: the exchange it waits for is abandoned as soon as it ends its side. */
+function watchClientConnection(socket: Socket): void {
+  socket.on('end', onClientConnectionEnd);
 }

@@ -19,6 +19,7 @@
  * transitions (and the counters they move) read best side by side.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Client, Dispatcher } from 'undici';
 import type { ForwardTarget } from '../agents/agent-targets.js';
@@ -105,6 +106,25 @@ class ExchangeAbort extends Error {
   }
 }
 
+/** The exchange at the head of a client connection (the one its next bytes would answer). */
+const HEAD_EXCHANGE = Symbol('headExchange');
+
+interface ClientSocket extends Socket {
+  [HEAD_EXCHANGE]?: ForwardedExchange | undefined;
+}
+
+/**
+ * For the server, on each client connection's `end`: the client closed its side. Node's
+ * server ends the connection then (HTTP here is not half-open), so no answer can reach
+ * the client any more; the exchange it was waiting for is abandoned at once, not a loop
+ * iteration or two later when the socket has closed — a request the client sends next on
+ * another connection must not find it still in flight. (A pipelined request behind it
+ * goes when the socket closes.)
+ */
+export function onClientConnectionEnd(this: Socket): void {
+  (this as ClientSocket)[HEAD_EXCHANGE]?.clientLeft();
+}
+
 class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitHandler {
   readonly #context: ForwardContext;
   // Assigned by the constructor, or by start() for a pooled request, before any use.
@@ -130,6 +150,7 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
   #bodyStarted = false;
   #stopBodyWatch: (() => void) | undefined;
   #statusCode = 0;
+  readonly #socket: ClientSocket;
 
   constructor(
     context: ForwardContext,
@@ -159,6 +180,9 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
     context.onExchangeOpened();
     // The one closure of an exchange ('close' is emitted once: no `once` wrapper needed).
     response.on('close', () => this.#onClientClose());
+    const socket = request.socket as ClientSocket;
+    this.#socket = socket;
+    if (socket[HEAD_EXCHANGE] === undefined) socket[HEAD_EXCHANGE] = this;
   }
 
   /**
@@ -440,6 +464,12 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
 
   #onClientClose(): void {
     this.#context.onExchangeClosed();
+    this.clientLeft();
+  }
+
+  /** The client closed its connection (or its side of it): abandon what is still running. */
+  clientLeft(): void {
+    if (this.#socket[HEAD_EXCHANGE] === this) this.#socket[HEAD_EXCHANGE] = undefined;
     const state = this.#state;
     if (state === DONE) return;
     this.#settle();

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { describe, test } from 'node:test';
 import { startMockSwarm } from '../../../src/mock/mock-swarm.js';
@@ -23,6 +24,25 @@ interface InFlight {
 async function inFlight(url: string): Promise<[number, number]> {
   const body = JSON.parse((await send(url, '/status')).text) as InFlight;
   return [body.in_flight, body.endpoints[0]!.in_flight];
+}
+
+/** The same read on `agent`'s kept-alive connection (open before the client left). */
+function inFlightOn(agent: Agent, port: number): Promise<[number, number]> {
+  return new Promise((resolve, reject) => {
+    const sent = request({ host: '127.0.0.1', port, path: '/status', agent }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      response.on('end', () => {
+        const body = JSON.parse(text) as InFlight;
+        resolve([body.in_flight, body.endpoints[0]!.in_flight]);
+      });
+    });
+    sent.on('error', reject);
+    sent.end();
+  });
 }
 
 describe('in_flight right after an exchange ends', () => {
@@ -43,6 +63,34 @@ describe('in_flight right after an exchange ends', () => {
         client.destroy();
         assert.deepEqual(
           await inFlight(proxy.url),
+          [0, 0],
+          `round ${round}: after the client left`,
+        );
+      }
+    },
+  );
+
+  test(
+    'the same, read on a connection that was already open when the client left',
+    SAFETY,
+    async (t) => {
+      const swarm = await startMockSwarm({ count: 1, behavior: { failure: 'hang' } });
+      t.after(() => swarm.close());
+      const proxy = await startTestProxy(t, swarm.endpoints, { timeoutSeconds: 30 });
+      const keptAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+      t.after(() => keptAlive.destroy());
+      for (let round = 0; round < ROUNDS; round++) {
+        const arrived = swarm.agents[0]!.nextRequest();
+        const client = connect(proxy.port, '127.0.0.1');
+        await once(client, 'connect');
+        client.write('GET /agent/0/v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+        await arrived;
+        assert.deepEqual(await inFlightOn(keptAlive, proxy.port), [1, 1], `round ${round}: held`);
+        // The proxy reads the client's FIN before the request sent after it on the other
+        // connection, but sees the socket closed only later.
+        client.destroy();
+        assert.deepEqual(
+          await inFlightOn(keptAlive, proxy.port),
           [0, 0],
           `round ${round}: after the client left`,
         );
