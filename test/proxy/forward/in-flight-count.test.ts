@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
-import { describe, test } from 'node:test';
+import { describe, type TestContext, test } from 'node:test';
 import { startMockSwarm } from '../../../src/mock/mock-swarm.js';
 import { send, startTestProxy } from '../proxy-test-helpers.js';
 
@@ -45,58 +45,41 @@ function inFlightOn(agent: Agent, port: number): Promise<[number, number]> {
   });
 }
 
+/**
+ * Rounds of: a request the hanging agent holds, then its client leaves; `read` (the
+ * proxy's and agent 0's in_flight) must say 1 while it is held and 0 right after.
+ */
+async function leaveAndRead(
+  t: TestContext,
+  read: (proxyUrl: string) => Promise<[number, number]>,
+): Promise<void> {
+  const swarm = await startMockSwarm({ count: 1, behavior: { failure: 'hang' } });
+  t.after(() => swarm.close());
+  const proxy = await startTestProxy(t, swarm.endpoints, { timeoutSeconds: 30 });
+  for (let round = 0; round < ROUNDS; round++) {
+    const arrived = swarm.agents[0]!.nextRequest();
+    const client = connect(proxy.port, '127.0.0.1');
+    await once(client, 'connect');
+    client.write('GET /agent/0/v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await arrived;
+    assert.deepEqual(await read(proxy.url), [1, 1], `round ${round}: held`);
+    client.destroy();
+    assert.deepEqual(await read(proxy.url), [0, 0], `round ${round}: after the client left`);
+  }
+}
+
 describe('in_flight right after an exchange ends', () => {
-  test(
-    'a client that leaves a request its agent holds: 0 at the next /status',
-    SAFETY,
-    async (t) => {
-      const swarm = await startMockSwarm({ count: 1, behavior: { failure: 'hang' } });
-      t.after(() => swarm.close());
-      const proxy = await startTestProxy(t, swarm.endpoints, { timeoutSeconds: 30 });
-      for (let round = 0; round < ROUNDS; round++) {
-        const arrived = swarm.agents[0]!.nextRequest();
-        const client = connect(proxy.port, '127.0.0.1');
-        await once(client, 'connect');
-        client.write('GET /agent/0/v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
-        await arrived;
-        assert.deepEqual(await inFlight(proxy.url), [1, 1], `round ${round}: held`);
-        client.destroy();
-        assert.deepEqual(
-          await inFlight(proxy.url),
-          [0, 0],
-          `round ${round}: after the client left`,
-        );
-      }
-    },
+  test('a client that leaves a request its agent holds: 0 at the next /status', SAFETY, (t) =>
+    leaveAndRead(t, inFlight),
   );
 
-  test(
-    'the same, read on a connection that was already open when the client left',
-    SAFETY,
-    async (t) => {
-      const swarm = await startMockSwarm({ count: 1, behavior: { failure: 'hang' } });
-      t.after(() => swarm.close());
-      const proxy = await startTestProxy(t, swarm.endpoints, { timeoutSeconds: 30 });
-      const keptAlive = new Agent({ keepAlive: true, maxSockets: 1 });
-      t.after(() => keptAlive.destroy());
-      for (let round = 0; round < ROUNDS; round++) {
-        const arrived = swarm.agents[0]!.nextRequest();
-        const client = connect(proxy.port, '127.0.0.1');
-        await once(client, 'connect');
-        client.write('GET /agent/0/v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
-        await arrived;
-        assert.deepEqual(await inFlightOn(keptAlive, proxy.port), [1, 1], `round ${round}: held`);
-        // The proxy reads the client's FIN before the request sent after it on the other
-        // connection, but sees the socket closed only later.
-        client.destroy();
-        assert.deepEqual(
-          await inFlightOn(keptAlive, proxy.port),
-          [0, 0],
-          `round ${round}: after the client left`,
-        );
-      }
-    },
-  );
+  test('the same, read on a connection that was already open when the client left', SAFETY, (t) => {
+    // The proxy reads the client's FIN before a request sent after it on the other
+    // connection, but sees the client's socket closed only later.
+    const keptAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+    t.after(() => keptAlive.destroy());
+    return leaveAndRead(t, (proxyUrl) => inFlightOn(keptAlive, Number(new URL(proxyUrl).port)));
+  });
 
   test('an agent that never answers: 0 as soon as the 504 is in', SAFETY, async (t) => {
     const swarm = await startMockSwarm({ count: 1, behavior: { failure: 'hang' } });
