@@ -174,3 +174,13 @@ export function benchScript(name: string): string {
 export function packageScript(path: string): string {
   return new URL(`../../src/${path}`, import.meta.url).pathname;
 }
+
+/** Move running processes (every thread) to `cpus` (taskset's list); false without taskset. */
+export function pinProcesses(pids: readonly number[], cpus: string): boolean {
+  if (!TASKSET) return false;
+  for (const pid of pids) {
+    const result = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+    if (result.status !== 0) return false;
+  }
+  return true;
+}

@@ -1,5 +1,5 @@
 /** Memory and CPU of another process, read from /proc (Linux). */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Kernel clock ticks per second (`getconf CLK_TCK`), 100 on every Linux we run on. */
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -34,4 +34,73 @@ export function sampleProcess(pid: number): ProcessSample {
 /** Peak RSS of this process in MB (getrusage's maxRSS). */
 export function ownPeakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
+}
+
+/** Busy and total time of each CPU since boot, in clock ticks (/proc/stat). */
+export interface CpuTimes {
+  busy: number[];
+  total: number[];
+}
+
+/** Read the per-CPU lines of /proc/stat (`cpu0 user nice system idle iowait irq softirq steal`). */
+export function sampleCpus(): CpuTimes {
+  const busy: number[] = [];
+  const total: number[] = [];
+  for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+    const match = /^cpu(\d+)\s+(.+)$/.exec(line);
+    if (!match) continue;
+    const ticks = (match[2] as string).split(/\s+/).slice(0, 8).map(Number);
+    const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+    const sum = ticks.reduce((accumulated, value) => accumulated + value, 0);
+    busy[Number(match[1])] = sum - idle;
+    total[Number(match[1])] = sum;
+  }
+  return { busy, total };
+}
+
+/** Share of each CPU that was busy (0..1) between two samples. */
+export function cpuBusyShares(before: CpuTimes, after: CpuTimes): number[] {
+  return after.busy.map((busy, cpu) => {
+    const elapsed = (after.total[cpu] ?? 0) - (before.total[cpu] ?? 0);
+    return elapsed > 0 ? (busy - (before.busy[cpu] ?? 0)) / elapsed : Number.NaN;
+  });
+}
+
+/** User + system CPU of `pids` together, in milliseconds (a pid that is gone counts 0). */
+export function cpuMsOf(pids: readonly number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      total += sampleProcess(pid).cpuMs;
+    } catch {
+      // Gone: nothing to add.
+    }
+  }
+  return total;
+}
+
+/** Number of open file descriptors of `pid` (entries of /proc/<pid>/fd). */
+export function openDescriptors(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/**
+ * Connections the kernel dropped because a listen queue was full, since boot, for the
+ * whole machine (`TcpExt: ListenOverflows` in /proc/net/netstat); NaN where unreadable.
+ * A client whose SYN is dropped retries after 1, 3, 7, 15 s.
+ */
+export function listenOverflows(): number {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+    for (let index = 0; index + 1 < lines.length; index += 2) {
+      const names = (lines[index] as string).split(/\s+/);
+      const numbers = (lines[index + 1] as string).split(/\s+/);
+      if (names[0] !== 'TcpExt:') continue;
+      const at = names.indexOf('ListenOverflows');
+      return at < 0 ? Number.NaN : Number(numbers[at]);
+    }
+  } catch {
+    // Not Linux.
+  }
+  return Number.NaN;
 }

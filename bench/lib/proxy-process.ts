@@ -14,6 +14,24 @@ export interface ProxyProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * The proxy bin the benchmarks run: this build's, or another build's named by
+ * `AURORA_BENCH_PROXY` (e.g. a checkout of main, for a before/after in the same run).
+ */
+export function proxyBin(): string {
+  return process.env.AURORA_BENCH_PROXY || packageScript('cli/aurora-swarm-proxy.js');
+}
+
+/**
+ * The results file name of benchmark `name`: `name`, or `name-LABEL` when another build
+ * runs (`AURORA_BENCH_PROXY`; LABEL from `AURORA_BENCH_LABEL`, e.g. the commit), so a
+ * before/after never overwrites this build's figures.
+ */
+export function resultsName(name: string): string {
+  if (!process.env.AURORA_BENCH_PROXY) return name;
+  return `${name}-${process.env.AURORA_BENCH_LABEL || 'other-build'}`;
+}
+
 /** Start `aurora-swarm-proxy` on 127.0.0.1:0 over `hostfileText`. */
 export async function startProxyProcess(
   directory: string,
@@ -24,7 +42,7 @@ export async function startProxyProcess(
   writeFileSync(hostfile, hostfileText);
   const args = [
     ...(options.nodeArgs ?? []),
-    packageScript('cli/aurora-swarm-proxy.js'),
+    proxyBin(),
     '--hostfile',
     hostfile,
     '--host',

@@ -29,10 +29,20 @@ export interface StreamClientSummary {
   completed: number;
   failed: number;
   /**
-   * Lateness of every event after the first token: arrival minus (arrival of token 0 +
-   * k x interval), ms. Measures chunks held back in transit; setup is in timeToFirstByteMs.
+   * Lateness of every event: its arrival minus when it was due, taking as the stream's
+   * schedule its most punctual event (event k is due k x interval after token 0 at the
+   * agent; the stream's offset is the smallest arrival − k x interval of its events). So
+   * a late first token (streams still opening) does not make the later ones look early;
+   * always >= 0; all streams of the round pooled, ms.
    */
   latenessMs: { p50: number; p99: number; max: number; count: number };
+  /**
+   * The same for the events that arrived once every stream of the round had its
+   * response headers (all open: the steady phase), ms.
+   */
+  steadyLatenessMs: { p50: number; p99: number; max: number; count: number };
+  /** When the last stream got its headers, ms after the first request was sent. */
+  allOpenAtMs: number;
   /** Time from sending the request to the response headers, ms. */
   timeToFirstByteMs: { p50: number; p99: number; max: number };
   /** Time from the first to the last request sent, ms. */
@@ -48,8 +58,13 @@ const body = JSON.stringify({
   max_tokens: options.tokens,
   stream: true,
 });
-const lateness = new Float64Array(options.streams * (options.tokens + 1));
-let latenessCount = 0;
+// Per event: arrival time, and arrival − k x interval (its stream's offset estimate).
+const eventArrival = new Float64Array(options.streams * (options.tokens + 1));
+const eventOffset = new Float64Array(options.streams * (options.tokens + 1));
+const eventStream = new Int32Array(options.streams * (options.tokens + 1));
+const streamOffset = new Float64Array(options.streams).fill(Number.POSITIVE_INFINITY);
+let eventCount = 0;
+let lastHeadersAt = 0;
 const firstByte = new Float64Array(options.streams);
 let completed = 0;
 let firstByteCount = 0;
@@ -60,21 +75,36 @@ const cpuStart = process.cpuUsage();
 let firstSentAt = 0;
 let lastSentAt = 0;
 
+function summaryOf(values: Float64Array) {
+  const sorted = values.sort();
+  return {
+    p50: quantileOfSorted(sorted, 0.5),
+    p99: quantileOfSorted(sorted, 0.99),
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+    count: sorted.length,
+  };
+}
+
 const finish = () => {
   for (const pending of requests) pending.destroy();
-  const sortedLateness = lateness.subarray(0, latenessCount).sort();
+  const lateness = new Float64Array(eventCount);
+  const steady = new Float64Array(eventCount);
+  let steadyCount = 0;
+  for (let event = 0; event < eventCount; event++) {
+    const late =
+      (eventOffset[event] as number) - (streamOffset[eventStream[event] as number] as number);
+    lateness[event] = late;
+    if ((eventArrival[event] as number) >= lastHeadersAt) steady[steadyCount++] = late;
+  }
   const sortedFirstByte = firstByte.subarray(0, firstByteCount).sort();
   const cpu = process.cpuUsage(cpuStart);
   const summary: StreamClientSummary = {
     streams: options.streams,
     completed,
     failed: options.streams - completed,
-    latenessMs: {
-      p50: quantileOfSorted(sortedLateness, 0.5),
-      p99: quantileOfSorted(sortedLateness, 0.99),
-      max: sortedLateness[sortedLateness.length - 1] ?? Number.NaN,
-      count: latenessCount,
-    },
+    latenessMs: summaryOf(lateness),
+    steadyLatenessMs: summaryOf(steady.subarray(0, steadyCount)),
+    allOpenAtMs: lastHeadersAt - firstSentAt,
     timeToFirstByteMs: {
       p50: quantileOfSorted(sortedFirstByte, 0.5),
       p99: quantileOfSorted(sortedFirstByte, 0.99),
@@ -109,7 +139,6 @@ function openStream(index: number): void {
   let done = false;
   let event = 0;
   let tokenEvents = 0;
-  let firstTokenAt = 0;
   let pending = '';
   const outgoing = request(
     {
@@ -122,7 +151,9 @@ function openStream(index: number): void {
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
     },
     (response) => {
-      firstByte[firstByteCount++] = performance.now() - sentAt;
+      const headersAt = performance.now();
+      firstByte[firstByteCount++] = headersAt - sentAt;
+      if (headersAt > lastHeadersAt) lastHeadersAt = headersAt;
       if (response.statusCode !== 200) {
         done = true;
         response.resume();
@@ -139,15 +170,21 @@ function openStream(index: number): void {
           pending = pending.slice(boundary + 2);
           // Event 0 is the role chunk (sent with token 0); token k is due at k x interval;
           // the finish chunk and [DONE] are due at tokens x interval.
+          // Token k is due k x interval after token 0; [DONE] one interval after the last.
+          let dueAfterMs: number | undefined;
           if (frame.includes('"content":"') && !frame.includes('"content":""')) {
-            if (tokenEvents === 0) firstTokenAt = now;
-            else
-              lateness[latenessCount++] =
-                now - firstTokenAt - tokenEvents * options.tokenIntervalMs;
+            dueAfterMs = tokenEvents * options.tokenIntervalMs;
             tokenEvents++;
           } else if (frame === 'data: [DONE]') {
-            lateness[latenessCount++] =
-              now - firstTokenAt - options.tokens * options.tokenIntervalMs;
+            dueAfterMs = options.tokens * options.tokenIntervalMs;
+          }
+          if (dueAfterMs !== undefined) {
+            const offset = now - dueAfterMs;
+            eventArrival[eventCount] = now;
+            eventOffset[eventCount] = offset;
+            eventStream[eventCount] = index;
+            eventCount++;
+            if (offset < (streamOffset[index] as number)) streamOffset[index] = offset;
           }
           event++;
           boundary = pending.indexOf('\n\n');

@@ -9,6 +9,7 @@ import { resolve as resolvePath } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
 import { describeValue } from '../internal/describe-value.js';
+import { DEFAULT_MAX_IDLE_PER_AGENT } from './agents/agent-connections.js';
 import { parseAllowedOrigin } from './guards/cross-site-guard.js';
 import { parseAllowedHost } from './guards/host-allowlist.js';
 import {
@@ -89,6 +90,12 @@ export interface ProxyOptions extends ProxyLimitOptions {
   allowOrigins?: readonly string[];
   /** Most simultaneous outbound requests to agents; more wait in a FIFO queue. @default 1024 */
   connectorLimit?: number | string;
+  /**
+   * Most idle keep-alive connections kept to each agent; a connection that finishes its
+   * request while that many are idle is closed (0: a new connection per request). Idle
+   * connections close after 4 s in any case. @default 64
+   */
+  maxIdlePerAgent?: number | string;
   /** Default upstream timeout in seconds (fractions allowed); `X-Timeout` overrides it per request. @default 300 */
   timeoutSeconds?: number | string;
   /** Cap on a request's `X-Timeout`, in seconds; larger values are lowered to it. @default 2147483 (no cap) */
@@ -117,6 +124,13 @@ export interface ProxyOptions extends ProxyLimitOptions {
   watchHostfile?: boolean;
   /** Label `aurora_swarm_proxy_requests_total` by agent index (up to 6 series per agent). @default true */
   metricsAgentLabel?: boolean;
+  /**
+   * Once no forwarded request has been open for 2 s and the heap grew by 64 MiB, run
+   * one full garbage collection so memory returns after a burst (server/idle-heap-release.ts).
+   * It is the whole process's heap: turn it off when the proxy runs inside a program
+   * of yours that minds. @default true
+   */
+  releaseIdleHeap?: boolean;
   /** Receives each log line. @default writes to process.stderr */
   logSink?: LogSink;
   /** Set by `--workers` in each worker process: which worker this is (shown by `/status`). */
@@ -136,6 +150,7 @@ export interface ResolvedProxyOptions extends ResolvedProxyLimits {
   allowHosts: readonly string[];
   allowOrigins: readonly string[];
   connectorLimit: number;
+  maxIdlePerAgent: number;
   timeoutMs: number;
   maxTimeoutMs: number;
   logLevel: LogLevel;
@@ -148,6 +163,7 @@ export interface ResolvedProxyOptions extends ResolvedProxyLimits {
   healthConcurrency: number;
   watchHostfile: boolean;
   metricsAgentLabel: boolean;
+  releaseIdleHeap: boolean;
   logSink: LogSink;
   clusterWorker: { index: number; count: number } | undefined;
 }
@@ -314,6 +330,13 @@ export function resolveProxyOptions(
       1,
       1_000_000,
     ),
+    maxIdlePerAgent: resolveInteger(
+      '--max-idle-per-agent',
+      options.maxIdlePerAgent,
+      DEFAULT_MAX_IDLE_PER_AGENT,
+      0,
+      1_000_000,
+    ),
     timeoutMs: timeoutSeconds * 1000,
     maxTimeoutMs: maxTimeoutSeconds * 1000,
     logLevel,
@@ -361,6 +384,7 @@ export function resolveProxyOptions(
     ),
     watchHostfile: resolveBoolean('watchHostfile', options.watchHostfile, true),
     metricsAgentLabel: resolveBoolean('metricsAgentLabel', options.metricsAgentLabel, true),
+    releaseIdleHeap: resolveBoolean('releaseIdleHeap', options.releaseIdleHeap, true),
     logSink: options.logSink ?? writeToStderr,
     ...resolveProxyLimits(options),
     clusterWorker: options.clusterWorker,

@@ -10,16 +10,21 @@
  * constructor is that wiring, read best in one place.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Agent } from 'undici';
+import type { Socket } from 'node:net';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
 import { unixProxyUrl } from '../internal/unix-proxy-url.js';
+import { connectionSettings, UpstreamConnections } from './agents/agent-connections.js';
 import { AgentTargets } from './agents/agent-targets.js';
 import { ConnectionLimiter } from './agents/connection-limiter.js';
-import { type ForwardContext, forwardRequest } from './forward/forward-request.js';
+import {
+  type ForwardContext,
+  forwardRequest,
+  onClientConnectionEnd,
+} from './forward/forward-request.js';
 import { forwardPooledRequest } from './forward/pooled-request.js';
-import { createUpstreamDispatcher } from './forward/upstream-dispatcher.js';
 import { CrossSiteGuard } from './guards/cross-site-guard.js';
 import { HostAllowlist } from './guards/host-allowlist.js';
+import { scanRequestHead } from './guards/request-head.js';
 import {
   installServerGuards,
   limitedServerOptions,
@@ -39,6 +44,7 @@ import { routeRequest } from './route-request.js';
 import { NOT_FOUND_MESSAGE } from './route-table.js';
 import type { RunningProxy } from './running-proxy.js';
 import { ExchangeTracker } from './server/exchange-tracker.js';
+import { IdleHeapRelease } from './server/idle-heap-release.js';
 import { connectHost, listen, openPortWarning, proxyStartedMessage } from './server/listening.js';
 import { LocalRoutes } from './server/local-routes.js';
 import {
@@ -71,8 +77,9 @@ export class ProxyServer implements RunningProxy {
   readonly #startedAt = performance.now();
   readonly #targets: AgentTargets;
   readonly #health: HealthMonitor;
-  readonly #dispatcher: Agent;
+  readonly #upstream: UpstreamConnections;
   readonly #exchanges = new ExchangeTracker();
+  readonly #heapRelease: IdleHeapRelease | undefined;
   readonly #forward: ForwardContext;
   readonly #secrets: ProxySecrets | undefined;
   readonly #localRoutes: LocalRoutes;
@@ -120,7 +127,12 @@ export class ProxyServer implements RunningProxy {
       },
       resolved.metricsAgentLabel,
     );
-    this.#targets = new AgentTargets(endpoints, (index) => metrics.statusCountsFor(index));
+    this.#upstream = new UpstreamConnections(connectionSettings(resolved.maxIdlePerAgent));
+    this.#targets = new AgentTargets(
+      endpoints,
+      (index) => metrics.statusCountsFor(index),
+      this.#upstream,
+    );
     this.#health = new HealthMonitor(
       {
         intervalMs: resolved.healthIntervalMs,
@@ -133,9 +145,7 @@ export class ProxyServer implements RunningProxy {
       this.#logger,
       countedHealthEvents(metrics, () => this.#targets.healthChanged()),
     );
-    this.#dispatcher = createUpstreamDispatcher();
     this.#forward = {
-      dispatcher: this.#dispatcher,
       limiter,
       logger: this.#logger,
       metrics,
@@ -147,6 +157,12 @@ export class ProxyServer implements RunningProxy {
       onExchangeOpened: this.#exchanges.opened,
       onExchangeClosed: this.#exchanges.closed,
     };
+    this.#heapRelease = resolved.releaseIdleHeap
+      ? new IdleHeapRelease({
+          quietForMs: () => this.#exchanges.quietForMs(),
+          logger: this.#logger,
+        })
+      : undefined;
     this.#secrets = createProxySecrets(resolved.token);
     const statusSource: StatusSource = {
       targets: this.#targets,
@@ -176,6 +192,7 @@ export class ProxyServer implements RunningProxy {
     const guardedServer = () => {
       const server = createServer(limitedServerOptions(resolved), this.#onRequest);
       installServerGuards(server, resolved, this.#logger);
+      server.on('connection', watchClientConnection);
       return server;
     };
     this.#tcpServer = resolved.listenTcp ? guardedServer() : undefined;
@@ -260,7 +277,7 @@ export class ProxyServer implements RunningProxy {
       }
     } catch (error) {
       await Promise.all(this.#servers.map(closeIfListening));
-      await this.#dispatcher.destroy();
+      await this.#upstream.destroy();
       await this.#health.close();
       throw error;
     }
@@ -281,10 +298,12 @@ export class ProxyServer implements RunningProxy {
     }
     this.#health.start();
     this.#reloader.startWatching();
+    this.#heapRelease?.start();
   }
 
   async #shutDown(graceMs: number): Promise<void> {
     this.#reloader.close();
+    this.#heapRelease?.close();
     const healthClosed = this.#health.close();
     // A Unix socket's file is removed as its server closes.
     const serversClosed = Promise.all(
@@ -302,7 +321,7 @@ export class ProxyServer implements RunningProxy {
     // and the idle keep-alive connections.
     for (const server of this.#servers) server.closeAllConnections();
     await serversClosed;
-    await this.#dispatcher.destroy();
+    await this.#upstream.destroy();
     await healthClosed;
     this.#logger.info('Proxy shut down');
   }
@@ -313,8 +332,9 @@ export class ProxyServer implements RunningProxy {
       sendJsonError(response, 503, 'the proxy is shutting down');
       return;
     }
-    if (refuseOverLimit(request, response, this.#options)) return;
-    if (this.#crossSite.guard(request, response)) return;
+    const head = scanRequestHead(request.rawHeaders);
+    if (refuseOverLimit(request, response, this.#options, head)) return;
+    if (this.#crossSite.guard(request, response, head)) return;
     const targets = this.#targets;
     const route = routeRequest(request.url ?? '/', targets.all.length);
     const access = gateRequest(route, request, this.#secrets);
@@ -375,4 +395,9 @@ export function startProxy(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<RunningProxy> {
   return ProxyServer.start(options, env);
+}
+
+/** A client connection: the exchange it waits for is abandoned as soon as it ends its side. */
+function watchClientConnection(socket: Socket): void {
+  socket.on('end', onClientConnectionEnd);
 }

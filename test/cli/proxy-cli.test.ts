@@ -152,6 +152,7 @@ describe('aurora-swarm-proxy command line', { concurrency: true }, () => {
       '--port',
       '-p',
       '--connector-limit',
+      '--max-idle-per-agent',
       '--timeout',
       '-t',
       '--log-level',

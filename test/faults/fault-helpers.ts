@@ -23,13 +23,33 @@ export interface RawAnswer {
 }
 
 const HEAD_END = '\r\n\r\n';
+const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})/;
 
-/** Parse the first complete response in `text` (Content-Length framed), if any. */
+/**
+ * Where the final response of `text` starts: past any interim 1xx heads (a `100 Continue`
+ * that Node sends by itself for `Expect: 100-continue`, or an agent's `103 Early Hints`),
+ * which have no body. `101 Switching Protocols` is final. `undefined` while an interim
+ * head is still incomplete.
+ */
+function finalResponseStart(text: string): number | undefined {
+  let start = 0;
+  for (;;) {
+    const status = Number(STATUS_LINE.exec(text.slice(start, start + 16))?.[1]);
+    if (!(status >= 100 && status < 200 && status !== 101)) return start;
+    const headEnd = text.indexOf(HEAD_END, start);
+    if (headEnd < 0) return undefined;
+    start = headEnd + HEAD_END.length;
+  }
+}
+
+/** Parse the first complete final response in `text` (Content-Length framed), if any. */
 function firstResponse(text: string): { status: number; body: string } | undefined {
-  const headEnd = text.indexOf(HEAD_END);
+  const start = finalResponseStart(text);
+  if (start === undefined) return undefined;
+  const headEnd = text.indexOf(HEAD_END, start);
   if (headEnd < 0) return undefined;
-  const head = text.slice(0, headEnd);
-  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1]);
+  const head = text.slice(start, headEnd);
+  const status = Number(STATUS_LINE.exec(head)?.[1]);
   if (!Number.isInteger(status)) return undefined;
   const length = /\r\ncontent-length: *(\d+)/i.exec(head)?.[1];
   if (length === undefined) return undefined;
@@ -55,7 +75,7 @@ export function rawExchange(
       if (settled) return;
       settled = true;
       const response = firstResponse(text);
-      const statusText = /^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1];
+      const statusText = STATUS_LINE.exec(text.slice(finalResponseStart(text) ?? 0))?.[1];
       resolve({
         status: response?.status ?? (statusText === undefined ? undefined : Number(statusText)),
         text,

@@ -117,6 +117,9 @@ test('fuzzed request lines and header sets: the proxy survives, only hostfile ag
     body: fc.constantFrom('', 'hello', '5\r\nhello\r\n0\r\n\r\n', '{"prompt":"x"}'),
   });
 
+  // Printed first, so that a run that fails or hangs can be replayed: FUZZ_SEED=<seed>.
+  const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
+  t.diagnostic(`FUZZ_SEED=${seed}`);
   const expectedPaths = new Set<string>();
   let runs = 0;
   await fc.assert(
@@ -141,7 +144,12 @@ test('fuzzed request lines and header sets: the proxy survives, only hostfile ag
       // A fixed number of runs, not a time budget: many cases wait out a 0.25 s limit,
       // and a loaded machine must not shrink the sample below the assertion.
       numRuns: 60,
-      seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31),
+      seed,
+      // Every case is bounded by the proxy's 0.5 s limits: one that takes 10 s is a hang,
+      // reported with its request and the seed instead of timing out the whole test.
+      // (No shrinking: each shrunk case that hangs would take another 10 s.)
+      timeout: 10_000,
+      endOnFailure: true,
     },
   );
   assert.ok(runs >= 20, `only ${runs} runs`);

@@ -521,3 +521,36 @@ describe('oversized and slow requests', () => {
     assert.deepEqual(forwarded(), [[], []]);
   });
 });
+
+describe('Expect: 100-continue', () => {
+  // Node answers the expectation itself (100 Continue) before the proxy sees the request;
+  // the final answer follows on the same kept-alive connection. (The fuzz found a request
+  // like the second one; the raw client then waited for the 65 s keep-alive to end.)
+  test(
+    'an interim 100 Continue is followed by the final answer on the open connection',
+    SAFETY,
+    async (t) => {
+      const { canary, proxy, forwarded } = await setup(t);
+      const cases: Array<[string, string, number]> = [
+        [
+          'forwarded',
+          `GET /agent/0/v1/models HTTP/1.1\r\n${HEAD}Expect: 100-continue\r\n\r\n`,
+          200,
+        ],
+        [
+          'refused',
+          `DELETE /agent/0/&\\ HTTP/1.1\r\nX-Timeout: NaN\r\nExpect: 100-continue\r\n${HEAD}\r\n`,
+          400,
+        ],
+      ];
+      for (const [label, bytes, status] of cases) {
+        const answer = await rawExchange(proxy.port, bytes);
+        assert.match(answer.text, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 /, label);
+        assert.equal(answer.status, status, `${label}: ${JSON.stringify(answer.text)}`);
+        assert.equal(answer.closed, false, `${label}: the connection stays open`);
+      }
+      assert.deepEqual(forwarded(), [['/v1/models'], []]);
+      assertCanaryUntouched(canary);
+    },
+  );
+});

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { renameSync, writeFileSync } from 'node:fs';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { HostfileError, InvalidOptionError } from '../../src/errors.js';
@@ -161,6 +161,53 @@ describe('hostfile reload', () => {
     assert.equal(current.agents, 1);
     assert.equal(current.in_flight, 0);
   });
+
+  test(
+    "a removed agent's pooled connections close: idle ones at the reload, busy ones as their request ends",
+    SAFETY,
+    async (t) => {
+      const held: Array<{ request: IncomingMessage; response: ServerResponse }> = [];
+      const leaving = await startUpstream(t, (request, response) =>
+        held.push({ request, response }),
+      );
+      const staying = await startUpstream(t, (_request, response) => response.end('staying'));
+      const path = writeHostfile(t, line(leaving.port) + line(staying.port));
+      const proxy = await startTestProxy(t, [], {
+        endpoints: undefined,
+        hostfile: path,
+        watchHostfile: false,
+      });
+      // Two requests at once: two connections to the leaving agent.
+      let arrivals = 0;
+      const bothArrived = new Promise<void>((resolve) => {
+        // Emitted before the handler runs: held has them both by the next tick.
+        leaving.events.on('request', () => ++arrivals === 2 && process.nextTick(resolve));
+      });
+      const first = send(proxy.url, '/agent/0/first');
+      const second = send(proxy.url, '/agent/0/second');
+      await bothArrived;
+      const [idle, busy] = held as [(typeof held)[0], (typeof held)[0]];
+      assert.notEqual(idle.request.socket, busy.request.socket);
+      idle.response.end('idle now');
+      assert.equal((await Promise.race([first, second])).text, 'idle now');
+      const idleClosed = once(idle.request.socket, 'close');
+      let busyClosed = false;
+      const busyClose = once(busy.request.socket, 'close').then(() => {
+        busyClosed = true;
+      });
+      writeFileSync(path, line(staying.port));
+      await proxy.reload();
+      await idleClosed;
+      assert.equal(busyClosed, false, 'the busy connection is left to finish its request');
+      busy.response.end('finished anyway');
+      assert.equal(
+        (await Promise.all([first, second])).map((answer) => answer.text).sort()[0],
+        'finished anyway',
+      );
+      await busyClose;
+      assert.equal((await status(proxy.url)).in_flight, 0);
+    },
+  );
 
   test(
     'a change on disk reloads, rename-replace included; identical content does not',

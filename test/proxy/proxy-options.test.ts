@@ -66,6 +66,11 @@ describe('resolveProxyOptions', () => {
     rejects({ port: -1 }, /-1 for --port/);
     rejects({ connectorLimit: '0' }, /"0" for --connector-limit: expected an integer from 1/);
     rejects({ connectorLimit: '2.5' }, /"2\.5" for --connector-limit/);
+    rejects(
+      { maxIdlePerAgent: '-1' },
+      /"-1" for --max-idle-per-agent: expected an integer from 0 to 1000000/,
+    );
+    rejects({ maxIdlePerAgent: 'some' }, /"some" for --max-idle-per-agent/);
     rejects({ timeoutSeconds: '0' }, /"0" for --timeout: expected a positive number of seconds/);
     rejects({ timeoutSeconds: 'soon' }, /"soon" for --timeout/);
     rejects({ timeoutSeconds: '-3' }, /"-3" for --timeout/);
@@ -91,6 +96,11 @@ describe('resolveProxyOptions', () => {
     assert.equal(defaults.healthConcurrency, 64);
     assert.equal(defaults.watchHostfile, true);
     assert.equal(defaults.metricsAgentLabel, true);
+    assert.equal(defaults.maxIdlePerAgent, 64);
+    assert.equal(
+      resolveProxyOptions({ hostfile: 'h', maxIdlePerAgent: '0' }, {}).maxIdlePerAgent,
+      0,
+    );
     const given = resolveProxyOptions(
       {
         hostfile: 'h',

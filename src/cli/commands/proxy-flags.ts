@@ -6,6 +6,7 @@
 import { homedir } from 'node:os';
 import { type Command, Option } from 'commander';
 import { PROXY_TOKEN_FILE_ENV_VAR } from '../../internal/proxy-token-file.js';
+import { DEFAULT_MAX_IDLE_PER_AGENT } from '../../proxy/agents/agent-connections.js';
 import {
   DEFAULT_BODY_IDLE_TIMEOUT_SECONDS,
   DEFAULT_HEADERS_TIMEOUT_SECONDS,
@@ -44,6 +45,7 @@ export interface ProxyFlags {
   tokenFile?: string;
   pidFile?: string;
   connectorLimit: string | number;
+  maxIdlePerAgent: string | number;
   timeout: string | number;
   maxTimeout?: string;
   logLevel: string;
@@ -116,6 +118,12 @@ export function addProxyFlags(command: Command): Command {
         '--connector-limit <count>',
         'maximum simultaneous outbound connections to the agents, all together; further requests wait their turn',
       ).default(DEFAULT_CONNECTOR_LIMIT),
+    )
+    .addOption(
+      new Option(
+        '--max-idle-per-agent <count>',
+        'most idle keep-alive connections kept open to each agent (0: a new connection per request); idle ones close after 4 s anyway',
+      ).default(DEFAULT_MAX_IDLE_PER_AGENT),
     )
     .addOption(
       new Option(
@@ -245,6 +253,7 @@ export function proxyOptionsFrom(flags: ProxyFlags): ProxyOptions {
     allowHosts: flags.allowHost,
     allowOrigins: flags.allowOrigin,
     connectorLimit: flags.connectorLimit,
+    maxIdlePerAgent: flags.maxIdlePerAgent,
     timeoutSeconds: flags.timeout,
     maxTimeoutSeconds: flags.maxTimeout,
     logLevel: flags.logLevel,

@@ -3,9 +3,11 @@
  * target carries its counters and health, which follow its `host:port` from one
  * list to the next, so a reload that only adds or reorders lines loses nothing.
  * In-flight requests hold their target object, so removing an agent never
- * disturbs them.
+ * disturbs them; its idle connections close at once, the busy ones when their
+ * request ends.
  */
 import type { AgentEndpoint } from '../../hostfile/agent-endpoint.js';
+import type { AgentConnections, UpstreamConnections } from './agent-connections.js';
 import { AgentHealth } from './agent-health.js';
 import {
   type AgentTagFilter,
@@ -29,6 +31,8 @@ export interface ForwardTarget extends SelectableAgent {
   readonly stats: AgentStats;
   /** What the probes and connection failures say. */
   readonly health: AgentHealth;
+  /** The proxy's connections to this agent. */
+  readonly connections: AgentConnections;
   /**
    * Responses by status class for this index (`/metrics`): 0 none (the client left
    * first), 1 1xx ... 5 5xx. Owned by the metrics, so counts stay per index.
@@ -51,6 +55,7 @@ function createTarget(
   index: number,
   statusCounts: number[],
   previous: ForwardTarget | undefined,
+  upstream: UpstreamConnections,
 ): ForwardTarget {
   const authority = endpoint.url.slice('http://'.length);
   return {
@@ -60,6 +65,7 @@ function createTarget(
     authority,
     stats: previous?.stats ?? new AgentStats(),
     health: previous?.health ?? new AgentHealth(),
+    connections: previous?.connections ?? upstream.forAgent(endpoint.url),
     statusCounts,
     hashSeed: hashText(authority),
   };
@@ -68,15 +74,22 @@ function createTarget(
 /** The current agent list, with cached lists of healthy candidates. */
 export class AgentTargets {
   readonly #statusCountsFor: (index: number) => number[];
+  readonly #upstream: UpstreamConnections;
   #targets: readonly ForwardTarget[] = [];
   #healthy: readonly ForwardTarget[] | undefined;
   readonly #byFilter = new Map<string, readonly ForwardTarget[]>();
 
   /**
    * @param statusCountsFor The status-class counters of an index (from the metrics).
+   * @param upstream Where each agent's connections come from.
    */
-  constructor(endpoints: readonly AgentEndpoint[], statusCountsFor: (index: number) => number[]) {
+  constructor(
+    endpoints: readonly AgentEndpoint[],
+    statusCountsFor: (index: number) => number[],
+    upstream: UpstreamConnections,
+  ) {
     this.#statusCountsFor = statusCountsFor;
+    this.#upstream = upstream;
     this.replace(endpoints);
   }
 
@@ -130,10 +143,14 @@ export class AgentTargets {
     this.#targets = endpoints.map((endpoint, index) => {
       const old = previous.get(endpoint.url.slice('http://'.length))?.shift();
       if (old !== undefined) kept++;
-      return createTarget(endpoint, index, this.#statusCountsFor(index), old);
+      return createTarget(endpoint, index, this.#statusCountsFor(index), old, this.#upstream);
     });
     this.healthChanged();
-    const removed = [...previous.values()].reduce((sum, list) => sum + list.length, 0);
+    let removed = 0;
+    for (const list of previous.values()) {
+      for (const target of list) target.connections.retire();
+      removed += list.length;
+    }
     return { added: endpoints.length - kept, removed, kept };
   }
 }

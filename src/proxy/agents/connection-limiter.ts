@@ -4,14 +4,26 @@
  * leaves the queue without ever taking a slot.
  *
  * Callback based rather than promise based so that the common case (a free slot)
- * costs no allocation on the proxy's hot path.
+ * costs no allocation on the proxy's hot path; a waiter is any object with a `start`
+ * method (the forwarder queues its exchanges themselves, no closure per request).
  */
+
+/** Something waiting for a slot. */
+export interface SlotWaiter {
+  /** Called (asynchronously) once a slot is taken for this waiter. */
+  start(): void;
+}
+
+function startWaiter(waiter: SlotWaiter): void {
+  waiter.start();
+}
+
 export class ConnectionLimiter {
   /** Most slots held at once. */
   readonly limit: number;
   #active = 0;
   // A Set keeps insertion order and removes any waiter in O(1).
-  readonly #waiting = new Set<() => void>();
+  readonly #waiting = new Set<SlotWaiter>();
 
   constructor(limit: number) {
     this.limit = limit;
@@ -35,24 +47,24 @@ export class ConnectionLimiter {
   }
 
   /**
-   * Wait for a slot: `start` is called (asynchronously) once one is taken for it.
-   * The same function must not be queued twice.
+   * Wait for a slot: `waiter.start()` is called (asynchronously) once one is taken for
+   * it. The same waiter must not be queued twice.
    */
-  enqueue(start: () => void): void {
-    this.#waiting.add(start);
+  enqueue(waiter: SlotWaiter): void {
+    this.#waiting.add(waiter);
   }
 
-  /** Leave the queue; returns false when `start` was not waiting (already started). */
-  cancel(start: () => void): boolean {
-    return this.#waiting.delete(start);
+  /** Leave the queue; returns false when `waiter` was not waiting (already started). */
+  cancel(waiter: SlotWaiter): boolean {
+    return this.#waiting.delete(waiter);
   }
 
   /** Give back a slot, handing it straight to the longest waiter if there is one. */
   release(): void {
-    for (const start of this.#waiting) {
-      this.#waiting.delete(start);
+    for (const waiter of this.#waiting) {
+      this.#waiting.delete(waiter);
       // The slot passes to the waiter without being freed, so nobody can jump the queue.
-      queueMicrotask(start);
+      process.nextTick(startWaiter, waiter);
       return;
     }
     this.#active--;

@@ -19,8 +19,9 @@
  * transitions (and the counters they move) read best side by side.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
+import type { Client, Dispatcher } from 'undici';
 import type { ForwardTarget } from '../agents/agent-targets.js';
 import type { ConnectionLimiter } from '../agents/connection-limiter.js';
 import {
@@ -62,9 +63,8 @@ export const MAX_POOLED_ATTEMPTS = 3;
 /** Response header naming the agent (hostfile index) that answered a pooled request. */
 export const AGENT_INDEX_HEADER = 'x-agent-index';
 
-/** What every exchange shares: the upstream client, the limit, the settings. */
+/** What every exchange shares: the limit, the settings (connections are the targets'). */
 export interface ForwardContext {
-  readonly dispatcher: Dispatcher;
   readonly limiter: ConnectionLimiter;
   readonly logger: ProxyLogger;
   readonly metrics: ProxyMetrics;
@@ -106,6 +106,25 @@ class ExchangeAbort extends Error {
   }
 }
 
+/** The exchange at the head of a client connection (the one its next bytes would answer). */
+const HEAD_EXCHANGE = Symbol('headExchange');
+
+interface ClientSocket extends Socket {
+  [HEAD_EXCHANGE]?: ForwardedExchange | undefined;
+}
+
+/**
+ * For the server, on each client connection's `end`: the client closed its side. Node's
+ * server ends the connection then (HTTP here is not half-open), so no answer can reach
+ * the client any more; the exchange it was waiting for is abandoned at once, not a loop
+ * iteration or two later when the socket has closed — a request the client sends next on
+ * another connection must not find it still in flight. (A pipelined request behind it
+ * goes when the socket closes.)
+ */
+export function onClientConnectionEnd(this: Socket): void {
+  (this as ClientSocket)[HEAD_EXCHANGE]?.clientLeft();
+}
+
 class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitHandler {
   readonly #context: ForwardContext;
   // Assigned by the constructor, or by start() for a pooled request, before any use.
@@ -114,20 +133,24 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
   #tried: ForwardTarget[] | undefined;
   readonly #request: IncomingMessage;
   readonly #response: ServerResponse;
-  #options: Dispatcher.DispatchOptions;
+  readonly #options: Dispatcher.DispatchOptions;
   readonly #timeoutMs: number;
   readonly #startedAt: number;
   #sentAt = 0;
   #state = QUEUED;
   #holdsSlot = false;
+  /** The agent whose in-flight count holds this exchange (the current attempt's), if any. */
+  #countedAt: ForwardTarget | undefined;
+  /** The connection carrying the request, from the target's pool, until it is handed back. */
+  #client: Client | undefined;
   #controller: Dispatcher.DispatchController | undefined;
-  #pendingAbort: Error | undefined;
   #timer: NodeJS.Timeout | undefined;
   #clientPaused = false;
-  #drainListening = false;
+  #onDrain: (() => void) | undefined;
   #bodyStarted = false;
   #stopBodyWatch: (() => void) | undefined;
   #statusCode = 0;
+  readonly #socket: ClientSocket;
 
   constructor(
     context: ForwardContext,
@@ -138,6 +161,7 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
     path: string,
     headers: string[],
     body: IncomingMessage | Buffer | null,
+    declaredLength: boolean,
     timeoutMs: number,
   ) {
     this.#context = context;
@@ -148,14 +172,17 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
     this.#timeoutMs = timeoutMs;
     this.#startedAt = context.logger.isEnabled('DEBUG') ? performance.now() : 0;
     this.#options = {
-      origin: target?.origin,
       path,
       method: request.method as Dispatcher.HttpMethod,
       headers,
-      body: this.#guardBody(body, context),
+      body: this.#guardBody(body, declaredLength, context),
     };
     context.onExchangeOpened();
-    response.once('close', this.#onClientClose);
+    // The one closure of an exchange ('close' is emitted once: no `once` wrapper needed).
+    response.on('close', () => this.#onClientClose());
+    const socket = request.socket as ClientSocket;
+    this.#socket = socket;
+    if (socket[HEAD_EXCHANGE] === undefined) socket[HEAD_EXCHANGE] = this;
   }
 
   /**
@@ -167,10 +194,11 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
    */
   #guardBody(
     body: IncomingMessage | Buffer | null,
+    declaredLength: boolean,
     context: ForwardContext,
   ): Readable | Buffer | null {
     if (body === null || Buffer.isBuffer(body)) return body;
-    if (declaredContentLength(body) !== undefined) {
+    if (declaredLength) {
       this.#stopBodyWatch = watchDeclaredBody(body, context.bodyIdleTimeoutMs, this);
       return body;
     }
@@ -183,7 +211,7 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
   }
 
   /** Send the request upstream; the caller holds a connector slot for it. */
-  readonly start = (): void => {
+  start(): void {
     if (this.#state === DONE) {
       // The client left after the slot was handed over but before we ran.
       this.#context.limiter.release();
@@ -201,29 +229,32 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
         return;
       }
       this.#target = picked;
-      this.#options.origin = picked.origin;
     }
-    const target = this.#target;
     this.#holdsSlot = true;
     this.#state = AWAITING_HEADERS;
+    this.#context.metrics.forwarded++;
+    this.#timer = setTimeout(ForwardedExchange.#onTimer, this.#timeoutMs, this);
+    this.#send(this.#target);
+  }
+
+  /** Send the request to `target` on one of its connections (first attempt or retry). */
+  #send(target: ForwardTarget): void {
+    this.#target = target;
     target.stats.requests++;
     target.stats.inFlight++;
-    this.#context.metrics.forwarded++;
+    this.#countedAt = target;
     this.#sentAt = performance.now();
-    this.#timer = setTimeout(this.#onTimeout, this.#timeoutMs);
-    this.#context.dispatcher.dispatch(this.#options, this);
-  };
+    const client = target.connections.acquire();
+    this.#client = client;
+    client.dispatch(this.#options, this);
+  }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
-    if (this.#pendingAbort !== undefined) {
-      controller.abort(this.#pendingAbort);
-      return;
-    }
     this.#controller = controller;
   }
 
   onResponseStart(
-    controller: Dispatcher.DispatchController,
+    _controller: Dispatcher.DispatchController,
     statusCode: number,
     headers: Record<string, string | string[] | undefined>,
     statusMessage?: string,
@@ -248,18 +279,21 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
       target.stats.errors++;
       this.#context.metrics.badResponses++;
       this.#failBeforeHeaders(502, badResponseMessage(target.authority), error);
-      controller.abort(new ExchangeAbort('invalid response headers'));
+      this.#abandonUpstream('invalid response headers');
       return;
     }
     (target.statusCounts[statusClassSlot(statusCode)] as number)++;
     this.#state = STREAMING;
     this.#statusCode = statusCode;
     this.#timer?.refresh();
-    // Whatever of the body arrived in the same packet (often all of it, and its end)
-    // is relayed synchronously by undici; corking until the microtask sends headers,
-    // body and end in one write instead of several.
-    response.cork();
-    queueMicrotask(this.#afterResponseStart);
+    // Whatever of the body arrived in the same packet (often all of it, and its end) is
+    // relayed synchronously by undici, and Node corks the client's socket from the first
+    // write to the next tick: headers, body and end leave in one write. An answer whose
+    // length is not declared (an SSE stream) may have nothing more to send for a while:
+    // its headers go out at the next tick rather than with its first chunk.
+    if (headers['content-length'] === undefined) {
+      process.nextTick(ForwardedExchange.#flushHeadersIfIdle, this);
+    }
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -270,8 +304,9 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
     if (!this.#response.write(chunk)) {
       this.#clientPaused = true;
       controller.pause();
-      if (!this.#drainListening) {
-        this.#drainListening = true;
+      if (this.#onDrain === undefined) {
+        // Off the fast path: only a client slower than its agent gets here.
+        this.#onDrain = () => this.#drained();
         this.#response.on('drain', this.#onDrain);
       }
     }
@@ -286,12 +321,20 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
       this.#response.end();
       this.#logAccess('');
     }
+    // The connection served its request to the end: it can serve the next one.
+    const client = this.#client;
+    if (client !== undefined) {
+      this.#client = undefined;
+      this.#target.connections.release(client);
+    }
     this.#upstreamDone();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     const target = this.#target;
     const metrics = this.#context.metrics;
+    // Whatever went wrong, that connection is not used again.
+    this.#dropConnection(error);
     if (this.#state === AWAITING_HEADERS) {
       target.stats.errors++;
       let message: string;
@@ -338,43 +381,41 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
       `${this.#describeRequest()}: cannot connect to agent ${previous.index} (${previous.authority}) (${describeError(error)}); retrying on agent ${next.index} (${next.authority})`,
     );
     this.#context.metrics.retries++;
-    previous.stats.inFlight--;
-    next.stats.requests++;
-    next.stats.inFlight++;
-    this.#target = next;
+    this.#leaveAgent();
     this.#controller = undefined;
-    this.#options = { ...this.#options, origin: next.origin };
-    this.#sentAt = performance.now();
     this.#timer?.refresh();
     // Not from inside undici's error callback for the previous attempt.
-    queueMicrotask(this.#dispatchAgain);
+    process.nextTick(ForwardedExchange.#sendAgain, this, next);
     return true;
   }
 
-  readonly #dispatchAgain = (): void => {
-    // The client left in between: nothing to send.
-    if (this.#state !== AWAITING_HEADERS) this.#upstreamDone();
-    else this.#context.dispatcher.dispatch(this.#options, this);
-  };
+  static #sendAgain(exchange: ForwardedExchange, next: ForwardTarget): void {
+    // The client left in between: nothing to send (the slot goes back).
+    if (exchange.#state !== AWAITING_HEADERS) exchange.#upstreamDone();
+    else exchange.#send(next);
+  }
 
-  readonly #afterResponseStart = (): void => {
-    this.#response.uncork();
+  static #flushHeadersIfIdle(exchange: ForwardedExchange): void {
     // No body chunk came with the headers (an SSE stream that has not produced yet):
-    // send the headers now rather than with the first chunk. (`headersSent` cannot
-    // tell: it is true as soon as writeHead composed them.)
-    if (this.#state === STREAMING && !this.#bodyStarted) this.#response.flushHeaders();
-  };
+    // send the headers now. (`headersSent` cannot tell: it is true as soon as writeHead
+    // composed them.)
+    if (exchange.#state === STREAMING && !exchange.#bodyStarted) exchange.#response.flushHeaders();
+  }
 
-  readonly #onDrain = (): void => {
+  #drained(): void {
     if (!this.#clientPaused || this.#state !== STREAMING) return;
     this.#clientPaused = false;
     this.#timer?.refresh();
     this.#controller?.resume();
-  };
+  }
 
-  readonly #onTimeout = (): void => {
+  static #onTimer(exchange: ForwardedExchange): void {
+    exchange.#onTimeout();
+  }
+
+  #onTimeout(): void {
     // The client is the slow side: the agent is not silent, we stopped reading it.
-    // onDrain re-arms the timer.
+    // #drained re-arms the timer.
     if (this.#clientPaused) return;
     const target = this.#target;
     if (this.#state === AWAITING_HEADERS) {
@@ -382,20 +423,20 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
       this.#context.metrics.headersTimeouts++;
       const message = upstreamTimeoutMessage(this.#timeoutMs);
       this.#failBeforeHeaders(504, message, undefined);
-      this.#abortUpstream(message);
+      this.#abandonUpstream(message);
     } else if (this.#state === STREAMING) {
       target.stats.errors++;
       this.#context.metrics.bodyTimeouts++;
       this.#settle();
       this.#response.destroy();
-      this.#abortUpstream('response body timeout');
+      this.#abandonUpstream('response body timeout');
       const message = `sent nothing for ${formatSeconds(this.#timeoutMs)}s mid-response`;
       target.stats.recordError(message);
       this.#context.logger.warning(
         `agent ${target.index} (${target.authority}) ${message}; cut the response to ${this.#describeRequest()}`,
       );
     }
-  };
+  }
 
   onBodyTooLarge(): void {
     this.#failOnClientBody(413, bodyTooLargeMessage(this.#context.maxBodySizeBytes));
@@ -418,29 +459,35 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
     } else {
       this.#failBeforeHeaders(statusCode, message, undefined);
     }
-    this.#abortUpstream(message);
+    this.#abandonUpstream(message);
   }
 
-  readonly #onClientClose = (): void => {
+  #onClientClose(): void {
     this.#context.onExchangeClosed();
+    this.clientLeft();
+  }
+
+  /** The client closed its connection (or its side of it): abandon what is still running. */
+  clientLeft(): void {
+    if (this.#socket[HEAD_EXCHANGE] === this) this.#socket[HEAD_EXCHANGE] = undefined;
     const state = this.#state;
     if (state === DONE) return;
     this.#settle();
     this.#context.metrics.clientDisconnects++;
     if (state === QUEUED) {
       // Not started: leave the queue (if start() is already scheduled it sees DONE).
-      this.#context.limiter.cancel(this.start);
+      this.#context.limiter.cancel(this);
       return;
     }
     this.#target.stats.clientAborts++;
     if (state === AWAITING_HEADERS) (this.#target.statusCounts[0] as number)++;
-    this.#abortUpstream('client disconnected');
+    this.#abandonUpstream('client disconnected');
     if (this.#context.logger.isEnabled('DEBUG')) {
       this.#context.logger.debug(
         `client went away; aborted ${this.#describeRequest()} at agent ${this.#target.index}`,
       );
     }
-  };
+  }
 
   #failBeforeHeaders(statusCode: number, message: string, error: unknown): void {
     this.#settle();
@@ -461,10 +508,23 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
     );
   }
 
-  #abortUpstream(reason: string): void {
-    const error = new ExchangeAbort(reason);
-    if (this.#controller !== undefined) this.#controller.abort(error);
-    else this.#pendingAbort = error;
+  /**
+   * Give up on the upstream request: its connection is destroyed, which stops the
+   * agent (it sees the connection close) and fails the request in undici; nothing
+   * reconnects in its place. The slot and the agent's in-flight count go back now, not
+   * when undici reports the socket closed (a loop iteration or two later): whoever
+   * reads /status after its answer (or after leaving) must not see it still in flight.
+   */
+  #abandonUpstream(reason: string): void {
+    this.#dropConnection(new ExchangeAbort(reason));
+    this.#upstreamDone();
+  }
+
+  #dropConnection(reason: Error): void {
+    const client = this.#client;
+    if (client === undefined) return;
+    this.#client = undefined;
+    this.#target.connections.discard(client, reason);
   }
 
   /** The client's side is decided: stop the clock. */
@@ -474,14 +534,22 @@ class ForwardedExchange implements Dispatcher.DispatchHandler, RequestBodyLimitH
     this.#stopBodyWatch?.();
   }
 
-  /** undici is finished with the request (ended or failed): give the slot back. */
+  /** The upstream request is over (ended, failed or abandoned): give the slot back. */
   #upstreamDone(): void {
     if (!this.#holdsSlot) return;
     this.#holdsSlot = false;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#stopBodyWatch?.();
-    this.#target.stats.inFlight--;
+    this.#leaveAgent();
     this.#context.limiter.release();
+  }
+
+  /** The current attempt no longer counts in its agent's in-flight requests. */
+  #leaveAgent(): void {
+    const target = this.#countedAt;
+    if (target === undefined) return;
+    this.#countedAt = undefined;
+    target.stats.inFlight--;
   }
 
   #describeRequest(): string {
@@ -520,6 +588,12 @@ export function requestTimeoutMs(
   return Math.min(seconds * 1000, context.maxTimeoutMs);
 }
 
+/** Open the exchange and send it once a connector slot is free (at once if one is). */
+function openExchange(exchange: ForwardedExchange, limiter: ConnectionLimiter): void {
+  if (limiter.tryAcquire()) exchange.start();
+  else limiter.enqueue(exchange);
+}
+
 /**
  * Send a request to `selector`'s pick (pooled) at `path`, once a connector slot is
  * free. `body` is the request itself (streamed), a buffered copy, or `null`.
@@ -534,19 +608,21 @@ export function forwardToSelected(
   body: IncomingMessage | Buffer | null,
   timeoutMs: number,
 ): void {
-  const exchange = new ForwardedExchange(
-    context,
-    undefined,
-    selector,
-    request,
-    response,
-    path,
-    headers,
-    body,
-    timeoutMs,
+  openExchange(
+    new ForwardedExchange(
+      context,
+      undefined,
+      selector,
+      request,
+      response,
+      path,
+      headers,
+      body,
+      body !== null && !Buffer.isBuffer(body) && declaredContentLength(body) !== undefined,
+      timeoutMs,
+    ),
+    context.limiter,
   );
-  if (context.limiter.tryAcquire()) exchange.start();
-  else context.limiter.enqueue(exchange.start);
 }
 
 /**
@@ -564,17 +640,19 @@ export function forwardRequest(
   const head = buildUpstreamRequestHead(request.rawHeaders);
   const timeoutMs = requestTimeoutMs(context, head, response);
   if (timeoutMs === undefined) return;
-  const exchange = new ForwardedExchange(
-    context,
-    target,
-    undefined,
-    request,
-    response,
-    path,
-    head.headers,
-    head.hasBody ? request : null,
-    timeoutMs,
+  openExchange(
+    new ForwardedExchange(
+      context,
+      target,
+      undefined,
+      request,
+      response,
+      path,
+      head.headers,
+      head.hasBody ? request : null,
+      head.contentLength !== undefined,
+      timeoutMs,
+    ),
+    context.limiter,
   );
-  if (context.limiter.tryAcquire()) exchange.start();
-  else context.limiter.enqueue(exchange.start);
 }

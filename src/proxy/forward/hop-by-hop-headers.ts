@@ -104,14 +104,21 @@ export function withoutSessionCookies(cookieHeader: string): string | undefined 
   return kept.length === 0 ? undefined : kept.join('; ');
 }
 
-const CONNECTION_OPTIONS: ReadonlySet<string> = new Set(['keep-alive', 'close']);
+/** Whether `value` is `lower` in any case (`lower`: lower-case letters and `-`). */
+function equalsIgnoringCase(value: string, lower: string): boolean {
+  if (value.length !== lower.length) return false;
+  for (let index = 0; index < lower.length; index++) {
+    if ((value.charCodeAt(index) | 0x20) !== lower.charCodeAt(index)) return false;
+  }
+  return true;
+}
 
 /** Names listed in `Connection` values, other than the `close`/`keep-alive` options. */
 function connectionListedNames(values: readonly string[]): Set<string> | undefined {
   let names: Set<string> | undefined;
   for (const value of values) {
     // The common case on every keep-alive request and response: nothing listed.
-    if (value.length <= 10 && CONNECTION_OPTIONS.has(value.toLowerCase())) continue;
+    if (equalsIgnoringCase(value, 'keep-alive') || equalsIgnoringCase(value, 'close')) continue;
     for (const token of value.split(',')) {
       const name = token.trim().toLowerCase();
       if (name === '' || name === 'close' || name === 'keep-alive') continue;

@@ -12,15 +12,16 @@
  * answers itself); vLLM's own CORS headers are dropped from forwarded answers
  * (hop-by-hop-headers.ts).
  *
- * {@link CrossSiteGuard.screen} runs on every request: one pass over `rawHeaders`
- * comparing names by length first, no allocation unless one of these headers is
- * there. Building `request.headers` (Node does that lazily) is left to the routes.
+ * {@link CrossSiteGuard.guard} runs on every request, on the fields of the one pass over
+ * `rawHeaders` that the limits share (request-head.ts). Building `request.headers`
+ * (Node does that lazily) is left to the routes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidOptionError } from '../../errors.js';
 import { describeValue } from '../../internal/describe-value.js';
 import type { ProxyLogger } from '../proxy-logger.js';
 import { HOST_ALLOWED, HOST_MALFORMED, type HostAllowlist } from './host-allowlist.js';
+import { isNamed, type RequestHeadFields, scanRequestHead } from './request-head.js';
 import { answerAndClose } from './server-guards.js';
 
 /**
@@ -82,14 +83,6 @@ export function parseAllowedOrigin(value: unknown): string {
   return url.origin;
 }
 
-/** Whether `name` is `lower` in any case (`lower`: lower-case letters and `-` only). */
-function isNamed(name: string, lower: string): boolean {
-  for (let index = 0; index < lower.length; index++) {
-    if ((name.charCodeAt(index) | 0x20) !== lower.charCodeAt(index)) return false;
-  }
-  return true;
-}
-
 /** Whether `origin` is `http://{host}` or `https://{host}`: the page is the proxy's own. */
 function isOwnOrigin(origin: string, host: string): boolean {
   const schemeLength = origin.length - host.length;
@@ -148,37 +141,12 @@ export class CrossSiteGuard {
 
   /** Decide about a request from its method and raw headers. Pure; never throws. */
   screen(method: string | undefined, rawHeaders: readonly string[]): CrossSiteVerdict {
-    let host: string | undefined;
-    let origin: string | undefined;
-    let fetchSite: string | undefined;
-    let fetchMode: string | undefined;
-    let hosts = 0;
-    let origins = 0;
-    let preflight = false;
-    for (let index = 0; index < rawHeaders.length; index += 2) {
-      const name = rawHeaders[index] as string;
-      switch (name.length) {
-        case 4:
-          if (isNamed(name, 'host')) {
-            host ??= rawHeaders[index + 1];
-            hosts++;
-          }
-          break;
-        case 6:
-          if (isNamed(name, 'origin')) {
-            origin ??= rawHeaders[index + 1];
-            origins++;
-          }
-          break;
-        case 14:
-          if (isNamed(name, 'sec-fetch-site')) fetchSite = rawHeaders[index + 1];
-          else if (isNamed(name, 'sec-fetch-mode')) fetchMode = rawHeaders[index + 1];
-          break;
-        case 29:
-          if (isNamed(name, 'access-control-request-method')) preflight = true;
-          break;
-      }
-    }
+    return this.verdict(method, scanRequestHead(rawHeaders));
+  }
+
+  /** Decide about a request from its method and the scanned head. Pure; never throws. */
+  verdict(method: string | undefined, head: RequestHeadFields): CrossSiteVerdict {
+    const { host, origin, fetchSite, fetchMode, hosts, origins, preflight } = head;
     // HTTP/1.0 without Host is let through: no browser sends such a request.
     if (host !== undefined) {
       if (hosts > 1) return 'malformed-host';
@@ -200,15 +168,15 @@ export class CrossSiteGuard {
   }
 
   /**
-   * Screen `request` and act on the verdict: refuse it (and close the connection,
+   * Screen `request` (its head as {@link scanRequestHead} read it) and act on the verdict: refuse it (and close the connection,
    * nothing more of it read), answer its preflight, or add the CORS headers of a
    * listed origin to the answer to come. Returns whether the request was answered.
    */
-  guard(request: IncomingMessage, response: ServerResponse): boolean {
-    const verdict = this.screen(request.method, request.rawHeaders);
+  guard(request: IncomingMessage, response: ServerResponse, head: RequestHeadFields): boolean {
+    const verdict = this.verdict(request.method, head);
     if (verdict === 'pass') return false;
     const raw = request.rawHeaders;
-    const origin = headerValue(raw, 'origin') ?? '';
+    const origin = head.origin ?? '';
     switch (verdict) {
       case 'cors':
         response.setHeader('access-control-allow-origin', origin);
@@ -227,7 +195,7 @@ export class CrossSiteGuard {
         );
         return true;
       case 'foreign-host': {
-        const host = headerValue(raw, 'host') ?? '';
+        const host = head.host ?? '';
         this.#refuse(
           request,
           response,

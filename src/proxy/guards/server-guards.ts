@@ -8,6 +8,7 @@ import { sendJsonError } from '../json-response.js';
 import type { ProxyLogger } from '../proxy-logger.js';
 import { createClientErrorListener } from './client-error.js';
 import { bodyTooLargeMessage, MAX_HEADER_COUNT, type ResolvedProxyLimits } from './proxy-limits.js';
+import type { RequestHeadFields } from './request-head.js';
 
 // Long enough that a keep-alive client (undici keeps idle sockets 4 s) never races the
 // server closing a connection it is about to reuse.
@@ -78,18 +79,20 @@ export function answerAndClose(
 /**
  * Refuse a request head over the limits: more than {@link MAX_HEADER_COUNT} header
  * lines (431) or a declared `Content-Length` above `--max-body-size` (413, before any
- * of the body is read). Returns whether the request was answered.
+ * of the body is read), from the head's fields (request-head.ts). Returns whether
+ * the request was answered.
  */
 export function refuseOverLimit(
   request: IncomingMessage,
   response: ServerResponse,
   limits: ResolvedProxyLimits,
+  head: RequestHeadFields,
 ): boolean {
   if (request.rawHeaders.length > 2 * MAX_HEADER_COUNT) {
     answerAndClose(response, 431, `too many header lines: at most ${MAX_HEADER_COUNT}`);
     return true;
   }
-  const contentLength = declaredContentLength(request);
+  const contentLength = head.contentLength;
   // Node's parser has already checked it is one decimal integer.
   if (contentLength !== undefined && Number(contentLength) > limits.maxBodySizeBytes) {
     answerAndClose(response, 413, bodyTooLargeMessage(limits.maxBodySizeBytes));

@@ -9,10 +9,17 @@
 export class ExchangeTracker {
   #open = 0;
   #endWait: (() => void) | undefined;
+  /** When the last open exchange closed (`performance.now()`), or the tracker was made. */
+  #quietSince = performance.now();
 
   /** Exchanges opened and not closed yet. */
   get open(): number {
     return this.#open;
+  }
+
+  /** How long no exchange has been open, in milliseconds (0 while one is). */
+  quietForMs(now: number = performance.now()): number {
+    return this.#open > 0 ? 0 : now - this.#quietSince;
   }
 
   /** An exchange was accepted (before any queueing). */
@@ -23,7 +30,10 @@ export class ExchangeTracker {
   /** An exchange's client response closed (finished or not). */
   readonly closed = (): void => {
     this.#open--;
-    if (this.#open === 0) this.#endWait?.();
+    if (this.#open === 0) {
+      this.#quietSince = performance.now();
+      this.#endWait?.();
+    }
   };
 
   /**

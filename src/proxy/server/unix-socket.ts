@@ -21,6 +21,7 @@ import { InvalidOptionError, ProxyStartError } from '../../errors.js';
 import { ensurePrivateDirectory } from '../../internal/private-directory.js';
 import { unixProxyUrl } from '../../internal/unix-proxy-url.js';
 import type { ProxyLogger } from '../proxy-logger.js';
+import { LISTEN_BACKLOG } from './listening.js';
 
 /** Longest socket path Linux accepts, in bytes (`sun_path` is 108 bytes with its NUL). */
 const MAX_SOCKET_PATH_BYTES = 107;
@@ -148,7 +149,7 @@ export async function listenUnixSocket(
       server.once('error', reject);
       const restoreUmask = bindsHere ? ownerOnlyUmask() : undefined;
       try {
-        server.listen({ path }, () => {
+        server.listen({ path, backlog: LISTEN_BACKLOG }, () => {
           server.off('error', reject);
           resolve();
         });

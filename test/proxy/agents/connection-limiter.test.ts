@@ -9,18 +9,18 @@ describe('ConnectionLimiter', () => {
     assert.equal(limiter.tryAcquire(), true);
     assert.equal(limiter.tryAcquire(), false);
     const started: string[] = [];
-    const first = () => started.push('first');
-    const second = () => started.push('second');
+    const first = { start: () => started.push('first') };
+    const second = { start: () => started.push('second') };
     limiter.enqueue(first);
     limiter.enqueue(second);
     assert.equal(limiter.queued, 2);
     limiter.release();
-    await Promise.resolve();
+    await new Promise((resolve) => process.nextTick(resolve));
     assert.deepEqual(started, ['first']);
     assert.equal(limiter.active, 2);
     assert.equal(limiter.tryAcquire(), false, 'nobody jumps the queue');
     limiter.release();
-    await Promise.resolve();
+    await new Promise((resolve) => process.nextTick(resolve));
     assert.deepEqual(started, ['first', 'second']);
     limiter.release();
     limiter.release();
@@ -31,14 +31,16 @@ describe('ConnectionLimiter', () => {
     const limiter = new ConnectionLimiter(1);
     assert.equal(limiter.tryAcquire(), true);
     let started = false;
-    const waiter = () => {
-      started = true;
+    const waiter = {
+      start: () => {
+        started = true;
+      },
     };
     limiter.enqueue(waiter);
     assert.equal(limiter.cancel(waiter), true);
     assert.equal(limiter.cancel(waiter), false);
     limiter.release();
-    await Promise.resolve();
+    await new Promise((resolve) => process.nextTick(resolve));
     assert.equal(started, false);
     assert.equal(limiter.active, 0);
     assert.equal(limiter.tryAcquire(), true);

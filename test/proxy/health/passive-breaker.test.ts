@@ -7,6 +7,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createEndpoint } from '../../../src/hostfile/agent-endpoint.js';
+import {
+  connectionSettings,
+  UpstreamConnections,
+} from '../../../src/proxy/agents/agent-connections.js';
 import { AgentTargets } from '../../../src/proxy/agents/agent-targets.js';
 import { HealthMonitor } from '../../../src/proxy/health/health-monitor.js';
 import { ProxyLogger } from '../../../src/proxy/proxy-logger.js';
@@ -15,6 +19,7 @@ function monitorOf(t: { after: (fn: () => Promise<void>) => void }) {
   const targets = new AgentTargets(
     [createEndpoint('compute-001', 8000, {}), createEndpoint('compute-002', 8000, {})],
     () => [0, 0, 0, 0, 0, 0],
+    new UpstreamConnections(connectionSettings(4)),
   );
   const lines: string[] = [];
   const transitions: boolean[] = [];
