@@ -174,7 +174,17 @@ describe('aurora-swarm job guarantees, separate worker processes', {
       const env = { AURORA_SWARM_REDIS_URL: redis.url };
       const args = ['--job', 'restart', '-f', hostfile, '-c', '8', '--lease', '30'];
       const workers = ['a', 'b'].map((name) => spawnWorker(t, [...args, '--name', name], env));
-      await waitUntil(async () => (await readStatus(redis.url, 'restart')).done >= 100);
+      // Both workers must be at work (holding leases) before Redis goes: a worker that has
+      // not reached Redis yet when it stops fails its start, as it should, instead of
+      // waiting the outage out (seen under load).
+      await waitUntil(async () => {
+        const leases = await leasesByWorker(redis.url, 'restart');
+        return (
+          (await readStatus(redis.url, 'restart')).done >= 100 &&
+          (leases.get('a') ?? 0) > 0 &&
+          (leases.get('b') ?? 0) > 0
+        );
+      });
       await redis.stop();
       for (const worker of workers) await worker.waitForLine(/Redis at \S+ is unreachable/);
       speedUp();
