@@ -239,9 +239,7 @@ export {
 } from './pool/vllm-pool-options.js';
 export { AgentStats, type AgentStatsJson } from './proxy/agents/agent-stats.js';
 export type { Percentiles } from './proxy/agents/sample-ring.js';
-export { AGENT_INDEX_HEADER, MAX_POOLED_ATTEMPTS } from './proxy/forward/forward-request.js';
 export { AGENT_TAG_HEADER, SESSION_ID_HEADER } from './proxy/forward/hop-by-hop-headers.js';
-export { MAX_REPLAYABLE_BODY_BYTES } from './proxy/forward/pooled-request.js';
 export {
   DEFAULT_BODY_IDLE_TIMEOUT_SECONDS,
   DEFAULT_HEADERS_TIMEOUT_SECONDS,
@@ -263,7 +261,6 @@ export {
   ProxyLogger,
   parseLogLevel,
 } from './proxy/proxy-logger.js';
-export { METRICS_PREFIX } from './proxy/proxy-metrics.js';
 export {
   DEFAULT_CONNECTOR_LIMIT,
   DEFAULT_HEALTH_CONCURRENCY,
@@ -283,9 +280,15 @@ export {
   type ResolvedProxyOptions,
   resolveProxyOptions,
 } from './proxy/proxy-options.js';
-export { startProxy } from './proxy/proxy-server.js';
 export type { RunningProxy } from './proxy/running-proxy.js';
 export type { EndpointStatusJson, ProxyStatusJson } from './proxy/status-page/proxy-status.js';
+export {
+  AGENT_INDEX_HEADER,
+  MAX_POOLED_ATTEMPTS,
+  MAX_REPLAYABLE_BODY_BYTES,
+  METRICS_PREFIX,
+  startProxy,
+} from './proxy-entry.js';
 export {
   DEFAULT_PROBE_CONCURRENCY,
   DEFAULT_PROBE_TIMEOUT_SECONDS,

@@ -13,11 +13,8 @@
  * argv[2]: JSON {@link ScatterClientOptions}. Prints `SCATTER DONE {...}` and exits.
  * With `--cpu-prof` (node flag) the run leaves a CPU profile in the working directory.
  */
-import { Agent } from 'undici';
-import { createEndpoint } from '../../src/hostfile/agent-endpoint.js';
-import { scatterGather } from '../../src/patterns/scatter-gather.js';
-import { scatterGatherStream } from '../../src/patterns/scatter-gather-stream.js';
-import { VLLMPool } from '../../src/pool/vllm-pool.js';
+// The package root, as a script imports it (`from 'aurora-swarm'`): what it loads counts.
+import { createEndpoint, scatterGather, scatterGatherStream, VLLMPool } from '../../src/index.js';
 
 /** The ways to run the scatter. */
 export type ScatterClientMode = 'array' | 'stream' | 'bare' | 'idle';
@@ -113,6 +110,8 @@ async function viaPool(mode: 'array' | 'stream' | 'idle'): Promise<Outcome> {
 }
 
 async function viaUndici(): Promise<Outcome> {
+  // Loaded here, not at the top: the other modes must not carry undici's whole index.
+  const { Agent } = await import('undici');
   const agent = new Agent({ connections: 1024, pipelining: 1, headersTimeout: 0, bodyTimeout: 0 });
   const origins = options.ports.map((port) => `http://127.0.0.1:${port}`);
   const texts = Array.from(prompts(options.prompts));

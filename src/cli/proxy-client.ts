@@ -5,13 +5,14 @@
  * `AURORA_SWARM_PROXY_TOKEN`, else the token file (`--token-file`, else
  * `AURORA_SWARM_PROXY_TOKEN_FILE`, else `~/.aurora-swarm/proxy-token` when present).
  */
-import { Agent } from 'undici';
+
 import { type AgentEndpoint, createEndpoint } from '../hostfile/agent-endpoint.js';
 import {
   defaultProxyTokenFile,
   PROXY_TOKEN_FILE_ENV_VAR,
   readProxyTokenFile,
 } from '../internal/proxy-token-file.js';
+import { Agent } from '../internal/undici-agent.js';
 import { isUnixProxyUrl, unixSocketPathOf } from '../internal/unix-proxy-url.js';
 import { errorCode } from '../pool/describe-failure.js';
 import { POOL_PROXY_TOKEN_ENV_VAR } from '../pool/pool-options.js';

@@ -9,18 +9,11 @@
  * retried by {@link JobConnection.retry} (every job operation is idempotent), and the
  * outage is reported once through `onOutage`, not once per reconnection attempt.
  */
-import {
-  ClientOfflineError,
-  ConnectionTimeoutError,
-  createClient,
-  ReconnectStrategyError,
-  type RedisClientOptions,
-  SocketClosedUnexpectedlyError,
-  SocketTimeoutError,
-} from '@redis/client';
+import type { RedisClientOptions } from '@redis/client';
 import { AbortedError, RedisJobError } from '../errors.js';
 import { errorCode } from '../pool/describe-failure.js';
-import { JOB_SCRIPTS } from './job-scripts.js';
+import { jobScripts } from './job-scripts.js';
+import { redisClient } from './redis-client.js';
 
 /** Environment variable with the Redis URL when no `url` (or `--redis`) is given. */
 export const REDIS_URL_ENV_VAR = 'AURORA_SWARM_REDIS_URL';
@@ -49,9 +42,9 @@ export interface JobConnectionOptions {
 }
 
 function createJobClient(options: RedisClientOptions, isStarted: () => boolean) {
-  return createClient({
+  return redisClient().createClient({
     ...options,
-    scripts: JOB_SCRIPTS,
+    scripts: jobScripts(),
     socket: {
       ...options.socket,
       // Before the first success a failure is the user's mistake: report it, do not retry.
@@ -101,6 +94,12 @@ export function assertRedisUrl(url: string): void {
 
 /** Whether an error is the connection going away (retry after reconnecting), not a bad command. */
 export function isConnectionError(error: unknown): boolean {
+  const {
+    ClientOfflineError,
+    ConnectionTimeoutError,
+    SocketClosedUnexpectedlyError,
+    SocketTimeoutError,
+  } = redisClient();
   if (
     error instanceof SocketClosedUnexpectedlyError ||
     error instanceof ClientOfflineError ||
@@ -117,6 +116,7 @@ export function isConnectionError(error: unknown): boolean {
 }
 
 function describeConnectFailure(failure: unknown, label: string): RedisJobError {
+  const { ConnectionTimeoutError, ReconnectStrategyError } = redisClient();
   // The reconnect strategy refused to retry: the reason is the error it was given.
   const error = failure instanceof ReconnectStrategyError ? failure.originalError : failure;
   const message = error instanceof Error ? error.message : String(error);

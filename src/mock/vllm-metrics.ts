@@ -9,11 +9,17 @@
  * `engine` and `model_name` (v0.10.0's V0 engine: `model_name` only). The KV-cache gauge
  * is the simulation's stand-in: running generations over `maxNumSeqs`.
  */
-import { Counter, Gauge, Registry } from 'prom-client';
+
+import type * as PromClient from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
+import { lazyRequire } from '../internal/lazy-require.js';
 import type { GenerationSlots } from './generation-slots.js';
 import type { MockAgentBehavior, VllmDialect } from './mock-behavior.js';
 import type { MockExchange, ServingCounters } from './mock-exchange.js';
 import { answerModel } from './vllm-models.js';
+
+/** prom-client, loaded when a simulated agent first serves `/metrics` (internal/lazy-require.ts). */
+const promClient = lazyRequire<typeof PromClient>('prom-client');
 
 /** One agent's `/metrics`. */
 export class AgentMetrics {
@@ -48,6 +54,7 @@ export class AgentMetrics {
 
   #registryFor(dialect: VllmDialect): Registry {
     if (this.#registry !== undefined && this.#dialect === dialect) return this.#registry;
+    const { Counter, Gauge, Registry } = promClient();
     const registry = new Registry();
     const slots = this.#slots;
     const counters = this.#counters;

@@ -7,10 +7,11 @@
  * token — so a script never builds those URLs by hand.
  */
 import { STATUS_CODES } from 'node:http';
-import { type Dispatcher, Headers, Response } from 'undici';
+import type { Dispatcher, Headers, Response } from 'undici';
 import { InvalidOptionError } from '../errors.js';
 import { describeValue } from '../internal/describe-value.js';
 import { MAX_TIMER_DELAY_MS } from '../internal/timer-limit.js';
+import { undiciIndex } from '../internal/undici-agent.js';
 import { type PoolMember, routingHeaders } from './pool-member.js';
 import { positiveNumber, type ResolvedPoolOptions } from './pool-options.js';
 import type { PoolTransport } from './pool-transport.js';
@@ -80,8 +81,10 @@ export async function requestAgent(
   }
   const { method = 'GET', headers: own, body, signal, timeoutMs: requested } = init ?? {};
   const timeoutMs = positiveNumber('timeoutMs', requested, transport.options.timeoutMs);
-  const headers = new Headers(routingHeaders(member, transport.options, timeoutMs));
-  for (const [name, value] of new Headers(own ?? undefined)) headers.set(name, value);
+  // fetch's classes, and so undici's whole index, only for a caller of `pool.request`.
+  const undici = undiciIndex();
+  const headers = new undici.Headers(routingHeaders(member, transport.options, timeoutMs));
+  for (const [name, value] of new undici.Headers(own ?? undefined)) headers.set(name, value);
   // AbortSignal.timeout fires at once past what a Node timer holds (timer-limit.ts).
   const timeout = AbortSignal.timeout(Math.min(timeoutMs, MAX_TIMER_DELAY_MS));
   const answer = await transport.dispatcher.request({
@@ -92,14 +95,14 @@ export async function requestAgent(
     body: body ?? null,
     signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
   });
-  const responseHeaders = new Headers();
+  const responseHeaders = new undici.Headers();
   for (const [name, value] of Object.entries(answer.headers)) {
     if (value === undefined) continue;
     for (const item of Array.isArray(value) ? value : [value]) responseHeaders.append(name, item);
   }
   const empty = NULL_BODY_STATUSES.has(answer.statusCode) || method.toUpperCase() === 'HEAD';
   if (empty) await answer.body.dump();
-  return new Response(empty ? null : (answer.body as AsyncIterable<Uint8Array>), {
+  return new undici.Response(empty ? null : (answer.body as AsyncIterable<Uint8Array>), {
     status: answer.statusCode,
     statusText: STATUS_CODES[answer.statusCode] ?? '',
     headers: responseHeaders,

@@ -14,9 +14,10 @@
  * disabled because the call's timeout (which may be longer) aborts the request itself.
  */
 import { performance } from 'node:perf_hooks';
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ConcurrencyLimiter } from '../internal/concurrency-limiter.js';
 import { sleep } from '../internal/sleep.js';
+import { Agent } from '../internal/undici-agent.js';
 import { AgentStates } from './agent-states.js';
 import type { Admission } from './circuit-breaker.js';
 import { type HedgeLeg, runHedged } from './hedged-call.js';

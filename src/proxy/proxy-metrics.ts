@@ -16,9 +16,9 @@
  */
 import { Counter, Gauge, type Metric, Registry } from 'prom-client';
 import type { ForwardTarget } from './agents/agent-targets.js';
+import { METRICS_PREFIX } from './proxy-constants.js';
 
-/** Prefix of every metric name. */
-export const METRICS_PREFIX = 'aurora_swarm_proxy_';
+export { METRICS_PREFIX };
 
 /** Status classes by `statusCounts` slot: 0 = no response (the client left first). */
 const STATUS_CLASSES: readonly string[] = ['none', '1xx', '2xx', '3xx', '4xx', '5xx'];

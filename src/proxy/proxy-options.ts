@@ -9,7 +9,6 @@ import { resolve as resolvePath } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
 import { describeValue } from '../internal/describe-value.js';
-import { DEFAULT_MAX_IDLE_PER_AGENT } from './agents/agent-connections.js';
 import { parseAllowedOrigin } from './guards/cross-site-guard.js';
 import { parseAllowedHost } from './guards/host-allowlist.js';
 import {
@@ -17,6 +16,7 @@ import {
   type ResolvedProxyLimits,
   resolveProxyLimits,
 } from './guards/proxy-limits.js';
+import { DEFAULT_MAX_IDLE_PER_AGENT } from './proxy-constants.js';
 import { type LogLevel, type LogSink, parseLogLevel } from './proxy-logger.js';
 
 /** Address the proxy binds to: every interface, so SSH tunnels and other hosts can reach it. */

@@ -2,12 +2,12 @@
  * Wait until enough agents of a hostfile answer `GET /health` with 200: what a job script
  * does between submitting vLLM servers and starting the proxy or a run.
  */
-import { Agent } from 'undici';
 import { InvalidOptionError } from '../errors.js';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
 import { CallSignal } from '../internal/call-signal.js';
 import { describeValue } from '../internal/describe-value.js';
 import { sleep } from '../internal/sleep.js';
+import { Agent } from '../internal/undici-agent.js';
 import { errorCode } from '../pool/describe-failure.js';
 
 /** Seconds `wait` keeps trying, counted from its start. */

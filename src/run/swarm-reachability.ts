@@ -4,9 +4,9 @@
  * recently (or, before any did, a sample of them) still answers. Any HTTP answer counts:
  * the question is whether the network path works, not whether an agent is healthy.
  */
-import { Agent } from 'undici';
 import type { AgentEndpoint } from '../hostfile/agent-endpoint.js';
 import { CallSignal } from '../internal/call-signal.js';
+import { Agent } from '../internal/undici-agent.js';
 import { isUnixProxyUrl, unixSocketPathOf } from '../internal/unix-proxy-url.js';
 import type { AgentResponse } from '../pool/types.js';
 import type { OutageProbe } from './outage-guard.js';

@@ -6,10 +6,10 @@
  * bytes by hand beyond checking what those libraries return.
  */
 import { readFileSync } from 'node:fs';
-import { unzipSync } from 'fflate';
-import { parse as parseNpy } from 'npyjs';
+import type { parse as parseNpy } from 'npyjs';
 import { InvalidOptionError } from '../errors.js';
 import { describeValue } from '../internal/describe-value.js';
+import { fflate, npyjs } from './npz-libraries.js';
 
 /** A numeric NumPy array: its shape and its values in row-major (C) order. */
 export interface NpyArray {
@@ -79,7 +79,7 @@ export function readNpz(path: string): Record<string, NpyArray> {
   const where = `readNpz: ${JSON.stringify(path)}`;
   let entries: Record<string, Uint8Array>;
   try {
-    entries = unzipSync(readBytes('readNpz', path));
+    entries = fflate().unzipSync(readBytes('readNpz', path));
   } catch (error) {
     throw new InvalidOptionError(`${where} is not an .npz (zip) archive: ${messageOf(error)}`, {
       cause: error,
@@ -113,7 +113,7 @@ function decodeNpy(bytes: Uint8Array, where: string): NpyArray {
   const buffer = new Uint8Array(bytes).buffer;
   let parsed: ReturnType<typeof parseNpy>;
   try {
-    parsed = parseNpy(buffer);
+    parsed = npyjs().parse(buffer);
   } catch (error) {
     const reason = /Unsupported dtype: >/.test(messageOf(error))
       ? 'big-endian arrays are not supported (save with .astype("<f8"))'

@@ -1,7 +1,7 @@
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { InvalidOptionError } from '../errors.js';
 import { describeValue } from '../internal/describe-value.js';
 import { assertVectors, cosineSimilarityMatrix, rbfKernelMatrix } from './embedding-vectors.js';
+import { mlMatrix } from './ml-matrix.js';
 
 /** Kernels {@link kernelLanguageEntropy} can build over the embeddings. */
 export type KernelName = 'cosine' | 'rbf';
@@ -94,6 +94,7 @@ export function kernelLanguageEntropyDetails(
       ? cosineSimilarityMatrix('kernelLanguageEntropy', 'embeddings', embeddings)
       : rbfKernelMatrix(embeddings, gamma);
   const trace = kernelMatrix.reduce((sum, row, index) => sum + row[index]!, 0);
+  const { EigenvalueDecomposition, Matrix } = mlMatrix();
   const normalised = new Matrix(kernelMatrix).div(trace);
   const decomposition = new EigenvalueDecomposition(normalised, { assumeSymmetric: true });
   const eigenvalues = decomposition.realEigenvalues

@@ -3,11 +3,12 @@
  * (`kernel_matrix`, `density_matrix_from_kernel`, `von_neumann_entropy` in aurora_swarm/uq/kle.py),
  * with its numerics, for scripts that call them one by one.
  */
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+
 import { InvalidOptionError } from '../errors.js';
 import { describeValue } from '../internal/describe-value.js';
 import { assertVectors, cosineSimilarityMatrix, rbfKernelMatrix } from './embedding-vectors.js';
 import { DEFAULT_KERNEL, type KernelName } from './kernel-language-entropy.js';
+import { mlMatrix } from './ml-matrix.js';
 
 /** Eigenvalues below this are clamped to it by {@link vonNeumannEntropy}, as in the Python original. */
 export const DEFAULT_EIGENVALUE_FLOOR = 1e-10;
@@ -90,6 +91,7 @@ export function vonNeumannEntropy(
       `${name}: option "eps" must be a positive finite number, got ${describeValue(eps)}`,
     );
   }
+  const { EigenvalueDecomposition, Matrix } = mlMatrix();
   const decomposition = new EigenvalueDecomposition(new Matrix(rho.map((row) => [...row])), {
     assumeSymmetric: true,
   });

@@ -1,7 +1,7 @@
-import { Matrix, solve } from 'ml-matrix';
 import { InvalidOptionError } from '../errors.js';
 import { describeValue } from '../internal/describe-value.js';
 import { assertVectors } from './embedding-vectors.js';
+import { mlMatrix } from './ml-matrix.js';
 
 /** Ridge penalty used unless told otherwise. */
 export const DEFAULT_PROBE_LAMBDA = 1.0;
@@ -84,6 +84,7 @@ export function trainProbe(
   });
 
   if (penalizeIntercept) return trainPenalizedIntercept(features, targets, lambda);
+  const { Matrix, solve } = mlMatrix();
   const design = new Matrix(features.map((row) => [...row]));
   const response = Matrix.columnVector([...targets]);
   const featureMeans = fitIntercept ? design.mean('column') : new Array<number>(dimension).fill(0);
@@ -251,6 +252,7 @@ function trainPenalizedIntercept(
   targets: readonly number[],
   lambda: number,
 ): Probe {
+  const { Matrix, solve } = mlMatrix();
   const design = new Matrix(features.map((row) => [1, ...row]));
   const transposed = design.transpose();
   const gram = transposed.mmul(design);

@@ -6,7 +6,6 @@
 import { homedir } from 'node:os';
 import { type Command, Option } from 'commander';
 import { PROXY_TOKEN_FILE_ENV_VAR } from '../../internal/proxy-token-file.js';
-import { DEFAULT_MAX_IDLE_PER_AGENT } from '../../proxy/agents/agent-connections.js';
 import {
   DEFAULT_BODY_IDLE_TIMEOUT_SECONDS,
   DEFAULT_HEADERS_TIMEOUT_SECONDS,
@@ -15,6 +14,7 @@ import {
   DEFAULT_MAX_HEADER_SIZE_BYTES,
 } from '../../proxy/guards/proxy-limits.js';
 import { DEFAULT_PROXY_WORKERS } from '../../proxy/proxy-cluster.js';
+import { DEFAULT_MAX_IDLE_PER_AGENT } from '../../proxy/proxy-constants.js';
 import {
   DEFAULT_CONNECTOR_LIMIT,
   DEFAULT_HEALTH_CONCURRENCY,

@@ -31,8 +31,6 @@ export interface ConnectionSettings {
   readonly connectTimeoutMs: number;
 }
 
-/** Idle connections kept per agent unless `--max-idle-per-agent` says otherwise. */
-export const DEFAULT_MAX_IDLE_PER_AGENT = 64;
 // Idle keep-alive sockets are reused for this long unless the agent says less.
 const UPSTREAM_KEEP_ALIVE_TIMEOUT_MS = 4_000;
 const UPSTREAM_KEEP_ALIVE_MAX_TIMEOUT_MS = 600_000;

@@ -33,6 +33,7 @@ import { bodyIdleMessage, bodyTooLargeMessage } from '../guards/proxy-limits.js'
 import { declaredContentLength } from '../guards/server-guards.js';
 import type { HealthMonitor } from '../health/health-monitor.js';
 import { describeError, formatSeconds, sendJsonError } from '../json-response.js';
+import { AGENT_INDEX_HEADER, MAX_POOLED_ATTEMPTS } from '../proxy-constants.js';
 import type { ProxyLogger } from '../proxy-logger.js';
 import { type ProxyMetrics, statusClassSlot } from '../proxy-metrics.js';
 import {
@@ -57,11 +58,7 @@ export interface TargetSelector {
   readonly replayable: boolean;
 }
 
-/** Most agents a pooled request is sent to when they cannot be reached. */
-export const MAX_POOLED_ATTEMPTS = 3;
-
-/** Response header naming the agent (hostfile index) that answered a pooled request. */
-export const AGENT_INDEX_HEADER = 'x-agent-index';
+export { AGENT_INDEX_HEADER, MAX_POOLED_ATTEMPTS };
 
 /** What every exchange shares: the limit, the settings (connections are the targets'). */
 export interface ForwardContext {

@@ -28,6 +28,7 @@ import type { AgentTargets, ForwardTarget } from '../agents/agent-targets.js';
 import { watchDeclaredBody } from '../guards/guarded-request-body.js';
 import { bodyIdleMessage } from '../guards/proxy-limits.js';
 import { sendJsonError } from '../json-response.js';
+import { MAX_REPLAYABLE_BODY_BYTES } from '../proxy-constants.js';
 import {
   type ForwardContext,
   forwardToSelected,
@@ -36,8 +37,7 @@ import {
 } from './forward-request.js';
 import { buildUpstreamRequestHead } from './hop-by-hop-headers.js';
 
-/** Largest request body buffered so that the request can go to another agent, in bytes. */
-export const MAX_REPLAYABLE_BODY_BYTES = 1024 * 1024;
+export { MAX_REPLAYABLE_BODY_BYTES };
 
 class PooledSelector implements TargetSelector {
   readonly #targets: AgentTargets;
