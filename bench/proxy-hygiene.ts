@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { startAgentsProcess } from './lib/agents.js';
 import type { BurstClientOptions, BurstClientSummary } from './lib/burst-client-child.js';
 import { benchScript, hasCommand, startChild, stopAllChildren } from './lib/child-process.js';
-import { startNginxAgents } from './lib/nginx-agents.js';
+import { startStaticAgents } from './lib/static-agents.js';
 import { openDescriptors, sampleProcess } from './lib/proc-stats.js';
 import { resultsName, startProxyProcess } from './lib/proxy-process.js';
 import { log, printTable, scratchDirectory, writeResults } from './lib/results.js';
@@ -120,7 +120,7 @@ async function measureAbortedStreams(directory: string) {
 }
 
 async function measureBurst(directory: string) {
-  const agents = await startNginxAgents(`${directory}/burst-agents`, BURST_AGENTS);
+  const agents = await startStaticAgents(`${directory}/burst-agents`, BURST_AGENTS);
   const proxy = await startProxyProcess(directory, agents.hostfileText, {
     extraArgs: PROXY_ARGS,
   });

@@ -26,7 +26,7 @@ import {
   stopAllChildren,
 } from './lib/child-process.js';
 import { nginxAvailable, type RunningNginx, startNginx } from './lib/nginx.js';
-import { type NginxAgents, STATIC_COMPLETION, startNginxAgents } from './lib/nginx-agents.js';
+import { STATIC_CHAT_COMPLETION, type StaticAgents, startStaticAgents } from './lib/static-agents.js';
 import { cpuBusyShares, cpuMsOf, sampleCpus } from './lib/proc-stats.js';
 import { type ProxyProcess, resultsName, startProxyProcess } from './lib/proxy-process.js';
 import { log, printTable, scratchDirectory, writeResults } from './lib/results.js';
@@ -208,11 +208,11 @@ export async function runProxyOverhead(): Promise<Record<string, unknown>> {
     return { skipped: `${missing} not installed` };
   }
   const directory = scratchDirectory('proxy-overhead');
-  let agents: NginxAgents | undefined;
+  let agents: StaticAgents | undefined;
   let proxy: ProxyProcess | undefined;
   let nginx: RunningNginx | undefined;
   try {
-    agents = await startNginxAgents(`${directory}/agents`, AGENT_COUNT, { cpus: LOAD_CPUS });
+    agents = await startStaticAgents(`${directory}/agents`, AGENT_COUNT, LOAD_CPUS);
     log(`${AGENT_COUNT} static agents (nginx, 1 worker, CPU ${LOAD_CPUS})`);
     const agentPids = () => agents?.workerPids() ?? [];
     proxy = await startProxyProcess(directory, agents.hostfileText, {
@@ -332,7 +332,7 @@ export async function runProxyOverhead(): Promise<Record<string, unknown>> {
     const addedP50Ms = oneCore?.addedP50Ms ?? split.addedP50Ms;
     const results = {
       method: {
-        agents: `${AGENT_COUNT} static agents: nginx, worker_processes 1, return 200 with a ${STATIC_COMPLETION.length}-byte chat completion`,
+        agents: `${AGENT_COUNT} static agents: nginx, worker_processes 1, return 200 with a ${Buffer.byteLength(STATIC_CHAT_COMPLETION)}-byte chat completion`,
         connections: CONNECTIONS,
         roundSeconds: SECONDS,
         latencySeconds: LATENCY_SECONDS,
@@ -411,7 +411,7 @@ export async function runProxyOverhead(): Promise<Record<string, unknown>> {
  */
 async function measureCluster(
   directory: string,
-  agents: NginxAgents,
+  agents: StaticAgents,
   script: string,
   agentPids: () => number[],
 ) {

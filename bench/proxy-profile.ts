@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { hasCommand, stopAllChildren } from './lib/child-process.js';
 import { type CpuProfile, summarizeProfile } from './lib/cpu-profile.js';
-import { type NginxAgents, startNginxAgents } from './lib/nginx-agents.js';
+import { type StaticAgents, startStaticAgents } from './lib/static-agents.js';
 import { cpuMsOf } from './lib/proc-stats.js';
 import { type ProxyProcess, resultsName, startProxyProcess } from './lib/proxy-process.js';
 import { log, printTable, scratchDirectory, writeResults } from './lib/results.js';
@@ -47,10 +47,10 @@ export async function runProxyProfile(): Promise<Record<string, unknown>> {
   }
   const directory = scratchDirectory('proxy-profile');
   const profileDirectory = join(directory, 'profiles');
-  let agents: NginxAgents | undefined;
+  let agents: StaticAgents | undefined;
   let proxy: ProxyProcess | undefined;
   try {
-    agents = await startNginxAgents(`${directory}/agents`, AGENT_COUNT, { cpus: '1' });
+    agents = await startStaticAgents(`${directory}/agents`, AGENT_COUNT, '1');
     proxy = await startProxyProcess(directory, agents.hostfileText, {
       cpus: '0',
       extraArgs: PROXY_ARGS,
