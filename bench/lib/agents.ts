@@ -30,6 +30,8 @@ export interface AgentsStats {
   completed: number;
   aborted: number;
   peakInFlight: number;
+  /** TCP connections the agents' process accepted (all agents). */
+  accepted: number;
   perAgent: AgentCounters[];
 }
 
