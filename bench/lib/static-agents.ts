@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasCommand, type RunningChild, startChild } from './child-process.js';
-import { freePort } from './free-port.js';
+import { freePort, loopbackHostfile } from './free-port.js';
 import { childPids, nginxPreamble, waitUntilServing } from './nginx.js';
 
 /** The model the static agents name in their answers (the usage guide's). */
@@ -127,7 +127,7 @@ export async function startStaticAgents(
   await waitUntilServing(`http://127.0.0.1:${ports[0]}`, child);
   return {
     ports,
-    hostfileText: ports.map((port) => `127.0.0.1\t${port}\n`).join(''),
+    hostfileText: loopbackHostfile(ports),
     child,
     workerPids: () => childPids(child.pid),
     stop: async () => {
