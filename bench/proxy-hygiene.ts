@@ -20,10 +20,10 @@ import { parseArgs } from 'node:util';
 import { startAgentsProcess } from './lib/agents.js';
 import type { BurstClientOptions, BurstClientSummary } from './lib/burst-client-child.js';
 import { benchScript, hasCommand, startChild, stopAllChildren } from './lib/child-process.js';
-import { startNginxAgents } from './lib/nginx-agents.js';
 import { openDescriptors, sampleProcess } from './lib/proc-stats.js';
 import { resultsName, startProxyProcess } from './lib/proxy-process.js';
 import { log, printTable, scratchDirectory, writeResults } from './lib/results.js';
+import { startStaticAgents } from './lib/static-agents.js';
 import { round } from './lib/stats.js';
 
 const { values } = parseArgs({
@@ -89,6 +89,7 @@ async function measureAbortedStreams(directory: string) {
       agents: openDescriptors(agents.child.pid),
     });
     const before = count();
+    const acceptedBefore = (await agents.stats()).accepted;
     const startedAt = performance.now();
     const statuses = await Promise.all(
       Array.from({ length: ABORTED }, (_, index) => abortAfterFirstChunk(port, index % 2)),
@@ -111,6 +112,8 @@ async function measureAbortedStreams(directory: string) {
       proxyDelta: settled.proxy - before.proxy,
       agentsDelta: settled.agents - before.agents,
       agentRequests: stats.requests,
+      /** Connections the agents accepted during the aborted streams (one per stream at most). */
+      agentAcceptedConnections: stats.accepted - acceptedBefore,
       agentAborted: stats.aborted,
     };
   } finally {
@@ -120,7 +123,7 @@ async function measureAbortedStreams(directory: string) {
 }
 
 async function measureBurst(directory: string) {
-  const agents = await startNginxAgents(`${directory}/burst-agents`, BURST_AGENTS);
+  const agents = await startStaticAgents(`${directory}/burst-agents`, BURST_AGENTS);
   const proxy = await startProxyProcess(directory, agents.hostfileText, {
     extraArgs: PROXY_ARGS,
   });
@@ -215,6 +218,9 @@ export async function runProxyHygiene(): Promise<Record<string, unknown>> {
         aborted.agentsDelta,
       ],
     ]);
+    console.log(
+      `agents accepted ${aborted.agentAcceptedConnections} connections for ${aborted.streams} aborted streams (at most one each: none for an exchange whose client had left)`,
+    );
     if (burst) {
       console.log(
         `\nburst over ${burst.agents} agents (${burst.client.broadcastSucceeded} + ${burst.client.scatterSucceeded} answers)`,

@@ -5,7 +5,10 @@
  * in the same run and printed beside every ratio.
  *
  * Run alone: `node dist/bench/proxy-overhead.js [--rounds 3] [--seconds 5] [--agents 16]
- * [--connections 64] [--latency-seconds 5] [--no-cluster] [--proxy-args "..."]`.
+ * [--connections 64] [--latency-seconds 5] [--no-cluster] [--no-floors] [--no-latency]
+ * [--proxy-args "..."] [--variant NAME=NODE_FLAGS]...]`. A variant is another copy of our
+ * proxy started with node flags (`--variant semi32=--max-semi-space-size=32`), measured as
+ * a side of its own in the same rounds.
  *
  * Method (bench/README.md, "Proxy"): the proxy under test — ours (one process) or nginx
  * (`worker_processes 1`) — is pinned to CPU 0 alone; wrk (one thread) and the static
@@ -26,10 +29,14 @@ import {
   stopAllChildren,
 } from './lib/child-process.js';
 import { nginxAvailable, type RunningNginx, startNginx } from './lib/nginx.js';
-import { type NginxAgents, STATIC_COMPLETION, startNginxAgents } from './lib/nginx-agents.js';
 import { cpuBusyShares, cpuMsOf, sampleCpus } from './lib/proc-stats.js';
 import { type ProxyProcess, resultsName, startProxyProcess } from './lib/proxy-process.js';
 import { log, printTable, scratchDirectory, writeResults } from './lib/results.js';
+import {
+  STATIC_CHAT_COMPLETION,
+  type StaticAgents,
+  startStaticAgents,
+} from './lib/static-agents.js';
 import { median, ratio, round } from './lib/stats.js';
 import { runWrk, writeWrkScript } from './lib/wrk.js';
 
@@ -43,7 +50,24 @@ const { values } = parseArgs({
     'no-cluster': { type: 'boolean', default: false },
     'proxy-args': { type: 'string', default: '' },
     'no-floors': { type: 'boolean', default: false },
+    'no-latency': { type: 'boolean', default: false },
+    variant: { type: 'string', multiple: true, default: [] },
   },
+});
+/**
+ * `--variant NAME=NODE_FLAGS`: another copy of our proxy started with node flags (e.g.
+ * `semi32=--max-semi-space-size=32`), measured in the same rounds as a side of its own.
+ */
+const VARIANTS = (values.variant ?? []).map((text) => {
+  const at = text.indexOf('=');
+  if (at < 1) throw new Error(`--variant NAME=NODE_FLAGS, got ${JSON.stringify(text)}`);
+  return {
+    name: `ours ${text.slice(0, at)}`,
+    nodeArgs: text
+      .slice(at + 1)
+      .split(' ')
+      .filter((word) => word !== ''),
+  };
 });
 const ROUNDS = Math.min(20, Math.max(1, Number(values.rounds)));
 const SECONDS = Math.min(60, Math.max(1, Number(values.seconds)));
@@ -208,11 +232,12 @@ export async function runProxyOverhead(): Promise<Record<string, unknown>> {
     return { skipped: `${missing} not installed` };
   }
   const directory = scratchDirectory('proxy-overhead');
-  let agents: NginxAgents | undefined;
+  let agents: StaticAgents | undefined;
   let proxy: ProxyProcess | undefined;
   let nginx: RunningNginx | undefined;
+  const variantProxies: ProxyProcess[] = [];
   try {
-    agents = await startNginxAgents(`${directory}/agents`, AGENT_COUNT, { cpus: LOAD_CPUS });
+    agents = await startStaticAgents(`${directory}/agents`, AGENT_COUNT, LOAD_CPUS);
     log(`${AGENT_COUNT} static agents (nginx, 1 worker, CPU ${LOAD_CPUS})`);
     const agentPids = () => agents?.workerPids() ?? [];
     proxy = await startProxyProcess(directory, agents.hostfileText, {
@@ -244,7 +269,22 @@ export async function runProxyOverhead(): Promise<Record<string, unknown>> {
       nginx: { name: 'nginx', url: reference.url, script: prefixed, pids: reference.workerPids },
       ours: { name: 'ours', url: running.url, script: prefixed, pids: running.pids },
     } satisfies Record<string, Side>;
-    const order: Side[] = [sides.direct, sides.nginx, sides.ours, ...floors];
+    const variantSides: Side[] = [];
+    for (const variant of VARIANTS) {
+      const started = await startProxyProcess(directory, agents.hostfileText, {
+        cpus: SUT_CPUS,
+        extraArgs: PROXY_ARGS,
+        nodeArgs: variant.nodeArgs,
+      });
+      variantProxies.push(started);
+      variantSides.push({
+        name: variant.name,
+        url: started.url,
+        script: prefixed,
+        pids: started.pids,
+      });
+    }
+    const order: Side[] = [sides.direct, sides.nginx, sides.ours, ...variantSides, ...floors];
 
     log('warm-up');
     for (const side of order) await measure(side, agentPids, CONNECTIONS, WARMUP_SECONDS);
@@ -266,7 +306,7 @@ export async function runProxyOverhead(): Promise<Record<string, unknown>> {
     const latency: Record<string, Measured[]> = {};
     const latencyOneCore: Record<string, Measured[]> = {};
     const agentsAll = () => [agents?.child.pid ?? 0, ...agentPids()];
-    for (let index = 0; index < ROUNDS; index++) {
+    for (let index = 0; index < (values['no-latency'] ? 0 : ROUNDS); index++) {
       for (const [placement, runs, wrkCpus] of [
         ['split', latency, LOAD_CPUS],
         ['one core', latencyOneCore, SUT_CPUS],
@@ -290,6 +330,7 @@ export async function runProxyOverhead(): Promise<Record<string, unknown>> {
     }
     await proxy.stop();
     proxy = undefined;
+    for (const started of variantProxies.splice(0)) await started.stop();
 
     const cluster = values['no-cluster']
       ? null
@@ -332,7 +373,7 @@ export async function runProxyOverhead(): Promise<Record<string, unknown>> {
     const addedP50Ms = oneCore?.addedP50Ms ?? split.addedP50Ms;
     const results = {
       method: {
-        agents: `${AGENT_COUNT} static agents: nginx, worker_processes 1, return 200 with a ${STATIC_COMPLETION.length}-byte chat completion`,
+        agents: `${AGENT_COUNT} static agents: nginx, worker_processes 1, return 200 with a ${Buffer.byteLength(STATIC_CHAT_COMPLETION)}-byte chat completion`,
         connections: CONNECTIONS,
         roundSeconds: SECONDS,
         latencySeconds: LATENCY_SECONDS,
@@ -368,9 +409,24 @@ export async function runProxyOverhead(): Promise<Record<string, unknown>> {
         met: addedP50Ms <= ADDED_P50_TARGET_MS,
       },
       floors: floorResults,
+      variants: VARIANTS.map((variant) => {
+        const runs = summary(throughput, variant.name);
+        return {
+          name: variant.name,
+          nodeArgs: variant.nodeArgs,
+          ...runs,
+          ratioToOurs: ratio(runs.requestsPerSecond, ours.requestsPerSecond),
+          ratioToNginx: loadSideLimits
+            ? null
+            : ratio(runs.requestsPerSecond, nginxRuns.requestsPerSecond),
+        };
+      }),
       cluster,
     };
-    const path = writeResults(resultsName('proxy-overhead'), results);
+    const path = writeResults(
+      resultsName(VARIANTS.length > 0 ? 'proxy-overhead-variants' : 'proxy-overhead'),
+      results,
+    );
     printSummary(results.throughput, results.latency, cluster);
     if (floorResults.length > 0) {
       console.log('\nfloors (same run, same placement; experiments, not products)');
@@ -393,9 +449,24 @@ export async function runProxyOverhead(): Promise<Record<string, unknown>> {
         ]),
       ]);
     }
+    if (results.variants.length > 0) {
+      console.log('\nvariants of our proxy (node flags; same run, same placement)');
+      printTable([
+        ['side', 'node flags', 'req/s', 'CPU µs/request', '/ ours', '/ nginx'],
+        ...results.variants.map((variant) => [
+          variant.name,
+          variant.nodeArgs.join(' '),
+          variant.requestsPerSecond,
+          variant.cpuUsPerRequest,
+          variant.ratioToOurs,
+          variant.ratioToNginx ?? 'not reported',
+        ]),
+      ]);
+    }
     console.log(`results: ${path}`);
     return results;
   } finally {
+    for (const started of variantProxies) await started.stop();
     await proxy?.stop();
     await nginx?.stop();
     await agents?.stop();
@@ -411,7 +482,7 @@ export async function runProxyOverhead(): Promise<Record<string, unknown>> {
  */
 async function measureCluster(
   directory: string,
-  agents: NginxAgents,
+  agents: StaticAgents,
   script: string,
   agentPids: () => number[],
 ) {

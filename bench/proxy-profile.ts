@@ -4,6 +4,12 @@
  * function and per area (our src/proxy, node's HTTP server and streams, undici, GC, the
  * rest), written to bench/results/proxy-profile.json and printed.
  *
+ * Before the profiled run, one unprofiled wrk run each against nginx (the reference proxy,
+ * worker_processes 1) and our proxy, same placement, reads /proc around it: user and
+ * system µs per request, minor page faults and context switches per 1,000 requests, and
+ * the share of the process's CPU taken by threads other than the main one (V8's GC and
+ * compiler helpers): what the sampled JavaScript profile cannot show.
+ *
  * Run alone: `node dist/bench/proxy-profile.js [--seconds 10] [--agents 16]
  * [--connections 64] [--top 40] [--proxy-args "..."] [--keep]`. With `--keep` the
  * scratch directory and its .cpuprofile are kept (the path is printed) for Chrome DevTools
@@ -14,10 +20,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { hasCommand, stopAllChildren } from './lib/child-process.js';
 import { type CpuProfile, summarizeProfile } from './lib/cpu-profile.js';
-import { type NginxAgents, startNginxAgents } from './lib/nginx-agents.js';
-import { cpuMsOf } from './lib/proc-stats.js';
+import { startNginx } from './lib/nginx.js';
+import { countersPerRequest, cpuMsOf, processCounters } from './lib/proc-stats.js';
 import { type ProxyProcess, resultsName, startProxyProcess } from './lib/proxy-process.js';
 import { log, printTable, scratchDirectory, writeResults } from './lib/results.js';
+import { type StaticAgents, startStaticAgents } from './lib/static-agents.js';
 import { round } from './lib/stats.js';
 import { runWrk, writeWrkScript } from './lib/wrk.js';
 
@@ -47,16 +54,42 @@ export async function runProxyProfile(): Promise<Record<string, unknown>> {
   }
   const directory = scratchDirectory('proxy-profile');
   const profileDirectory = join(directory, 'profiles');
-  let agents: NginxAgents | undefined;
+  let agents: StaticAgents | undefined;
   let proxy: ProxyProcess | undefined;
   try {
-    agents = await startNginxAgents(`${directory}/agents`, AGENT_COUNT, { cpus: '1' });
+    agents = await startStaticAgents(`${directory}/agents`, AGENT_COUNT, '1');
     proxy = await startProxyProcess(directory, agents.hostfileText, {
       cpus: '0',
       extraArgs: PROXY_ARGS,
       nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDirectory],
     });
     const script = writeWrkScript(directory, 'prefixed', { prefixAgents: AGENT_COUNT });
+    const counters: Record<string, unknown> = {};
+    {
+      const reference = await startNginx(`${directory}/nginx`, agents.ports, { cpus: '0' });
+      const plain = await startProxyProcess(`${directory}`, agents.hostfileText, {
+        cpus: '0',
+        extraArgs: PROXY_ARGS,
+      });
+      try {
+        for (const [name, url, pid] of [
+          ['nginx', reference.url, reference.workerPids()[0] ?? 0],
+          ['ours', plain.url, plain.child.pid],
+        ] as const) {
+          const load = { url, script, threads: 1, connections: CONNECTIONS, cpus: '1' };
+          await runWrk({ ...load, durationSeconds: 2 });
+          const start = processCounters(pid);
+          const run = await runWrk({ ...load, durationSeconds: Math.min(SECONDS, 5) });
+          counters[name] = {
+            requestsPerSecond: round(run.requestsPerSecond, 0),
+            ...countersPerRequest(start, processCounters(pid), run.requests),
+          };
+        }
+      } finally {
+        await plain.stop();
+        await reference.stop();
+      }
+    }
     log(`profiling ${proxy.url} for ${SECONDS} s (wrk, ${CONNECTIONS} connections)`);
     const before = cpuMsOf(proxy.pids());
     const result = await runWrk({
@@ -85,12 +118,39 @@ export async function runProxyProfile(): Promise<Record<string, unknown>> {
       },
       requestsPerSecond: round(result.requestsPerSecond, 0),
       cpuUsPerRequest: round((cpuMs * 1000) / result.requests, 1),
+      counters,
       ...summary,
     };
     const path = writeResults(resultsName('proxy-profile'), results);
     console.log(
       `\n${results.requestsPerSecond} req/s under the profiler, ${results.cpuUsPerRequest} µs CPU per request`,
     );
+    printTable([
+      [
+        'unprofiled',
+        'req/s',
+        'user µs/req',
+        'system µs/req',
+        'minor faults /1000 req',
+        'context switches /1000 req',
+        'other threads share',
+      ],
+      ...Object.entries(counters).map(([name, value]) => {
+        const entry = value as ReturnType<typeof countersPerRequest> & {
+          requestsPerSecond: number;
+        };
+        return [
+          name,
+          entry.requestsPerSecond,
+          entry.userUs,
+          entry.systemUs,
+          entry.minorFaultsPer1000,
+          entry.contextSwitchesPer1000,
+          `${entry.otherThreadsShare} (${entry.threads} threads)`,
+        ];
+      }),
+    ]);
+    console.log('');
     printTable([
       ['area', 'ms', '%'],
       ...summary.areas.map((entry) => [entry.area, entry.ms, entry.percent]),

@@ -7,9 +7,11 @@
  * their ports refuse connections); answers `stats` on stdin with `AGENTS STATS {...}`
  * (totals, and per agent: requests, completed, aborted, and the milliseconds spent on
  * requests that completed or were aborted by the client — an agent's generation time, on
- * a real GPU); `reset` zeroes them; exits on SIGTERM, when stdin closes (the parent is
+ * a real GPU — and `accepted`, the TCP connections the process accepted, counted on
+ * node's `net.server.socket` diagnostics channel); `reset` zeroes them; exits on SIGTERM, when stdin closes (the parent is
  * gone), or after `lifetimeMs`.
  */
+import { subscribe } from 'node:diagnostics_channel';
 import { createInterface } from 'node:readline';
 import type { MockAgentBehavior } from '../../src/mock/mock-behavior.js';
 import { startMockSwarm } from '../../src/mock/mock-swarm.js';
@@ -24,6 +26,12 @@ interface AgentsChildOptions {
   /** Hard bound on the child's life, in milliseconds. */
   lifetimeMs?: number;
 }
+
+/** Connections accepted by every agent of this process since the start (or `reset`). */
+let accepted = 0;
+subscribe('net.server.socket', () => {
+  accepted += 1;
+});
 
 const options = JSON.parse(process.argv[2] ?? '{}') as AgentsChildOptions;
 const swarm = await startMockSwarm({
@@ -63,12 +71,20 @@ createInterface({ input: process.stdin })
   .on('line', (line) => {
     if (line.trim() === 'reset') {
       swarm.resetStats();
+      accepted = 0;
       for (const time of busy) Object.assign(time, { completedMs: 0, abortedMs: 0 });
       process.stdout.write('AGENTS RESET\n');
       return;
     }
     if (line.trim() !== 'stats') return;
-    const totals = { requests: 0, completed: 0, aborted: 0, inFlight: 0, peakInFlight: 0 };
+    const totals = {
+      requests: 0,
+      completed: 0,
+      aborted: 0,
+      inFlight: 0,
+      peakInFlight: 0,
+      accepted,
+    };
     for (const agent of swarm.agents) {
       totals.requests += agent.stats.requests;
       totals.completed += agent.stats.completed;

@@ -1,6 +1,7 @@
 /** Start a benchmark's simulated agents in a child process. */
 import type { MockAgentBehavior } from '../../src/mock/mock-behavior.js';
 import { benchScript, type RunningChild, startChild } from './child-process.js';
+import { loopbackHostfile } from './free-port.js';
 
 /** Simulated agents running in a child process. */
 export interface AgentsProcess {
@@ -30,6 +31,8 @@ export interface AgentsStats {
   completed: number;
   aborted: number;
   peakInFlight: number;
+  /** TCP connections the agents' process accepted (all agents). */
+  accepted: number;
   perAgent: AgentCounters[];
 }
 
@@ -64,7 +67,7 @@ export async function startAgentsProcess(
   return {
     child,
     ports,
-    hostfileText: ports.map((port) => `127.0.0.1\t${port}\n`).join(''),
+    hostfileText: loopbackHostfile(ports),
     async stats() {
       const reply = child.waitFor(/^AGENTS STATS (.+)$/, 10_000);
       child.send('stats');

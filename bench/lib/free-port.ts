@@ -13,3 +13,8 @@ export async function freePort(): Promise<number> {
   await once(server, 'close');
   return port;
 }
+
+/** Hostfile text listing agents on 127.0.0.1 at `ports` (host, tab, port; one a line). */
+export function loopbackHostfile(ports: readonly number[]): string {
+  return ports.map((port) => `127.0.0.1\t${port}\n`).join('');
+}

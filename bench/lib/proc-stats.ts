@@ -104,3 +104,81 @@ export function listenOverflows(): number {
   }
   return Number.NaN;
 }
+
+/** Where a process's CPU went, from /proc/<pid>/stat, /status and each thread's stat. */
+export interface ProcessCounters {
+  userMs: number;
+  systemMs: number;
+  /** Minor page faults (a page mapped without I/O: fresh heap pages, mostly). */
+  minorFaults: number;
+  voluntarySwitches: number;
+  involuntarySwitches: number;
+  /** CPU (user + system) of each thread, ms, the main thread first. */
+  threadsMs: number[];
+}
+
+function statFields(path: string): string[] {
+  const stat = readFileSync(path, 'utf8');
+  // Fields after the command name (which may hold spaces) start after the last ')'.
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** Read {@link ProcessCounters} of `pid` (Linux). */
+export function processCounters(pid: number): ProcessCounters {
+  const fields = statFields(`/proc/${pid}/stat`);
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) =>
+    Number(new RegExp(`^${name}:\\s*(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  const ms = (ticks: string | undefined) => (Number(ticks) * 1000) / CLOCK_TICKS_PER_SECOND;
+  const threads = readdirSync(`/proc/${pid}/task`)
+    .map(Number)
+    .sort((a, b) => (a === pid ? -1 : b === pid ? 1 : a - b));
+  const threadsMs = threads.map((tid) => {
+    try {
+      const thread = statFields(`/proc/${pid}/task/${tid}/stat`);
+      return ms(thread[11]) + ms(thread[12]);
+    } catch {
+      return 0;
+    }
+  });
+  return {
+    // utime, stime and minflt are fields 14, 15 and 10 of stat (11, 12 and 7 after the name).
+    userMs: ms(fields[11]),
+    systemMs: ms(fields[12]),
+    minorFaults: Number(fields[7]),
+    voluntarySwitches: field('voluntary_ctxt_switches'),
+    involuntarySwitches: field('nonvoluntary_ctxt_switches'),
+    threadsMs,
+  };
+}
+
+/**
+ * What `pid` spent per request between two {@link processCounters} samples: user and
+ * system µs, minor faults and context switches, and the share of its CPU taken by
+ * threads other than the main one (V8's GC and compiler helpers, libuv's pool).
+ */
+export function countersPerRequest(
+  before: ProcessCounters,
+  after: ProcessCounters,
+  requests: number,
+) {
+  const per = (value: number, scale = 1) =>
+    requests > 0 ? Math.round((value * scale * 10) / requests) / 10 : Number.NaN;
+  const threadDelta = after.threadsMs.map((ms, index) => ms - (before.threadsMs[index] ?? 0));
+  const total = threadDelta.reduce((sum, ms) => sum + ms, 0);
+  return {
+    userUs: per(after.userMs - before.userMs, 1000),
+    systemUs: per(after.systemMs - before.systemMs, 1000),
+    minorFaultsPer1000: per(after.minorFaults - before.minorFaults, 1000),
+    contextSwitchesPer1000: per(
+      after.voluntarySwitches -
+        before.voluntarySwitches +
+        after.involuntarySwitches -
+        before.involuntarySwitches,
+      1000,
+    ),
+    otherThreadsShare:
+      total > 0 ? Math.round((1 - (threadDelta[0] ?? 0) / total) * 1000) / 1000 : Number.NaN,
+    threads: threadDelta.length,
+  };
+}

@@ -1,5 +1,6 @@
 /** Start the static streaming agents (bench/lib/sse-agents-child.ts) in a child process. */
 import { benchScript, type RunningChild, startChild } from './child-process.js';
+import { loopbackHostfile } from './free-port.js';
 
 /** Static streaming agents in a child process. */
 export interface SseAgentsProcess {
@@ -30,7 +31,7 @@ export async function startSseAgents(
   return {
     child,
     ports,
-    hostfileText: ports.map((port) => `127.0.0.1\t${port}\n`).join(''),
+    hostfileText: loopbackHostfile(ports),
     async stop() {
       await child.stop();
     },
