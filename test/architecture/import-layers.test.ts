@@ -32,7 +32,7 @@ const PROXY_FLOORS: readonly (readonly string[])[] = [
   ['proxy-metrics.ts'],
   ['agents/'],
   ['route-request.ts', 'json-response.ts', 'proxy-logger.ts'],
-  ['route-table.ts'],
+  ['route-table.ts', 'proxy-constants.ts'],
 ];
 
 function sourceFiles(directory: string): string[] {
