@@ -17,6 +17,7 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { describe, type TestContext, test } from 'node:test';
 import { runAuroraSwarm } from '../../src/cli/program.js';
 import { type MockSwarm, startMockSwarm } from '../../src/mock/mock-swarm.js';
@@ -255,14 +256,27 @@ describe('one writer per results file (real processes)', { concurrency: true }, 
     const { directory, hostfile } = await setUp(t);
     const prompts = writePrompts(directory, 3);
     const out = join(directory, 'results.jsonl');
-    // The background child exits at once; its parent execs into a sleep that never reaps it.
-    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 60'], {
-      stdio: ['ignore', 'pipe', 'ignore'],
+    // The background child waits for a byte on fd 3; its parent execs into a sleep that
+    // never reaps it. The byte is sent only once the exec is done, so the shell cannot
+    // reap the child first (with `sleep 0 &` it sometimes did, under load).
+    const parent = spawn('sh', ['-c', 'head -c 1 <&3 >/dev/null & echo $!; exec sleep 60'], {
+      stdio: ['ignore', 'pipe', 'ignore', 'pipe'],
     });
     t.after(() => parent.kill('SIGKILL'));
-    const [chunk] = (await once(parent.stdout, 'data')) as [Buffer];
+    const [chunk] = (await once(parent.stdout as Readable, 'data')) as [Buffer];
     const zombie = Number(chunk.toString().trim());
-    const isZombie = () => /\) Z /.test(readFileSync(`/proc/${zombie}/stat`, 'utf8'));
+    const procText = (path: string) => {
+      try {
+        return readFileSync(path, 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    while (procText(`/proc/${parent.pid}/comm`).trim() !== 'sleep') {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    (parent.stdio[3] as Writable).end('x');
+    const isZombie = () => /\) Z /.test(procText(`/proc/${zombie}/stat`));
     while (!isZombie()) await new Promise((resolve) => setImmediate(resolve));
     const lockPath = `${out}.lock`;
     mkdirSync(lockPath);
