@@ -114,7 +114,7 @@ describe('aurora-swarm wait, the Python script flags and job-script safety', {
       const run = scriptedIo();
       const args = ['wait', '-f', hostfile, '--interval', '0.05', '--log-level', 'debug'];
       assert.equal(
-        await runAuroraSwarm([...args, '--health-timeout', '0.5', '--min-hosts', '1'], run.io),
+        await runAuroraSwarm([...args, '--health-timeout', '2', '--min-hosts', '1'], run.io),
         0,
       );
       const stderr = run.stderr();

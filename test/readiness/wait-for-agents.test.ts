@@ -35,7 +35,8 @@ describe('waitForAgents', () => {
     const result = await waitForAgents({
       endpoints: [createEndpoint('127.0.0.1', port)],
       minReady: 1,
-      timeoutMs: 2000,
+      // Long enough for a second probe to reach the agent on a loaded machine.
+      timeoutMs: 4000,
       intervalMs: 10,
       // Longer than the whole wait: the second probe is cut by the deadline, not by its own timeout.
       probeTimeoutMs: 60_000,
