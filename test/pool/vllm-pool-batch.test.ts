@@ -232,8 +232,9 @@ describe('batch requests', () => {
   });
 
   test('after maxRetries timeouts every prompt of the batch is a timeout failure', async (t: After) => {
+    // Long enough for each attempt to reach the agent on a loaded machine (it is counted).
     const { server, pool } = await scriptedPool(t, hang, {
-      timeoutMs: 50,
+      timeoutMs: 300,
       timeoutPerSequenceMs: 0,
       maxRetries: 1,
       retryDelayMs: 1,
@@ -243,13 +244,13 @@ describe('batch requests', () => {
       responses.map((response) => response.failureKind),
       ['timeout', 'timeout'],
     );
-    assert.match(responses[0]!.error ?? '', /timeout after 50 ms waiting for agent 0/);
+    assert.match(responses[0]!.error ?? '', /timeout after 300 ms waiting for agent 0/);
     assert.equal(server.requests.length, 2, 'one retry');
   });
 
   test('a single chat call that times out is not retried (the agent may still be generating)', async (t: After) => {
     const { server, pool } = await scriptedPool(t, hang, {
-      timeoutMs: 50,
+      timeoutMs: 300,
       maxRetries: 3,
       retryDelayMs: 1,
     });
