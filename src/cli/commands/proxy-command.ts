@@ -27,6 +27,7 @@ import type { RunningProxy } from '../../proxy/running-proxy.js';
 import { type CliIo, type CliOutcome, EXIT_FAILURE, EXIT_USAGE } from '../cli-io.js';
 import { configureCommand } from '../configure-command.js';
 import { checkPidFile, removePidFile } from '../pid-file.js';
+import { useProxyHeap } from '../proxy-heap.js';
 import { ShutdownSignals } from '../shutdown-signals.js';
 import {
   addProxyFlags,
@@ -130,6 +131,8 @@ async function runProxyPrimary(
  * 2 for an invalid flag value.
  */
 async function runProxy(flags: ProxyFlags, io: CliIo): Promise<number> {
+  // Per-request objects stay in the young generation (see proxy-heap.ts).
+  useProxyHeap();
   let workers: number;
   try {
     workers = resolveProxyWorkers(flags.workers);
