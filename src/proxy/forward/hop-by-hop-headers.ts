@@ -17,6 +17,7 @@
  * take a second pass in the rare case where `Connection` names extra headers.
  */
 import { SESSION_COOKIE_PREFIX } from '../guards/proxy-token.js';
+import { isNamed } from '../guards/request-head.js';
 
 const DROP = 1;
 const CONNECTION = 2;
@@ -104,21 +105,12 @@ export function withoutSessionCookies(cookieHeader: string): string | undefined 
   return kept.length === 0 ? undefined : kept.join('; ');
 }
 
-/** Whether `value` is `lower` in any case (`lower`: lower-case letters and `-`). */
-function equalsIgnoringCase(value: string, lower: string): boolean {
-  if (value.length !== lower.length) return false;
-  for (let index = 0; index < lower.length; index++) {
-    if ((value.charCodeAt(index) | 0x20) !== lower.charCodeAt(index)) return false;
-  }
-  return true;
-}
-
 /** Names listed in `Connection` values, other than the `close`/`keep-alive` options. */
 function connectionListedNames(values: readonly string[]): Set<string> | undefined {
   let names: Set<string> | undefined;
   for (const value of values) {
     // The common case on every keep-alive request and response: nothing listed.
-    if (equalsIgnoringCase(value, 'keep-alive') || equalsIgnoringCase(value, 'close')) continue;
+    if (isNamed(value, 'keep-alive') || isNamed(value, 'close')) continue;
     for (const token of value.split(',')) {
       const name = token.trim().toLowerCase();
       if (name === '' || name === 'close' || name === 'keep-alive') continue;

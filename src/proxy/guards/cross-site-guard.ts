@@ -95,7 +95,7 @@ function isOwnOrigin(origin: string, host: string): boolean {
 function headerValue(rawHeaders: readonly string[], lower: string): string | undefined {
   for (let index = 0; index < rawHeaders.length; index += 2) {
     const name = rawHeaders[index] as string;
-    if (name.length === lower.length && isNamed(name, lower)) return rawHeaders[index + 1];
+    if (isNamed(name, lower)) return rawHeaders[index + 1];
   }
   return undefined;
 }

@@ -23,8 +23,12 @@ export interface RequestHeadFields {
   readonly contentLength: string | undefined;
 }
 
-/** Whether `name` is `lower` in any case (`lower`: lower-case letters and `-` only). */
+/**
+ * Whether `name` is `lower` in any case (`lower`: lower-case letters and `-` only). For
+ * header names and tokens on the hot path: no lower-cased copy is made.
+ */
 export function isNamed(name: string, lower: string): boolean {
+  if (name.length !== lower.length) return false;
   for (let index = 0; index < lower.length; index++) {
     if ((name.charCodeAt(index) | 0x20) !== lower.charCodeAt(index)) return false;
   }
