@@ -8,6 +8,12 @@ import {
 } from '../../src/internal/deadline-queue.js';
 
 class Entry extends DeadlineEntry {
+  #firedNow: (() => void) | undefined;
+  /** Settles once this entry's deadline has fired. */
+  readonly hasFired = new Promise<void>((resolve) => {
+    this.#firedNow = resolve;
+  });
+
   constructor(
     readonly name: string,
     readonly fired: string[],
@@ -16,10 +22,14 @@ class Entry extends DeadlineEntry {
   }
   onDeadline(): void {
     this.fired.push(this.name);
+    this.#firedNow?.();
   }
 }
 
-test('deadlines fire in order per duration; cancelled ones never; the queue empties', async () => {
+// Bounded: a deadline that never fires fails the test instead of hanging the suite.
+test('deadlines fire in order per duration; cancelled ones never; the queue empties', {
+  timeout: 10_000,
+}, async () => {
   const fired: string[] = [];
   const a = new Entry('a', fired);
   const b = new Entry('b', fired);
@@ -32,7 +42,8 @@ test('deadlines fire in order per duration; cancelled ones never; the queue empt
   cancelDeadline(b);
   cancelDeadline(b);
   assert.equal(pendingDeadlines(), 3);
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  // b, cancelled, would have fired between a and c.
+  await c.hasFired;
   assert.deepEqual(fired, ['a', 'c']);
   assert.equal(pendingDeadlines(), 1);
   cancelDeadline(long);
@@ -50,7 +61,8 @@ test('an entry added again moves to its new deadline', async () => {
   cancelDeadline(entry);
 });
 
-test('a deadline added from a firing one is kept', async () => {
+// Bounded: a deadline that never fires fails the test instead of hanging the suite.
+test('a deadline added from a firing one is kept', { timeout: 10_000 }, async () => {
   const fired: string[] = [];
   const second = new Entry('second', fired);
   class Chain extends Entry {
@@ -60,7 +72,7 @@ test('a deadline added from a firing one is kept', async () => {
     }
   }
   addDeadline(new Chain('first', fired), 5);
-  await new Promise((resolve) => setTimeout(resolve, 40));
+  await second.hasFired;
   assert.deepEqual(fired, ['first', 'second']);
   assert.equal(pendingDeadlines(), 0);
 });
