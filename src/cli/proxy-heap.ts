@@ -19,6 +19,7 @@
  * (`node --allocation-site-pretenuring …/aurora-swarm-proxy.js` restores V8's default).
  */
 import { setFlagsFromString } from 'node:v8';
+import { nodeFlagGiven } from '../internal/node-flags.js';
 
 /** The V8 flag the proxy's process sets. */
 export const PROXY_PRETENURING_FLAG = '--no-allocation-site-pretenuring';
@@ -28,9 +29,7 @@ export function userSetPretenuring(
   execArgv: readonly string[],
   nodeOptions: string | undefined,
 ): boolean {
-  return [...execArgv, nodeOptions ?? ''].some((argument) =>
-    /allocation[-_]site[-_]pretenuring/.test(argument),
-  );
+  return nodeFlagGiven(/allocation[-_]site[-_]pretenuring/, execArgv, nodeOptions);
 }
 
 /**

@@ -9,6 +9,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { InvalidOptionError, ProxyStartError } from '../errors.js';
 import { describeValue } from '../internal/describe-value.js';
+import { nodeFlagGiven } from '../internal/node-flags.js';
 import type { LogSink, ProxyLogger } from './proxy-logger.js';
 import { parseProxyStartedLine, proxyStartedMessage } from './server/listening.js';
 import { ownerOnlyUmask, prepareUnixSocketPath } from './server/unix-socket.js';
@@ -162,9 +163,7 @@ export async function startProxyCluster(
 ): Promise<RunningProxyCluster> {
   const { workers: count, logger, unixSocket } = options;
   if (unixSocket !== undefined) await prepareUnixSocketPath(unixSocket, logger);
-  const userSetSemiSpace = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((argument) =>
-    argument.includes('semi-space-size'),
-  );
+  const userSetSemiSpace = nodeFlagGiven(/semi[-_]space[-_]size/);
   cluster.setupPrimary({
     execArgv: userSetSemiSpace ? process.execArgv : [...process.execArgv, WORKER_SEMI_SPACE_FLAG],
   });
